@@ -1,0 +1,79 @@
+"""Evidence items: the typed input every reasoning step consumes (Infermedica-style)."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+
+class Choice(StrEnum):
+    """Whether a finding is present, explicitly absent, or unknown."""
+
+    present = "present"
+    absent = "absent"
+    unknown = "unknown"
+
+
+class Evidence(BaseModel):
+    """One finding about the patient: `{id, choice, side, value, span}` with provenance."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str
+    choice: Choice = Choice.present
+    side: str | None = None  # left | right | bilateral
+    value: float | None = None  # numeric value (age, lab, MRC grade, SLR angle, days…)
+    span: tuple[int, int] | None = None  # character span in the source text
+    text: str | None = None  # the words that produced it
+    source: str = "structured"  # text | structured | imaging | fhir
+    history: bool = False  # past, not current (e.g. "back pain years ago")
+
+    @field_validator("side")
+    @classmethod
+    def _side(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        value = value.lower()
+        if value in ("both", "bilaterally"):
+            return "bilateral"
+        if value not in ("left", "right", "bilateral"):
+            raise ValueError("side must be left, right or bilateral")
+        return value
+
+
+class EvidenceSet(BaseModel):
+    """All evidence for one case, with helpers to ask what is present."""
+
+    items: list[Evidence] = Field(default_factory=list)
+
+    def present(self, finding_id: str) -> bool:
+        """True when any item with this id is present (and current)."""
+        return any(e.id == finding_id and e.choice == Choice.present for e in self.items)
+
+    def absent(self, finding_id: str) -> bool:
+        """True when the finding is explicitly absent and never present."""
+        return not self.present(finding_id) and any(
+            e.id == finding_id and e.choice == Choice.absent for e in self.items
+        )
+
+    def get(self, finding_id: str) -> list[Evidence]:
+        """All items with this id."""
+        return [e for e in self.items if e.id == finding_id]
+
+    def value(self, finding_id: str) -> float | None:
+        """The first numeric value recorded for a finding, if any."""
+        for e in self.items:
+            if e.id == finding_id and e.value is not None:
+                return e.value
+        return None
+
+    def present_ids(self) -> set[str]:
+        """Ids of every present finding."""
+        return {e.id for e in self.items if e.choice == Choice.present}
+
+    def sides(self, finding_id: str) -> set[str]:
+        """Sides recorded for a present finding."""
+        return {
+            e.side for e in self.items if e.id == finding_id and e.choice == Choice.present and e.side
+        }

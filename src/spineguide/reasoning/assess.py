@@ -1,0 +1,269 @@
+"""The one entry point: a presentation in, an `Assessment` out (pure; no I/O)."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from spineguide.errors import InputError, InputTooLargeError
+from spineguide.reasoning.derive import derive_findings
+from spineguide.reasoning.differential import DiagnosisResult, rank_differential, subtype_for
+from spineguide.reasoning.evidence import Choice, Evidence, EvidenceSet
+from spineguide.reasoning.localization import Localization, localize
+from spineguide.reasoning.plan import CarePlan, build_plan
+from spineguide.reasoning.triage import Triage, decide_urgency, evaluate_rules
+from spineguide.reasoning.workup import Workup, build_workup
+from spineguide.text.models import ImagingFinding
+
+if TYPE_CHECKING:
+    from spineguide.knowledge.loader import KnowledgeBase
+
+DISCLAIMER = (
+    "SpineGuide supports, and does not replace, the judgement of a qualified clinician. "
+    "Check every suggestion against the full clinical picture."
+)
+MAX_TEXT = 100_000
+Setting = Literal["primary", "emergency", "spine-clinic"]
+_IMAGING_CUE = re.compile(
+    r"(?<!\w)(?:MRI|MR|CT|CT myelogra\w+|radiographs?|x-?rays?|imaging|scan|myelogra\w+)(?!\w)",
+    re.I,
+)
+
+
+_IMAGING_LABEL = re.compile(
+    r"\s*(?:[A-Za-z-]+\s+){0,2}(?:MRI|MR|CT|radiographs?|x-?rays?|imaging|scan)[^:.\n]{0,40}:\s*", re.I
+)
+
+
+class PatientFactors(BaseModel):
+    """Patient factors used by the medication checks."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    age: float | None = Field(None, ge=0, le=120)
+    sex: Literal["male", "female"] | None = None
+    egfr: float | None = Field(None, ge=0, le=200)
+    liver_disease: bool = False
+    pregnant: bool = False
+    trimester: int | None = Field(None, ge=1, le=3)
+    conditions: list[str] = Field(default_factory=list)
+    falls_history: bool = False
+
+
+class CaseInput(BaseModel):
+    """A presentation: free text and/or structured evidence, imaging text and medicines."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    text: str | None = None
+    imaging_report: str | None = None
+    evidence: list[Evidence] = Field(default_factory=list)
+    age: float | None = Field(None, ge=0, le=120)
+    sex: Literal["male", "female"] | None = None
+    medications: list[Any] = Field(default_factory=list)
+    patient: PatientFactors = Field(default_factory=PatientFactors)
+    setting: Setting = "primary"
+
+    @field_validator("text", "imaging_report")
+    @classmethod
+    def _size(cls, value: str | None) -> str | None:
+        if value is not None and len(value) > MAX_TEXT:
+            raise ValueError(f"text longer than {MAX_TEXT} characters")
+        return value
+
+    @model_validator(mode="after")
+    def _something(self) -> CaseInput:
+        if not (self.text and self.text.strip()) and not self.evidence and not (
+            self.imaging_report and self.imaging_report.strip()
+        ):
+            raise ValueError("give a presentation: `text`, `evidence` or `imaging_report`")
+        return self
+
+
+class SourceRef(BaseModel):
+    """A cited source."""
+
+    id: str
+    title: str
+    kind: str
+
+
+class Assessment(BaseModel):
+    """Everything SpineGuide concludes about one presentation (the only reasoning output)."""
+
+    id: str
+    created: datetime
+    kb_version: str
+    setting: str
+    disclaimer: str = DISCLAIMER
+    triage: Triage
+    localization: Localization
+    differential: list[DiagnosisResult]
+    imaging: list[ImagingFinding] = Field(default_factory=list)
+    workup: Workup
+    plan: CarePlan
+    medication_alerts: list[dict[str, Any]] = Field(default_factory=list)
+    medication_report: dict[str, Any] | None = None
+    evidence: list[Evidence] = Field(default_factory=list)
+    sources: list[SourceRef] = Field(default_factory=list)
+    warnings: list[str] = Field(default_factory=list)
+
+
+def imaging_segment(text: str) -> str | None:
+    """The part of a clinical note that reports imaging (from the first imaging cue onwards)."""
+    m = _IMAGING_CUE.search(text)
+    if not m:
+        return None
+    start = max(text.rfind(".", 0, m.start()), text.rfind("\n", 0, m.start())) + 1
+    segment = text[start:]
+    # "MRI lumbar spine: …" — drop the modality label so the report body is parsed as findings.
+    label = _IMAGING_LABEL.match(segment)
+    return segment[label.end() :] if label else segment
+
+
+def _structured_evidence(case: CaseInput) -> list[Evidence]:
+    items = list(case.evidence)
+    if case.age is not None:
+        items.append(Evidence(id="age", value=case.age))
+    if case.sex:
+        items.append(Evidence(id=f"sex_{case.sex}"))
+    return items
+
+
+def assess(case: CaseInput | dict[str, Any] | str, kb: KnowledgeBase | None = None) -> Assessment:
+    """Assess one presentation: triage, localisation, differential, work-up, plan and med checks."""
+    from spineguide.knowledge.loader import get_kb
+    from spineguide.text.clinical import extract_clinical_evidence
+    from spineguide.text.imaging import parse_imaging_report
+
+    kb = kb or get_kb()
+    if isinstance(case, str):
+        case = CaseInput(text=case)
+    elif isinstance(case, dict):
+        try:
+            case = CaseInput.model_validate(case)
+        except Exception as exc:  # pydantic ValidationError → actionable message
+            raise InputError(f"invalid case: {exc}", "see `spineguide assess --help`") from exc
+    warnings: list[str] = []
+    for e in case.evidence:
+        if e.id not in kb.findings:
+            raise InputError(
+                f"unknown evidence id {e.id!r}",
+                "use finding ids from `spineguide kb list findings`",
+            )
+    items = _structured_evidence(case)
+    text = case.text or ""
+    if len(text) > MAX_TEXT:
+        raise InputTooLargeError(f"text is {len(text)} characters; limit {MAX_TEXT}")
+    if text.strip():
+        items += extract_clinical_evidence(text)
+    imaging_texts = []
+    if case.imaging_report and case.imaging_report.strip():
+        imaging_texts.append(case.imaging_report)
+    segment = imaging_segment(text) if text else None
+    if segment:
+        imaging_texts.append(segment)
+    imaging: list[ImagingFinding] = []
+    for t in imaging_texts:
+        imaging += parse_imaging_report(t).findings
+    imaging_present = {f"img:{f.finding}" for f in imaging if not f.negated}
+    es = derive_findings(EvidenceSet(items=items), imaging_present)
+    if not any(e.choice == Choice.present for e in es.items) and not imaging:
+        warnings.append(
+            "No clinical findings were recognised; the assessment rests on priors only. "
+            "Add history, examination and red-flag answers."
+        )
+    fired = evaluate_rules(es, kb)
+    loc = localize(es, imaging, kb)
+    fired_conditions = {r.condition: r.urgency.value for r in fired if r.condition}
+    differential = rank_differential(es, imaging, loc, case.setting, fired_conditions, kb)
+    for dx in differential[:5]:
+        dx.subtype, dx.subtype_reason = subtype_for(dx, imaging, kb)
+    triage = decide_urgency(fired, differential, es, kb)
+    workup = build_workup(differential, triage, es, bool(imaging), kb)
+    med_alerts, med_report, drug_alerts = _medications(case, es, kb)
+    leading = next((d for d in differential if not d.must_not_miss), None)
+    plan_dx = differential[0].id if differential and differential[0].must_not_miss else (
+        leading.id if leading else None
+    )  # fmt: skip
+    plan = build_plan(plan_dx, kb, drug_alerts)
+    sources = _collect_sources(triage, differential, workup, kb)
+    return Assessment(
+        id=str(uuid.uuid4()),
+        created=datetime.now(UTC),
+        kb_version=kb.version,
+        setting=case.setting,
+        triage=triage,
+        localization=loc,
+        differential=differential,
+        imaging=imaging,
+        workup=workup,
+        plan=plan,
+        medication_alerts=med_alerts,
+        medication_report=med_report,
+        evidence=[e for e in es.items if e.source != "derived"],
+        sources=sources,
+        warnings=warnings,
+    )
+
+
+def _medications(
+    case: CaseInput, es: EvidenceSet, kb: KnowledgeBase
+) -> tuple[list[dict[str, Any]], dict[str, Any] | None, dict[str, list[str]]]:
+    """Run the medication safety checks for the patient in hand."""
+    from spineguide.reasoning import medsafety
+
+    patient = case.patient.model_copy()
+    if patient.age is None:
+        patient.age = case.age if case.age is not None else es.value("age")
+    if patient.egfr is None:
+        patient.egfr = es.value("egfr")
+    data = patient.model_dump()
+    data["falls"] = data.pop("falls_history")
+    factors = medsafety.PatientFactors.model_validate(
+        {k: v for k, v in data.items() if k in medsafety.PatientFactors.model_fields}
+    )
+    report = None
+    alerts: list[dict[str, Any]] = []
+    if case.medications:
+        meds = [
+            m if isinstance(m, str) else medsafety.MedicationOrder.model_validate(m)
+            for m in case.medications
+        ]
+        result = medsafety.check_medications(meds, factors, kb)
+        report = result.model_dump(mode="json")
+        alerts = report.get("alerts", [])
+    tier: dict[str, list[str]] = {}
+    seeds = {s.id for s in kb.sources.values() if s.kind.value == "seed_article"}
+    drug_ids = [d.id for d in kb.drugs.values() if any(st.source in seeds for st in d.article_statements)]
+    for alert in medsafety.drug_tier_alerts(drug_ids, factors):
+        data = alert.model_dump(mode="json")
+        for drug_id in data.get("drugs", []):
+            tier.setdefault(drug_id, []).append(data.get("message", ""))
+    return alerts, report, tier
+
+
+def _collect_sources(
+    triage: Triage, differential: list[DiagnosisResult], workup: Workup, kb: KnowledgeBase
+) -> list[SourceRef]:
+    ids: list[str] = []
+    for r in triage.red_flags:
+        ids += r.sources
+    for d in differential[:5]:
+        ids += [c.source for c in d.evidence_for + d.evidence_against if c.source]
+        cond = kb.conditions.get(d.id)
+        if cond:
+            ids += cond.sources[:3]
+    for bucket in (workup.now, workup.if_no_improvement, workup.not_recommended):
+        for item in bucket:
+            ids += item.sources
+    out = []
+    for sid in dict.fromkeys(ids):
+        src = kb.sources.get(sid)
+        if src:
+            out.append(SourceRef(id=sid, title=src.title, kind=src.kind.value))
+    return out

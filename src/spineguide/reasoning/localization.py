@@ -1,0 +1,228 @@
+"""Nerve-root localisation: probability per root (L1–S1) and side from the exam and imaging."""
+
+from __future__ import annotations
+
+import math
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel, Field
+
+from spineguide.reasoning.evidence import Choice, EvidenceSet
+from spineguide.reasoning.imaging_evidence import affected_roots, side_concordant
+
+if TYPE_CHECKING:
+    from spineguide.knowledge.loader import KnowledgeBase
+    from spineguide.text.models import ImagingFinding
+
+ROOTS = ("L1", "L2", "L3", "L4", "L5", "S1")
+_MOTOR_GLOBAL_MIN = 5  # ≥ this many weakness items absent from one span = a global "power full"
+
+
+class RootContribution(BaseModel):
+    """How one finding moved the odds between roots."""
+
+    finding: str
+    choice: str
+    side: str | None = None
+    favours: list[str] = Field(default_factory=list)
+    likelihood: dict[str, float] = Field(default_factory=dict)
+
+
+class RootProbability(BaseModel):
+    """One root with its side, probability and supporting evidence."""
+
+    root: str
+    side: str | None
+    probability: float
+    evidence: list[str] = Field(default_factory=list)
+    imaging: list[str] = Field(default_factory=list)
+
+
+class Localization(BaseModel):
+    """Ranked roots with explanations (empty when nothing points to a root)."""
+
+    roots: list[RootProbability] = Field(default_factory=list)
+    distribution: dict[str, float] = Field(default_factory=dict)
+    contributions: list[RootContribution] = Field(default_factory=list)
+    upper_lumbar_reasoning: str | None = None
+    note: str | None = None
+
+
+@lru_cache(maxsize=4)
+def _model(kb_version: str) -> dict[str, Any]:
+    from spineguide.knowledge.loader import get_kb
+
+    return get_kb().raw["localization"]
+
+
+def _global_absent_spans(es: EvidenceSet) -> set[tuple[int, int]]:
+    counts: dict[tuple[int, int], int] = {}
+    for e in es.items:
+        if e.choice == Choice.absent and e.span and e.id.endswith("_weakness"):
+            counts[e.span] = counts.get(e.span, 0) + 1
+    return {span for span, n in counts.items() if n >= _MOTOR_GLOBAL_MIN}
+
+
+def localize(
+    es: EvidenceSet,
+    imaging: list[ImagingFinding] | None = None,
+    kb: KnowledgeBase | None = None,
+) -> Localization:
+    """Compute root probabilities from dermatomal, myotomal, reflex and tension evidence."""
+    from spineguide.knowledge.loader import get_kb
+
+    kb = kb or get_kb()
+    model = kb.raw["localization"]
+    table: dict[str, dict[str, Any]] = model["findings"]
+    floor = float(model.get("floor", 0.02))
+    log_post = [math.log(p) for p in model["prior"]["values"]]
+    global_spans = _global_absent_spans(es)
+    contributions: list[RootContribution] = []
+    side_votes: dict[str, dict[str, float]] = {r: {} for r in ROOTS}
+    support: dict[str, list[str]] = {r: [] for r in ROOTS}
+    informative = 0
+    seen: set[tuple[str, str]] = set()
+    for e in es.items:
+        entry = table.get(e.id)
+        if entry is None or e.choice == Choice.unknown:
+            continue
+        if e.choice == Choice.absent and e.span in global_spans:
+            continue  # a blanket "power full" is weak evidence about any one root
+        key = (e.id, e.choice.value)
+        if key in seen:
+            continue
+        seen.add(key)
+        probs = [min(max(p, floor), 1 - floor) for p in entry["p"]]
+        if e.choice == Choice.absent:
+            probs = [1 - p for p in probs]
+        else:
+            informative += 1
+        for i, p in enumerate(probs):
+            log_post[i] += math.log(p)
+        top = max(probs)
+        favours = [ROOTS[i] for i, p in enumerate(probs) if p >= 0.8 * top]
+        contributions.append(
+            RootContribution(
+                finding=e.id,
+                choice=e.choice.value,
+                side=e.side,
+                favours=favours,
+                likelihood=dict(zip(ROOTS, [round(p, 3) for p in probs], strict=True)),
+            )
+        )
+        if e.choice == Choice.present:
+            for i, root in enumerate(ROOTS):
+                if probs[i] >= 0.8 * top:
+                    support[root].append(e.id)
+                if e.side:
+                    side_votes[root][e.side] = side_votes[root].get(e.side, 0.0) + probs[i]
+    if informative == 0:
+        return Localization(note="No dermatomal, myotomal, reflex or tension-sign evidence to localise a root.")
+
+    clinical_side = _overall_side(side_votes)
+    imaging_notes: dict[str, list[str]] = {r: [] for r in ROOTS}
+    for f in imaging or []:
+        if f.negated or f.uncertain:
+            continue
+        if not side_concordant(f.side, clinical_side):
+            continue
+        factor_for = _imaging_factor(f, model["imaging"])
+        for root, how in affected_roots(f, kb).items():
+            if root not in ROOTS:
+                continue
+            factor = factor_for(how)
+            if factor <= 1.0:
+                continue
+            log_post[ROOTS.index(root)] += math.log(factor)
+            imaging_notes[root].append(
+                f"{f.finding.replace('_', ' ')} at {f.level} ({f.side or 'side not stated'}, {how} root)"
+            )
+    mx = max(log_post)
+    weights = [math.exp(v - mx) for v in log_post]
+    total = sum(weights)
+    dist = {r: w / total for r, w in zip(ROOTS, weights, strict=True)}
+    threshold = float(model.get("min_report_probability", 0.1))
+    ranked = sorted(dist.items(), key=lambda kv: -kv[1])
+    roots = [
+        RootProbability(
+            root=r,
+            side=_side_for(side_votes[r]) or clinical_side,
+            probability=round(p, 3),
+            evidence=sorted(set(support[r])),
+            imaging=imaging_notes[r],
+        )
+        for r, p in ranked
+        if p >= threshold
+    ]
+    return Localization(
+        roots=roots,
+        distribution={r: round(p, 4) for r, p in dist.items()},
+        contributions=contributions,
+        upper_lumbar_reasoning=_l3_vs_l4(contributions, dist),
+    )
+
+
+def _imaging_factor(f: ImagingFinding, cfg: dict[str, Any]) -> Any:
+    def factor(how: str) -> float:
+        if how == "named":
+            return float(cfg["named_root"]["factor"])
+        if f.finding == "foraminal_stenosis":
+            return float(cfg["foraminal_by_severity"].get(f.severity, 1.0))
+        if f.finding in ("lateral_recess_stenosis", "synovial_cyst"):
+            return float(cfg["lateral_recess_by_severity"].get(f.severity, 2.0))
+        if how == "exiting":
+            return float(cfg["disc_exiting"]["factor"])
+        if how in ("traversing", "migrated"):
+            return float(cfg["disc_traversing"]["factor"])
+        return 1.0
+
+    return factor
+
+
+def _side_for(votes: dict[str, float]) -> str | None:
+    if not votes:
+        return None
+    if votes.get("bilateral", 0) > 0 or (votes.get("left", 0) > 0 and votes.get("right", 0) > 0):
+        left, right = votes.get("left", 0), votes.get("right", 0)
+        if votes.get("bilateral", 0) > 0 or min(left, right) >= 0.5 * max(left, right):
+            return "bilateral"
+        return "left" if left > right else "right"
+    return max(votes.items(), key=lambda kv: kv[1])[0]
+
+
+def _overall_side(side_votes: dict[str, dict[str, float]]) -> str | None:
+    merged: dict[str, float] = {}
+    for votes in side_votes.values():
+        for side, w in votes.items():
+            merged[side] = merged.get(side, 0.0) + w
+    return _side_for(merged)
+
+
+def _l3_vs_l4(contributions: list[RootContribution], dist: dict[str, float]) -> str | None:
+    """Explain the L3-versus-L4 call when either is plausible."""
+    if dist.get("L3", 0) + dist.get("L4", 0) < 0.3:
+        return None
+    for_l3, for_l4 = [], []
+    for c in contributions:
+        l3, l4 = c.likelihood.get("L3", 0), c.likelihood.get("L4", 0)
+        if c.choice != "present" or not l3 or not l4:
+            continue
+        ratio = l3 / l4
+        label = c.finding.replace("_", " ")
+        if ratio >= 1.25:
+            for_l3.append(f"{label} (×{ratio:.1f})")
+        elif ratio <= 0.8:
+            for_l4.append(f"{label} (×{1 / ratio:.1f})")
+    winner = "L3" if dist.get("L3", 0) >= dist.get("L4", 0) else "L4"
+    parts = [f"{winner} is favoured (L3 {dist.get('L3', 0):.0%} vs L4 {dist.get('L4', 0):.0%})."]
+    if for_l3:
+        parts.append("Pointing to L3: " + ", ".join(for_l3) + ".")
+    if for_l4:
+        parts.append("Pointing to L4: " + ", ".join(for_l4) + ".")
+    parts.append(
+        "Hip flexion weakness, anterior thigh sensory loss and a positive femoral stretch test "
+        "lean to L3; medial shin pain or numbness, tibialis anterior weakness and a reduced knee "
+        "jerk lean to L4; a foraminal lesion at L3-L4 hits L3, a paracentral one hits L4."
+    )
+    return " ".join(parts)

@@ -125,7 +125,11 @@ def build_workup(
                 continue
             if imaging_given and test_id in ("mri", "ct", "xray"):
                 continue
-            timing: Timing = "now" if urgent or cond.group == "mimic" else "if_no_improvement"
+            test = kb.tests.get(test_id)
+            bedside = test is not None and test.category.value in ("physical", "provocative")
+            timing: Timing = (
+                "now" if urgent or bedside or cond.group == "mimic" else "if_no_improvement"
+            )
             add(
                 test_id,
                 timing,

@@ -32,7 +32,8 @@ _PRE_NEG = re.compile(
     re.I,
 )
 _POST_NEG = re.compile(
-    r"^[\s,:]*(?:(?:is|are|was|were|test|tests|sign)\s+){0,2}(?:negative|normal|absent|"
+    r"^[\s,:]*(?:(?:and|or|&|/)\s*[\w-]+\s*){0,3}(?:(?:is|are|was|were|test|tests|sign|"
+    r"function|control)\s+){0,2}(?:negative|normal|absent|"
     r"not present|unremarkable|intact|nil|none|pain[- ]free|denied|resolved|not clear|unclear|"
     r"equivocal|not (?:elicited|found|demonstrated))(?!\w)",
     re.I,

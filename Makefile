@@ -1,0 +1,55 @@
+# SpineGuide — two commands on a fresh machine: `make run` and `make test`.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+DEVSTAMP := $(VENV)/.installed-dev
+
+.PHONY: run test bench lint format install install-dev clean eval
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[server]'
+	touch $@
+
+$(DEVSTAMP): pyproject.toml $(STAMP)
+	$(BIN)/pip install --quiet -e '.[server,dev]'
+	touch $@
+
+install: $(STAMP)
+install-dev: $(DEVSTAMP)
+
+## run: install into .venv and run the main job on the embedded default (SQLite)
+run: $(STAMP)
+	$(BIN)/spineguide kb validate
+	$(BIN)/spineguide assess examples/case_l3_radiculopathy.json
+
+## test: install dev dependencies and run the whole test suite (exit 5 = no tests = failure)
+test: $(DEVSTAMP)
+	@$(BIN)/python -m pytest; rc=$$?; \
+	if [ $$rc -eq 5 ]; then echo "pytest collected no tests: failing"; exit 1; fi; exit $$rc
+
+## bench: benchmarks that print ratios against a peer measured in the same run
+bench: $(DEVSTAMP)
+	$(BIN)/pip install --quiet -e '.[server,dev,bench]'
+	$(BIN)/python bench/bench_assess.py
+	$(BIN)/python bench/bench_imaging.py
+
+## eval: accuracy on the shared development sets
+eval: $(STAMP)
+	$(BIN)/spineguide eval cases ../shared/cases/dev_vignettes.jsonl
+	$(BIN)/spineguide eval imaging ../shared/imaging/dev_reports.jsonl
+
+lint: $(DEVSTAMP)
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+
+format: $(DEVSTAMP)
+	$(BIN)/ruff format src tests bench
+	$(BIN)/ruff check --fix src tests bench
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, Field
@@ -47,13 +46,6 @@ class Localization(BaseModel):
     contributions: list[RootContribution] = Field(default_factory=list)
     upper_lumbar_reasoning: str | None = None
     note: str | None = None
-
-
-@lru_cache(maxsize=4)
-def _model(kb_version: str) -> dict[str, Any]:
-    from spineguide.knowledge.loader import get_kb
-
-    return get_kb().raw["localization"]
 
 
 def _global_absent_spans(es: EvidenceSet) -> set[tuple[int, int]]:
@@ -118,7 +110,9 @@ def localize(
                 if e.side:
                     side_votes[root][e.side] = side_votes[root].get(e.side, 0.0) + probs[i]
     if informative == 0:
-        return Localization(note="No dermatomal, myotomal, reflex or tension-sign evidence to localise a root.")
+        return Localization(
+            note="No dermatomal, myotomal, reflex or tension-sign evidence to localise a root."
+        )
 
     clinical_side = _overall_side(side_votes)
     imaging_notes: dict[str, list[str]] = {r: [] for r in ROOTS}

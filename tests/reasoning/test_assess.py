@@ -1,0 +1,99 @@
+"""End-to-end assessment: contract shape, plan grading, work-up, bad input and the dev set."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from spineguide.errors import InputError
+from spineguide.reasoning.assess import CaseInput, assess
+
+
+def test_json_output_has_the_product_contract_fields() -> None:
+    a = assess("60M, right L5 sciatica for 2 weeks, weak EHL on the right, SLR positive.")
+    data = json.loads(a.model_dump_json())
+    for key in ("triage", "localization", "differential", "imaging", "workup", "plan",
+                "medication_alerts", "sources"):  # fmt: skip
+        assert key in data
+    assert data["triage"]["urgency"] in ("emergency", "urgent", "routine", "self_care")
+    assert set(data["triage"]) >= {"urgency", "red_flags"}
+    root = data["localization"]["roots"][0]
+    assert set(root) >= {"root", "side", "probability"}
+    dx = data["differential"][0]
+    assert set(dx) >= {"id", "name", "probability", "level", "side", "evidence_for", "evidence_against"}
+    assert data["sources"] and all("title" in s for s in data["sources"])
+    assert "does not replace" in data["disclaimer"]
+
+
+def test_plan_never_recommends_what_a_guideline_advises_against() -> None:
+    a = assess("45F, 3 weeks of left sciatica to the foot, SLR positive, weak EHL 4/5.")
+    assert a.plan.steps
+    for step in a.plan.steps:
+        for item in step.items:
+            assert item.verdict != "advised_against"
+        for item in step.advised_against:
+            assert item.verdict == "advised_against"
+    against = {i.id for s in a.plan.steps for i in s.advised_against}
+    assert against, "NICE 'do not offer' treatments should be listed as advised against"
+
+
+def test_nonspecific_back_pain_gets_no_routine_imaging() -> None:
+    a = assess("30F, low back pain for 5 days after lifting, no leg pain, no red flags, neuro normal.")
+    not_recommended = {i.test for i in a.workup.not_recommended}
+    assert "mri" in not_recommended
+    assert all(i.test != "mri" for i in a.workup.now)
+
+
+def test_suspected_ces_gets_immediate_mri() -> None:
+    a = assess("50M, bilateral sciatica, cannot pass urine since last night, saddle numbness.")
+    assert "mri" in {i.test for i in a.workup.now}
+
+
+def test_infection_workup_orders_bloods_and_mri_now() -> None:
+    a = assess("62F on dialysis, fever 38.5 and severe constant back pain, ESR 90, CRP 140.")
+    now = {i.test for i in a.workup.now}
+    assert {"esr", "crp", "blood_cultures"} <= now
+    assert now & {"mri", "mri_gadolinium"}
+
+
+def test_medication_alerts_for_the_patient_in_hand() -> None:
+    case = CaseInput(
+        text="72M, chronic low back pain.",
+        medications=["tramadol 50 mg four times daily", "duloxetine 60 mg once daily"],
+        patient={"age": 72, "egfr": 25},
+    )
+    a = assess(case)
+    assert any("tramadol" in al["drugs"] and "duloxetine" in al["drugs"] for al in a.medication_alerts)
+
+
+def test_structured_evidence_only_case() -> None:
+    a = assess({"evidence": [{"id": "saddle_anesthesia"}, {"id": "urinary_retention"}], "age": 44})
+    assert a.triage.urgency.value == "emergency"
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {},
+        {"text": "   "},
+        {"evidence": [{"id": "no_such_finding"}]},
+        {"text": "x", "setting": "mars"},
+        {"text": "x", "age": 400},
+        {"text": "x" * 100_001},
+    ],
+)
+def test_bad_input_gets_a_clear_error(bad: dict) -> None:
+    with pytest.raises(InputError):
+        assess(bad)
+
+
+def test_dev_vignettes_meet_the_quality_bars(shared_dir) -> None:
+    from spineguide.evaluation.cases_eval import evaluate_cases
+
+    report = evaluate_cases(shared_dir / "cases" / "dev_vignettes.jsonl")
+    assert report.under_triaged_emergencies == 0
+    assert report.top1 >= 0.80
+    assert report.top3 >= 0.95
+    assert report.root_accuracy is not None and report.root_accuracy >= 0.85
+    assert report.over_triage_rate <= 0.20

@@ -35,7 +35,8 @@ _IMAGING_CUE = re.compile(
 
 
 _IMAGING_LABEL = re.compile(
-    r"\s*(?:[A-Za-z-]+\s+){0,2}(?:MRI|MR|CT|radiographs?|x-?rays?|imaging|scan)[^:.\n]{0,40}:\s*", re.I
+    r"\s*(?:[A-Za-z-]+\s+){0,2}(?:MRI|MR|CT|radiographs?|x-?rays?|imaging|scan)[^:.\n]{0,40}:\s*",
+    re.I,
 )
 
 
@@ -77,8 +78,10 @@ class CaseInput(BaseModel):
 
     @model_validator(mode="after")
     def _something(self) -> CaseInput:
-        if not (self.text and self.text.strip()) and not self.evidence and not (
-            self.imaging_report and self.imaging_report.strip()
+        if (
+            not (self.text and self.text.strip())
+            and not self.evidence
+            and not (self.imaging_report and self.imaging_report.strip())
         ):
             raise ValueError("give a presentation: `text`, `evidence` or `imaging_report`")
         return self
@@ -239,7 +242,9 @@ def _medications(
         alerts = report.get("alerts", [])
     tier: dict[str, list[str]] = {}
     seeds = {s.id for s in kb.sources.values() if s.kind.value == "seed_article"}
-    drug_ids = [d.id for d in kb.drugs.values() if any(st.source in seeds for st in d.article_statements)]
+    drug_ids = [
+        d.id for d in kb.drugs.values() if any(st.source in seeds for st in d.article_statements)
+    ]
     for alert in medsafety.drug_tier_alerts(drug_ids, factors):
         data = alert.model_dump(mode="json")
         for drug_id in data.get("drugs", []):

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, Field
 
-from spineguide.reasoning.evidence import Choice, EvidenceSet
+from spineguide.reasoning.evidence import EvidenceSet
 from spineguide.reasoning.imaging_evidence import affected_roots, roots_below, side_concordant
 
 if TYPE_CHECKING:
@@ -91,7 +91,7 @@ def rank_differential(
     severity_scale = model.get("severity_scale", {})
     mnm_min = float(model.get("must_not_miss", {}).get("min_probability", 0.05))
     present = es.present_ids()
-    absent = {e.id for e in es.items if e.choice == Choice.absent} - present
+    absent = es.absent_ids()
     clinical_side = loc.roots[0].side if loc and loc.roots else None
     results: list[DiagnosisResult] = []
     for dx_id, spec in model["diagnoses"].items():
@@ -116,6 +116,8 @@ def rank_differential(
                 elif fid in absent and "lr_absent" in feat:
                     lr = float(feat["lr_absent"])
                     detail = "reported absent"
+                if lr is None:
+                    continue
                 label = _label(kb, fid)
                 key = fid
             else:
@@ -130,7 +132,7 @@ def rank_differential(
             if lr is None or lr == 1.0:
                 continue
             log_odds += math.log(lr)
-            contribution = EvidenceContribution(
+            contribution = EvidenceContribution.model_construct(
                 id=key,
                 label=label,
                 likelihood_ratio=round(lr, 3),
@@ -195,7 +197,12 @@ def _imaging_lr(
     for f in matches:
         if f.negated:
             if "negated" in feat:
-                cand = (float(feat["negated"]), f"report: no {img_id.replace('_', ' ')}", None, None)
+                cand = (
+                    float(feat["negated"]),
+                    f"report: no {img_id.replace('_', ' ')}",
+                    None,
+                    None,
+                )
                 if best is None:
                     best = cand
             continue

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, field_validator
 
 
 class Choice(StrEnum):
@@ -42,20 +42,34 @@ class Evidence(BaseModel):
         return value
 
 
-class EvidenceSet(BaseModel):
-    """All evidence for one case, with helpers to ask what is present."""
+class EvidenceSet:
+    """All evidence for one case, indexed once for fast "is this present?" questions."""
 
-    items: list[Evidence] = Field(default_factory=list)
+    __slots__ = ("_absent", "_present", "items")
+
+    def __init__(self, items: list[Evidence] | None = None) -> None:
+        self.items: list[Evidence] = list(items or [])
+        present: dict[str, list[Evidence]] = {}
+        absent: set[str] = set()
+        for e in self.items:
+            if e.choice == Choice.present:
+                present.setdefault(e.id, []).append(e)
+            elif e.choice == Choice.absent:
+                absent.add(e.id)
+        self._present = present
+        self._absent = absent - set(present)
 
     def present(self, finding_id: str) -> bool:
         """True when any item with this id is present (and current)."""
-        return any(e.id == finding_id and e.choice == Choice.present for e in self.items)
+        return finding_id in self._present
 
     def absent(self, finding_id: str) -> bool:
         """True when the finding is explicitly absent and never present."""
-        return not self.present(finding_id) and any(
-            e.id == finding_id and e.choice == Choice.absent for e in self.items
-        )
+        return finding_id in self._absent
+
+    def absent_ids(self) -> set[str]:
+        """Ids explicitly absent and never present."""
+        return set(self._absent)
 
     def get(self, finding_id: str) -> list[Evidence]:
         """All items with this id."""
@@ -70,10 +84,8 @@ class EvidenceSet(BaseModel):
 
     def present_ids(self) -> set[str]:
         """Ids of every present finding."""
-        return {e.id for e in self.items if e.choice == Choice.present}
+        return set(self._present)
 
     def sides(self, finding_id: str) -> set[str]:
         """Sides recorded for a present finding."""
-        return {
-            e.side for e in self.items if e.id == finding_id and e.choice == Choice.present and e.side
-        }
+        return {e.side for e in self._present.get(finding_id, ()) if e.side}

@@ -138,14 +138,50 @@ def _drug_item(d: Drug, source_id: str | None) -> PlanItem:
     )
 
 
+_CACHE: dict[tuple[str, str], CarePlan] = {}
+
+
 def build_plan(
     diagnosis_id: str | None,
     kb: KnowledgeBase,
     drug_alerts: dict[str, list[str]] | None = None,
 ) -> CarePlan:
-    """Assemble the stepped plan for one diagnosis from the KB's therapies, drugs and condition."""
+    """The stepped plan for one diagnosis, with this patient's drug alerts attached."""
     if diagnosis_id is None or diagnosis_id not in kb.conditions:
         return CarePlan(diagnosis=diagnosis_id, note="No diagnosis to plan for.")
+    key = (kb.version, diagnosis_id)
+    base = _CACHE.get(key)
+    if base is None:
+        base = _CACHE[key] = _build_base_plan(diagnosis_id, kb)
+    relevant = {
+        i.id for step in base.steps for i in step.items + step.advised_against if i.kind == "drug"
+    } & set(drug_alerts or {})
+    if not relevant:
+        return base.model_copy()
+    alerts = drug_alerts or {}
+
+    def with_alerts(items: list[PlanItem]) -> list[PlanItem]:
+        return [
+            i.model_copy(update={"alerts": list(alerts[i.id])})
+            if i.kind == "drug" and i.id in relevant
+            else i
+            for i in items
+        ]
+
+    steps = []
+    for step in base.steps:
+        items = with_alerts(step.items)
+        items.sort(key=lambda i: (_ORDER[i.verdict], bool(i.alerts), i.name))
+        steps.append(
+            step.model_copy(
+                update={"items": items, "advised_against": with_alerts(step.advised_against)}
+            )
+        )
+    return base.model_copy(update={"steps": steps})
+
+
+def _build_base_plan(diagnosis_id: str, kb: KnowledgeBase) -> CarePlan:
+    """Assemble the stepped plan for one diagnosis from the KB's therapies, drugs and condition."""
     cfg: dict[str, Any] = kb.raw.get("plan") or {}
     cond = kb.conditions[diagnosis_id]
     seed = cond.seed_article
@@ -153,7 +189,6 @@ def build_plan(
     radicular = diagnosis_id in cfg.get("radicular_group", [])
     max_items = int(cfg.get("max_items_per_tier", 12))
     titles = cfg.get("tier_titles", {})
-    drug_alerts = drug_alerts or {}
 
     buckets: dict[str, list[PlanItem]] = {}
     for t in kb.therapies.values():
@@ -167,7 +202,6 @@ def build_plan(
             if not any(st.source in seeds for st in d.article_statements):
                 continue
             item = _drug_item(d, seed)
-            item.alerts = drug_alerts.get(d.id, [])
             buckets.setdefault(PlanTier.drug.value, []).append(item)
     for step in cond.management:
         tier = step.tier.value
@@ -176,7 +210,6 @@ def build_plan(
             item = _therapy_item(ref, seed)
         elif step.drug and step.drug in kb.drugs:
             item = _drug_item(kb.drugs[step.drug], seed)
-            item.alerts = drug_alerts.get(step.drug, [])
         else:
             item = PlanItem(
                 id=f"{cond.id}:step",
@@ -202,7 +235,7 @@ def build_plan(
         seen: set[str] = set()
         unique = [i for i in items if not (i.id in seen or seen.add(i.id))]
         keep = [i for i in unique if i.verdict != "advised_against"]
-        keep.sort(key=lambda i: (_ORDER[i.verdict], bool(i.alerts), i.name))
+        keep.sort(key=lambda i: (_ORDER[i.verdict], i.name))
         against = [i for i in unique if i.verdict == "advised_against"]
         step = PlanStep(
             tier=tier.value,

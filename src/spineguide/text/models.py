@@ -1,0 +1,85 @@
+"""Pydantic models for imaging-report findings (the PRODUCT.md imaging finding contract)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+FindingId = Literal[
+    "disc_bulge",
+    "disc_protrusion",
+    "disc_extrusion",
+    "disc_sequestration",
+    "disc_herniation",
+    "canal_stenosis",
+    "foraminal_stenosis",
+    "lateral_recess_stenosis",
+    "nerve_root_compression",
+    "cauda_equina_compression",
+    "facet_arthropathy",
+    "ligamentum_flavum_hypertrophy",
+    "spondylolisthesis",
+    "synovial_cyst",
+    "disc_calcification",
+    "modic_change",
+    "disc_degeneration",
+    "annular_fissure",
+    "fracture",
+    "bone_lesion",
+    "epidural_collection",
+    "hematoma",
+]
+FINDING_IDS: tuple[str, ...] = FindingId.__args__  # type: ignore[attr-defined]
+
+Side = Literal["left", "right", "bilateral", "central"]
+Zone = Literal["central", "paracentral", "subarticular", "foraminal", "extraforaminal"]
+Severity = Literal["none", "mild", "moderate", "severe", "unspecified"]
+SEVERITY_ORDER: dict[str, int] = {"none": 0, "mild": 1, "moderate": 2, "severe": 3}
+
+
+class ImagingFinding(BaseModel):
+    """One finding at one level and side, as the report states it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    finding: FindingId
+    level: str | None = Field(
+        None, description="contract level (L4-L5), a vertebral body (L1), or null when unstated"
+    )
+    side: Side | None = None
+    zone: Zone | None = None
+    severity: Severity = "unspecified"
+    negated: bool = False
+    uncertain: bool = False
+    root: str | None = Field(None, description="nerve root (L1-S1) for nerve_root_compression")
+    root_inferred: bool = False
+    migration: Literal["cranial", "caudal"] | None = None
+    modic_type: int | None = None
+    grade: int | None = Field(None, description="spondylolisthesis grade (Meyerding 1-5)")
+    direction: Literal["anterior", "posterior", "lateral"] | None = None
+    size_mm: float | None = None
+    percent: float | None = None
+    section: str = "findings"
+    span: tuple[int, int] = (0, 0)
+    text: str = ""
+
+    def key(self) -> tuple[str | None, str | None, str, str]:
+        """The (level, side, finding, severity) tuple used for evaluation."""
+        return (self.level, self.side, self.finding, self.severity)
+
+
+class ReportSection(BaseModel):
+    """A section of the report (findings, impression, history, ...) with its character span."""
+
+    name: str
+    span: tuple[int, int]
+    extracted: bool = True
+
+
+class ImagingReport(BaseModel):
+    """Everything extracted from one imaging report."""
+
+    findings: list[ImagingFinding] = Field(default_factory=list)
+    sections: list[ReportSection] = Field(default_factory=list)
+    warnings: list[str] = Field(default_factory=list)

@@ -23,6 +23,7 @@ from spineguide.knowledge.schema import (
     Finding,
     LevelAnatomy,
     Omission,
+    RedFlagRule,
     RootAnatomy,
     Source,
     Therapy,
@@ -31,11 +32,26 @@ from spineguide.knowledge.schema import (
 DATA_DIR = Path(__file__).parent / "data"
 
 
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """SafeLoader that rejects duplicate mapping keys (YAML silently keeps the last one)."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        keys = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)  # type: ignore[no-untyped-call]
+            if key in keys:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"duplicate key {key!r}", key_node.start_mark
+                )
+            keys.add(key)
+        return super().construct_mapping(node, deep=deep)
+
+
 def read_yaml(path: Path) -> Any:
     """Read one YAML file, turning parse errors into a KnowledgeBaseError naming the file."""
     try:
         with path.open(encoding="utf-8") as fh:
-            return yaml.safe_load(fh)
+            return yaml.load(fh, Loader=_UniqueKeyLoader)  # noqa: S506 - SafeLoader subclass
     except yaml.YAMLError as exc:
         raise KnowledgeBaseError(f"{path.name}: YAML parse error: {exc}") from exc
 
@@ -142,8 +158,10 @@ def _collect_refs(obj: Any, found: list[tuple[str, str]]) -> None:
                 found += [("finding", v) for v in value]
             elif name == "reflex_finding" and value:
                 found.append(("finding", value))
-            elif name == "section" and isinstance(value, str) and isinstance(
-                data, (ArticleStatement,)
+            elif (
+                name == "section"
+                and isinstance(value, str)
+                and isinstance(data, (ArticleStatement,))
             ):
                 if value not in SECTION_KEYS:
                     found.append(("section", value))
@@ -173,7 +191,7 @@ def load_knowledge_base(data_dir: Path | None = None) -> KnowledgeBase:
 
     def put(index: dict[str, Any], entries: list[Any], where: str) -> None:
         for e in entries:
-            ident = getattr(e, "id", None) or getattr(e, "root", None) or getattr(e, "level")
+            ident = getattr(e, "id", None) or getattr(e, "root", None) or e.level
             if ident in index:
                 raise KnowledgeBaseError(f"{where}: duplicate id {ident!r}")
             index[ident] = e
@@ -203,6 +221,9 @@ def load_knowledge_base(data_dir: Path | None = None) -> KnowledgeBase:
         path = data_dir / f"{name}.yaml"
         if path.exists():
             kb.raw[name] = read_yaml(path)
+    if "red_flags" in kb.raw:
+        rules = _validate_list(RedFlagRule, kb.raw["red_flags"].get("rules"), "red_flags.yaml")
+        kb.raw["red_flags"] = {"rules": [r.model_dump() for r in rules]}
 
     _check_references(kb)
     return kb
@@ -225,6 +246,16 @@ def _check_references(kb: KnowledgeBase) -> None:
         elif kind == "section":
             problems.append(f"unknown section key {ident!r} (valid: {', '.join(SECTION_KEYS)})")
     rules = {r["id"] for r in (kb.raw.get("red_flags") or {}).get("rules", [])}
+    for rule in (kb.raw.get("red_flags") or {}).get("rules", []):
+        for group in rule["all"]:
+            problems += [
+                f"red flag {rule['id']}: unknown finding {f!r}"
+                for f in group["any"]
+                if f not in kb.findings
+            ]
+        for src in rule["sources"]:
+            if src not in kb.sources:
+                problems.append(f"red flag {rule['id']}: unknown source {src!r}")
     for cond in kb.conditions.values():
         for item in cond.when_to_see_doctor:
             if item.red_flag_rule and rules and item.red_flag_rule not in rules:

@@ -644,3 +644,30 @@ class Omission(Strict):
     item: int | None = None
     name: str | None = None
     reason: str
+
+
+# ---------------------------------------------------------------------------------------------
+# Red-flag rules (triage)
+# ---------------------------------------------------------------------------------------------
+
+
+class RuleGroup(Strict):
+    """A group of a rule: at least `min` of the findings in `any` must be present."""
+
+    any: list[str]
+    min: int = 1
+
+
+class RedFlagRule(Strict):
+    """A triage rule: fires when every group is met; escalates with any `escalate_with` finding."""
+
+    id: str
+    name: str
+    urgency: Urgency
+    escalated_urgency: Urgency | None = None
+    escalate_with: list[str] = Field(default_factory=list)
+    condition: str | None = None
+    all: list[RuleGroup]
+    action: str
+    rationale: str | None = None
+    sources: list[str] = Field(min_length=1)

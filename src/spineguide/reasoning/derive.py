@@ -75,6 +75,19 @@ def _all_absent(es: EvidenceSet, ids: tuple[str, ...], at_least: int = 1) -> boo
     return sum(1 for i in ids if es.absent(i)) >= at_least and not _any(es, ids)
 
 
+VERY_HIGH = {"esr": ("esr_very_high", 50.0), "crp": ("crp_very_high", 50.0)}
+# Thresholds: ESR >= 50 mm/h and CRP >= 50 mg/L are expert estimates for "markedly raised", the
+# range seen in spinal infection and myeloma rather than in mechanical back pain (davis-2004-sea).
+IMAGING_EVIDENCE = {
+    "img:bone_lesion": "img_bone_lesion",
+    "img:fracture": "img_fracture",
+    "img:epidural_collection": "img_epidural_collection",
+    "img:cauda_equina_compression": "img_cauda_equina_compression",
+    "img:hematoma": "img_hematoma",
+}
+CLAUDICATION = ("neurogenic_claudication", "pain_relieved_flexion", "vascular_claudication")
+
+
 def derive_findings(es: EvidenceSet, imaging_present: set[str] | None = None) -> EvidenceSet:
     """Add derived (composite) findings to an evidence set and return a new set."""
     items = list(es.items)
@@ -98,7 +111,10 @@ def derive_findings(es: EvidenceSet, imaging_present: set[str] | None = None) ->
         add("radicular_pain", Choice.present, side_of(RADICULAR_PAIN))
     elif axial_only or es.absent("leg_pain"):
         add("radicular_pain", Choice.absent)
-    for fid, ids in (("upper_lumbar_pattern", UPPER_LUMBAR), ("lower_lumbar_pattern", LOWER_LUMBAR)):
+    for fid, ids in (
+        ("upper_lumbar_pattern", UPPER_LUMBAR),
+        ("lower_lumbar_pattern", LOWER_LUMBAR),
+    ):
         if _any(es, ids):
             add(fid, Choice.present, side_of(ids))
     groups = (("motor_deficit", MOTOR), ("reflex_deficit", REFLEX), ("sensory_deficit", SENSORY))
@@ -165,4 +181,24 @@ def derive_findings(es: EvidenceSet, imaging_present: set[str] | None = None) ->
         add("nonspinal_pattern", Choice.present)
     if imaging_present and imaging_present & set(SIGNIFICANT_IMAGING):
         add("imaging_significant", Choice.present)
+    for img_id, fid in IMAGING_EVIDENCE.items():
+        if imaging_present and img_id in imaging_present:
+            add(fid, Choice.present)
+    for lab, (fid, threshold) in VERY_HIGH.items():
+        value = es.value(lab)
+        if value is not None and value >= threshold:
+            add(fid, Choice.present)
+    if _bilateral_sciatica(es):
+        add("bilateral_sciatica", Choice.present, "bilateral")
+    if es.present("knee_extension_weakness") and es.absent("hip_adduction_weakness"):
+        add("hip_adduction_preserved", Choice.present)
     return EvidenceSet(items=items)
+
+
+def _bilateral_sciatica(es: EvidenceSet) -> bool:
+    """Radicular pain or lower-lumbar root signs on both sides, outside a claudication pattern."""
+    if _any(es, CLAUDICATION) or es.present("chronic_course"):
+        return False
+    sides = _sides(es, LOWER_LUMBAR + ("leg_pain", "radicular_pain_below_knee", "buttock_pain"))
+    both = "bilateral" in sides or {"left", "right"} <= sides
+    return both or (es.present("bilateral_leg_pain") and _any(es, LOWER_LUMBAR))

@@ -45,6 +45,8 @@ class DiagnosisResult(BaseModel):
     subtype: str | None = None
     subtype_reason: str | None = None
     must_not_miss: bool = False
+    refined_by: str | None = None  # a more specific diagnosis that explains this one
+    rank_probability: float = Field(default=0.0, exclude=True)
     prior: float
     evidence_for: list[EvidenceContribution] = Field(default_factory=list)
     evidence_against: list[EvidenceContribution] = Field(default_factory=list)
@@ -159,16 +161,49 @@ def rank_differential(
                 icd10cm=_primary_icd(cond),
             )
         )
+    _apply_refinements(results, model.get("refinements") or {})
     urgency_rank = {"emergency": 0, "urgent": 1, "routine": 2, "self_care": 3}
     results.sort(
         key=lambda d: (
             0 if d.must_not_miss else 1,
             urgency_rank.get(fired_conditions.get(d.id, "self_care"), 3) if d.must_not_miss else 0,
-            -d.probability,
+            -d.rank_probability,
         )
     )
     _lateral_sides(results, es)
     return results
+
+
+def _apply_refinements(results: list[DiagnosisResult], cfg: dict[str, Any]) -> None:
+    """Rank a syndrome just below a more specific, imaging-supported diagnosis that explains it."""
+    by_id = {d.id: d for d in results}
+    min_lr = float(cfg.get("min_imaging_lr", 5))
+    min_p = float(cfg.get("min_probability", 0.4))
+    for d in results:
+        d.rank_probability = d.probability
+    refined = cfg.get("refined_by") or {}
+    for _ in range(3):  # chains (herniation → sequestration) settle in a few passes
+        for general, specifics in refined.items():
+            g = by_id.get(general)
+            if g is None:
+                continue
+            qualifying = [
+                by_id[sid]
+                for sid in specifics
+                if sid in by_id
+                and by_id[sid].probability >= min_p
+                and any(
+                    c.id.startswith("img:") and c.likelihood_ratio >= min_lr
+                    for c in by_id[sid].evidence_for
+                )
+            ]
+            if not qualifying:
+                continue
+            best = max(qualifying, key=lambda d: d.rank_probability)
+            target = best.rank_probability * 0.999
+            if target < g.rank_probability:
+                g.rank_probability = target
+                g.refined_by = best.id
 
 
 def _primary_icd(cond: Any) -> str | None:

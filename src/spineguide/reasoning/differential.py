@@ -107,7 +107,16 @@ def rank_differential(
         for feat in spec["features"]:
             lr, detail = None, None
             fid = feat.get("finding")
-            if fid:
+            if "imaging_group" in feat:
+                if not imaging or any(
+                    f.finding in feat["imaging_group"] and not f.negated for f in imaging
+                ):
+                    continue
+                lr = float(feat["not_seen"])
+                key = "img:not_seen"
+                label = "imaging: no " + " / ".join(x.replace("_", " ") for x in feat["imaging_group"])
+                detail = "not seen on the imaging provided"
+            elif fid:
                 if fid in present and "lr" in feat:
                     lr = float(feat["lr"])
                     sides = es.sides(fid)

@@ -57,3 +57,18 @@ def test_eval_cases_reports_bad_line(tmp_path: Path) -> None:
     f.write_text('{"id": "A", "text": "x", "expected": {"urgency": ["routine"]}}\nnot json\n')
     result = runner.invoke(app, ["eval", "cases", str(f)])
     assert result.exit_code != 0
+
+
+def test_real_entry_point_prints_errors_without_traceback(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text("not json\n")
+    for args in (["eval", "cases", str(bad)], ["assess", "--text", ""], ["kb", "show", "drugs", "nope"]):
+        proc = subprocess.run(
+            [sys.executable, "-m", "spineguide.cli", *args], capture_output=True, text=True, timeout=120
+        )
+        assert proc.returncode != 0, args
+        assert "Traceback" not in proc.stderr + proc.stdout, args
+        assert "error:" in proc.stderr, args

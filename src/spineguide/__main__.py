@@ -1,0 +1,5 @@
+"""Allow `python -m spineguide`."""
+
+from spineguide.cli import main
+
+main()

@@ -1,0 +1,5 @@
+"""Allow `python -m spineguide.cli`."""
+
+from spineguide.cli import main
+
+main()

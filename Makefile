@@ -22,10 +22,10 @@ $(DEVSTAMP): pyproject.toml $(STAMP)
 install: $(STAMP)
 install-dev: $(DEVSTAMP)
 
-## run: install into .venv and run the main job on the embedded default (SQLite)
+## run: install into .venv and start the server on the embedded default (SQLite), demo account printed
 run: $(STAMP)
 	$(BIN)/spineguide kb validate
-	$(BIN)/spineguide assess examples/case_l3_radiculopathy.json
+	$(BIN)/spineguide serve --seed-demo
 
 ## test: install dev dependencies and run the whole test suite (exit 5 = no tests = failure)
 test: $(DEVSTAMP)
@@ -37,6 +37,8 @@ bench: $(DEVSTAMP)
 	$(BIN)/pip install --quiet -e '.[server,dev,bench]'
 	$(BIN)/python bench/bench_assess.py
 	$(BIN)/python bench/bench_imaging.py
+	$(BIN)/python bench/bench_api.py --duration 15
+	$(BIN)/python bench/bench_web.py
 
 ## eval: accuracy on the shared development sets
 eval: $(STAMP)

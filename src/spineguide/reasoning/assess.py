@@ -7,7 +7,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from spineguide.errors import InputError, InputTooLargeError
 from spineguide.reasoning.derive import derive_findings
@@ -233,10 +233,18 @@ def _medications(
     report = None
     alerts: list[dict[str, Any]] = []
     if case.medications:
-        meds = [
-            m if isinstance(m, str) else medsafety.MedicationOrder.model_validate(m)
-            for m in case.medications
-        ]
+        meds = []
+        for i, m in enumerate(case.medications):
+            if isinstance(m, str):
+                meds.append(m)
+                continue
+            try:
+                meds.append(medsafety.MedicationOrder.model_validate(m))
+            except ValidationError as exc:
+                raise InputError(
+                    f"medications[{i}] is not a valid medication: {exc.errors()[0]['msg']}",
+                    'give a sig string ("naproxen 500 mg bd") or an object with "name"',
+                ) from exc
         result = medsafety.check_medications(meds, factors, kb)
         report = result.model_dump(mode="json")
         alerts = report.get("alerts", [])

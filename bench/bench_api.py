@@ -1,0 +1,234 @@
+"""API load benchmark: start uvicorn on loopback and drive POST /api/v1/assessments.
+
+Runs a bounded load (DURATION seconds or MAX_REQUESTS, whichever comes first) at CONCURRENCY
+clients and prints throughput and latency percentiles, next to the in-process assessment rate
+measured in the same run (the ratio is what the HTTP layer costs). Uses `wrk` when installed
+(apt-get install wrk) and an httpx async driver otherwise; both print their own figures.
+
+    .venv/bin/python bench/bench_api.py [--workers 2] [--concurrency 50] [--duration 20]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+CASES = [
+    {"text": "54F, 3 weeks of left anterior thigh pain after lifting, weak knee extension, "
+             "absent knee jerk, no saddle numbness"},
+    {"text": "38M, low back pain radiating down the right leg to the lateral foot, positive "
+             "straight leg raise at 40 degrees, reduced ankle jerk, no bladder symptoms"},
+    {"text": "71M, bilateral buttock and thigh pain on walking, relieved by sitting and "
+             "leaning forward, normal pulses"},
+    {"text": "45F, sudden severe back pain with saddle numbness and urinary retention"},
+    {"imaging_report": "L3-4: moderate bilateral neural foraminal narrowing. No canal "
+                       "stenosis. L4-5: broad-based disc bulge.", "age": 60},
+]  # fmt: skip
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_server(workers: int, port: int, db_path: Path) -> subprocess.Popen[bytes]:
+    """Start uvicorn (factory app) on loopback and wait until /api/v1/health answers."""
+    import httpx
+
+    env = {
+        **os.environ,
+        "SPINEGUIDE_DATABASE_URL": f"sqlite:///{db_path}",
+        "SPINEGUIDE_RATE_ASSESS": "1000000/1",  # the benchmark is one client IP
+    }
+    cmd = [sys.executable, "-m", "uvicorn", "--factory", "spineguide.api.app:app_from_env",
+           "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers),
+           "--no-access-log", "--log-level", "warning", "--timeout-keep-alive", "30"]  # fmt: skip
+    for flag, module in (("--loop", "uvloop"), ("--http", "httptools")):
+        try:
+            __import__(module)
+            cmd += [flag, module]
+        except ImportError:
+            pass
+    # Migrate once before the workers start (they would race on a fresh SQLite file).
+    from spineguide.store import db
+
+    engine = db.make_engine(f"sqlite:///{db_path}")
+    db.upgrade(engine)
+    engine.dispose()
+    env["SPINEGUIDE_AUTO_MIGRATE"] = "0"
+    proc = subprocess.Popen(cmd, env=env)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/api/v1/health", timeout=1).status_code == 200:
+                # make sure every worker has loaded the KB before timing starts
+                for _ in range(20 * workers):
+                    httpx.post(f"http://127.0.0.1:{port}/api/v1/assessments", json=CASES[0])
+                return proc
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.3)
+    proc.terminate()
+    raise SystemExit("server did not start within 60 s")
+
+
+def in_process_rate(seconds: float = 3.0) -> tuple[float, float]:
+    """Assessments per second and p50 ms in this process, on one core (same cases)."""
+    from spineguide.knowledge.loader import get_kb
+    from spineguide.reasoning.assess import assess
+
+    kb = get_kb()
+    for c in CASES:
+        assess(dict(c), kb).model_dump_json()
+    times = []
+    end = time.perf_counter() + seconds
+    i = 0
+    while time.perf_counter() < end:
+        t = time.perf_counter()
+        assess(dict(CASES[i % len(CASES)]), kb).model_dump_json()
+        times.append(time.perf_counter() - t)
+        i += 1
+    return len(times) / sum(times), statistics.median(times) * 1000
+
+
+async def _drive_httpx(url: str, concurrency: int, duration: float, max_requests: int) -> dict:
+    import httpx
+
+    bodies = [json.dumps(c).encode() for c in CASES]
+    latencies: list[float] = []
+    errors = 0
+    sent = 0
+    stop_at = time.perf_counter() + duration
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+
+    async with httpx.AsyncClient(limits=limits, timeout=30) as client:
+
+        async def worker(n: int) -> None:
+            nonlocal errors, sent
+            i = n
+            while time.perf_counter() < stop_at and sent < max_requests:
+                sent += 1
+                t = time.perf_counter()
+                r = await client.post(
+                    url, content=bodies[i % len(bodies)],
+                    headers={"content-type": "application/json"},
+                )  # fmt: skip
+                latencies.append(time.perf_counter() - t)
+                if r.status_code != 200:
+                    errors += 1
+                i += concurrency
+
+        t0 = time.perf_counter()
+        await asyncio.gather(*(worker(n) for n in range(concurrency)))
+        elapsed = time.perf_counter() - t0
+    latencies.sort()
+
+    def pct(p: float) -> float:
+        return latencies[min(len(latencies) - 1, int(p * len(latencies)))] * 1000
+
+    return {
+        "driver": "httpx-async",
+        "requests": len(latencies),
+        "errors": errors,
+        "seconds": round(elapsed, 2),
+        "rps": round(len(latencies) / elapsed, 1),
+        "p50_ms": round(pct(0.50), 1),
+        "p90_ms": round(pct(0.90), 1),
+        "p99_ms": round(pct(0.99), 1),
+        "max_ms": round(latencies[-1] * 1000, 1),
+    }
+
+
+_WRK_LUA = """
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+local bodies = {BODIES}
+local i = 0
+request = function()
+  i = i + 1
+  return wrk.format(nil, nil, nil, bodies[(i % #bodies) + 1])
+end
+done = function(summary, latency, requests)
+  io.write(string.format("JSON {\\"requests\\": %d, \\"errors\\": %d, \\"seconds\\": %.2f, "
+    .. "\\"p50_ms\\": %.1f, \\"p90_ms\\": %.1f, \\"p99_ms\\": %.1f, \\"max_ms\\": %.1f}\\n",
+    summary.requests, summary.errors.status + summary.errors.connect + summary.errors.read
+    + summary.errors.write + summary.errors.timeout, summary.duration / 1e6,
+    latency:percentile(50) / 1000, latency:percentile(90) / 1000,
+    latency:percentile(99) / 1000, latency.max / 1000))
+end
+"""
+
+
+def _drive_wrk(url: str, concurrency: int, duration: float) -> dict:
+    bodies = "{" + ", ".join(json.dumps(json.dumps(c)) for c in CASES) + "}"
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as lua:
+        lua.write(_WRK_LUA.replace("{BODIES}", bodies))
+    threads = min(2, concurrency)
+    out = subprocess.run(
+        ["wrk", f"-t{threads}", f"-c{concurrency}", f"-d{int(duration)}s", "--latency",
+         "--timeout", "10s", "-s", lua.name, url],
+        capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+    os.unlink(lua.name)
+    print(out.rstrip())
+    line = next(x for x in out.splitlines() if x.startswith("JSON "))
+    res = {"driver": "wrk", **json.loads(line[5:])}
+    res["rps"] = round(res["requests"] / res["seconds"], 1)
+    return res
+
+
+def main() -> None:
+    """Parse arguments, start the server, run the load, print the figures."""
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--concurrency", type=int, nargs="+", default=[50, 4])
+    ap.add_argument("--duration", type=float, default=20.0)
+    ap.add_argument("--max-requests", type=int, default=20_000)
+    ap.add_argument("--fields", default="", help="sparse fieldset, e.g. triage,differential")
+    ap.add_argument("--driver", choices=["auto", "httpx", "wrk"], default="auto")
+    args = ap.parse_args()
+
+    rate, p50 = in_process_rate()
+    print(f"in-process assess(): {rate:.0f}/s on one core, p50 {p50:.2f} ms "
+          f"(ceiling for {args.workers} workers ~ {rate * args.workers:.0f}/s)")  # fmt: skip
+    port = _free_port()
+    with tempfile.TemporaryDirectory(prefix="sg-bench-") as tmp:
+        proc = start_server(args.workers, port, Path(tmp) / "bench.sqlite3")
+        try:
+            url = f"http://127.0.0.1:{port}/api/v1/assessments" + (
+                f"?fields={args.fields}" if args.fields else ""
+            )
+            use_wrk = args.driver == "wrk" or (args.driver == "auto" and shutil.which("wrk"))
+            for conc in args.concurrency:
+                print(f"\n-- POST /api/v1/assessments, {conc} concurrent clients, "
+                      f"{args.workers} workers, <= {args.duration:.0f} s / "
+                      f"{args.max_requests} requests")  # fmt: skip
+                if use_wrk:
+                    res = _drive_wrk(url, conc, args.duration)
+                else:
+                    res = asyncio.run(_drive_httpx(url, conc, args.duration, args.max_requests))
+                print(json.dumps(res))
+                print(
+                    f"API/in-process ratio: {res['rps'] / rate:.2f}x of one core "
+                    f"({res['rps'] / (rate * args.workers):.0%} of the {args.workers}-core "
+                    f"ceiling); target >= 500/s with p99 < 50 ms: "
+                    f"{'met' if res['rps'] >= 500 and res['p99_ms'] < 50 else 'NOT met'}"
+                )
+        finally:
+            proc.terminate()
+            proc.wait(timeout=20)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""REST routers mounted under /api/v1."""

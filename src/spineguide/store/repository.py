@@ -1,0 +1,317 @@
+"""Repository functions over a SQLAlchemy session; callers own the transaction boundaries.
+
+Visibility rule: a clinician sees only the patients they created; an admin sees every patient.
+Functions that read patient data take the acting user and return None when the patient is not
+visible, so callers answer 404 without revealing whether the id exists.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from spineguide.store.db import aware
+from spineguide.store.models import (
+    ApiToken,
+    AssessmentRecord,
+    AuditEntry,
+    CdsFeedback,
+    OutcomeScore,
+    Patient,
+    User,
+    WebSession,
+    utcnow,
+)
+
+ROLES = ("clinician", "admin")
+
+
+def _no_fault(stage: str) -> None:
+    """Default fault hook: does nothing (tests replace it to inject crashes mid-transaction)."""
+
+
+# Called between the inserts of a multi-row save; tests swap it to prove saves are atomic.
+fault_hook: Callable[[str], None] = _no_fault
+
+
+# -- users, tokens, sessions -----------------------------------------------------------------
+
+
+def create_user(
+    s: Session,
+    username: str,
+    password_hash: str,
+    role: str = "clinician",
+    display_name: str | None = None,
+) -> User:
+    """Insert a user (role clinician or admin)."""
+    if role not in ROLES:
+        raise ValueError(f"role must be one of {ROLES}")
+    user = User(
+        username=username, password_hash=password_hash, role=role, display_name=display_name
+    )
+    s.add(user)
+    s.flush()
+    return user
+
+
+def user_by_username(s: Session, username: str) -> User | None:
+    """The user with this username, if any."""
+    return s.scalar(select(User).where(User.username == username))
+
+
+def count_users(s: Session) -> int:
+    """Number of user accounts."""
+    return s.scalar(select(func.count()).select_from(User)) or 0
+
+
+def add_token(s: Session, user: User, token_hash: str, expires: datetime) -> ApiToken:
+    """Store a bearer token (hashed) for a user."""
+    tok = ApiToken(user_id=user.id, token_hash=token_hash, expires=expires)
+    s.add(tok)
+    s.flush()
+    return tok
+
+
+def user_for_token(s: Session, token_hash: str) -> User | None:
+    """The active user owning an unexpired, unrevoked token."""
+    row = s.execute(
+        select(ApiToken, User)
+        .join(User, User.id == ApiToken.user_id)
+        .where(ApiToken.token_hash == token_hash)
+    ).first()
+    if row is None:
+        return None
+    tok, user = row
+    if tok.revoked or not user.active or aware(tok.expires) <= utcnow():
+        return None
+    return user
+
+
+def add_session(
+    s: Session, user: User, session_hash: str, csrf_token: str, expires: datetime
+) -> WebSession:
+    """Store a browser session (hashed)."""
+    sess = WebSession(
+        user_id=user.id, session_hash=session_hash, csrf_token=csrf_token, expires=expires
+    )
+    s.add(sess)
+    s.flush()
+    return sess
+
+
+def session_user(s: Session, session_hash: str) -> tuple[WebSession, User] | None:
+    """The live session and its active user, if the session exists and has not expired."""
+    row = s.execute(
+        select(WebSession, User)
+        .join(User, User.id == WebSession.user_id)
+        .where(WebSession.session_hash == session_hash)
+    ).first()
+    if row is None:
+        return None
+    sess, user = row
+    if not user.active or aware(sess.expires) <= utcnow():
+        return None
+    return sess, user
+
+
+def delete_session(s: Session, session_hash: str) -> None:
+    """Remove a browser session (logout)."""
+    sess = s.scalar(select(WebSession).where(WebSession.session_hash == session_hash))
+    if sess is not None:
+        s.delete(sess)
+
+
+# -- patients ----------------------------------------------------------------------------------
+
+
+def create_patient(
+    s: Session,
+    clinician: User,
+    label: str,
+    external_ref: str | None = None,
+    birth_year: int | None = None,
+    sex: str | None = None,
+) -> Patient:
+    """Insert a patient owned by `clinician`."""
+    p = Patient(
+        clinician_id=clinician.id,
+        label=label,
+        external_ref=external_ref,
+        birth_year=birth_year,
+        sex=sex,
+    )
+    s.add(p)
+    s.flush()
+    return p
+
+
+def visible_patient(s: Session, user: User, patient_id: str) -> Patient | None:
+    """The patient if `user` may see it (owner or admin), else None."""
+    p = s.get(Patient, patient_id)
+    if p is None or (user.role != "admin" and p.clinician_id != user.id):
+        return None
+    return p
+
+
+def list_patients(s: Session, user: User, limit: int = 100, offset: int = 0) -> list[Patient]:
+    """Patients visible to `user`, newest first."""
+    q = select(Patient).order_by(Patient.created.desc(), Patient.id).limit(limit).offset(offset)
+    if user.role != "admin":
+        q = q.where(Patient.clinician_id == user.id)
+    return list(s.scalars(q))
+
+
+# -- assessments and scores --------------------------------------------------------------------
+
+
+def save_assessment(
+    s: Session,
+    user: User,
+    patient: Patient,
+    input_json: dict[str, Any],
+    output_json: dict[str, Any],
+    client: str | None = None,
+) -> AssessmentRecord:
+    """Insert an assessment and its audit row (the caller commits both or neither)."""
+    triage = output_json.get("triage") or {}
+    differential = output_json.get("differential") or []
+    rec = AssessmentRecord(
+        id=output_json["id"],
+        patient_id=patient.id,
+        clinician_id=user.id,
+        input_json=input_json,
+        output_json=output_json,
+        kb_version=output_json["kb_version"],
+        urgency=triage.get("urgency", "unknown"),
+        leading_diagnosis=differential[0]["id"] if differential else None,
+        created=utcnow(),
+    )
+    s.add(rec)
+    s.flush()
+    fault_hook("assessment-inserted")
+    audit(
+        s, user, "assessment.create", "ok", patient_id=patient.id, resource_id=rec.id, client=client
+    )
+    s.flush()
+    fault_hook("audit-inserted")
+    return rec
+
+
+def visible_assessment(s: Session, user: User, assessment_id: str) -> AssessmentRecord | None:
+    """The assessment if `user` may see its patient, else None."""
+    rec = s.get(AssessmentRecord, assessment_id)
+    if rec is None or visible_patient(s, user, rec.patient_id) is None:
+        return None
+    return rec
+
+
+def assessments_for(s: Session, patient_id: str) -> list[AssessmentRecord]:
+    """A patient's saved assessments, oldest first."""
+    q = (
+        select(AssessmentRecord)
+        .where(AssessmentRecord.patient_id == patient_id)
+        .order_by(AssessmentRecord.created, AssessmentRecord.id)
+    )
+    return list(s.scalars(q))
+
+
+def add_score(
+    s: Session,
+    user: User,
+    patient: Patient,
+    instrument: str,
+    input_json: Any,
+    result_json: dict[str, Any],
+    score: float | None,
+    band: str | None,
+    recorded_at: datetime,
+    client: str | None = None,
+) -> OutcomeScore:
+    """Insert an outcome score and its audit row (the caller commits)."""
+    row = OutcomeScore(
+        patient_id=patient.id,
+        clinician_id=user.id,
+        instrument=instrument,
+        score=score,
+        band=band,
+        input_json=input_json,
+        result_json=result_json,
+        recorded_at=recorded_at,
+    )
+    s.add(row)
+    s.flush()
+    fault_hook("score-inserted")
+    audit(s, user, "score.create", "ok", patient_id=patient.id, resource_id=row.id, client=client)
+    return row
+
+
+def scores_for(s: Session, patient_id: str) -> list[OutcomeScore]:
+    """A patient's outcome scores in time order."""
+    q = (
+        select(OutcomeScore)
+        .where(OutcomeScore.patient_id == patient_id)
+        .order_by(OutcomeScore.recorded_at, OutcomeScore.created)
+    )
+    return list(s.scalars(q))
+
+
+# -- audit and feedback ------------------------------------------------------------------------
+
+
+def audit(
+    s: Session,
+    user: User | None,
+    action: str,
+    outcome: str,
+    patient_id: str | None = None,
+    resource_id: str | None = None,
+    client: str | None = None,
+    detail: str | None = None,
+) -> AuditEntry:
+    """Add one audit row (ids and outcomes only; never clinical text)."""
+    row = AuditEntry(
+        user_id=user.id if user else None,
+        username=user.username if user else None,
+        action=action,
+        outcome=outcome,
+        patient_id=patient_id,
+        resource_id=resource_id,
+        client=client,
+        detail=detail,
+        at=utcnow(),
+    )
+    s.add(row)
+    return row
+
+
+def audit_rows(s: Session, patient_id: str | None = None) -> list[AuditEntry]:
+    """Audit rows, oldest first (optionally for one patient)."""
+    q = select(AuditEntry).order_by(AuditEntry.id)
+    if patient_id is not None:
+        q = q.where(AuditEntry.patient_id == patient_id)
+    return list(s.scalars(q))
+
+
+def add_feedback(
+    s: Session,
+    service_id: str,
+    card_uuid: str,
+    outcome: str,
+    payload: dict[str, Any],
+    outcome_timestamp: str | None = None,
+) -> CdsFeedback:
+    """Store one CDS Hooks feedback item."""
+    row = CdsFeedback(
+        service_id=service_id,
+        card_uuid=card_uuid,
+        outcome=outcome,
+        payload=payload,
+        outcome_timestamp=outcome_timestamp,
+    )
+    s.add(row)
+    return row

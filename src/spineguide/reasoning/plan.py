@@ -73,7 +73,9 @@ def guideline_verdict(stances: list[GuidelineStance]) -> tuple[Verdict, str]:
         if s.stance == Stance.not_addressed:
             continue
         rec = f" {s.recommendation}" if s.recommendation else ""
-        parts.append(f"{_short(s.guideline)}{rec}: {s.stance.value.replace('_', ' ')}")
+        parts.append(
+            f"{guideline_short_name(s.guideline)}{rec}: {s.stance.value.replace('_', ' ')}"
+        )
     text = "; ".join(parts) if parts else "Not addressed by NICE, ACP or WHO."
     if against and positive:
         return "conflicting", text
@@ -88,7 +90,8 @@ def guideline_verdict(stances: list[GuidelineStance]) -> tuple[Verdict, str]:
     return "no_guideline", text
 
 
-def _short(guideline: str) -> str:
+def guideline_short_name(guideline: str) -> str:
+    """Display name of a guideline source id (NICE NG59, ACP 2017, WHO 2023)."""
     return {"nice-ng59": "NICE NG59", "acp-2017": "ACP 2017", "who-2023": "WHO 2023"}.get(
         guideline, guideline
     )

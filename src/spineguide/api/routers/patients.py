@@ -58,7 +58,7 @@ def _score_out(row: OutcomeScore) -> ScoreOut:
     )
 
 
-def _headline(result: dict[str, Any]) -> tuple[float | None, str | None]:
+def score_headline(result: dict[str, Any]) -> tuple[float | None, str | None]:
     """The number and band to plot for each instrument."""
     inst = result.get("instrument")
     if inst == "odi":
@@ -175,7 +175,7 @@ def _add_score(
         p = repo.visible_patient(s, user, patient_id)
         if p is not None:
             result = score_instrument(body.instrument, body.payload)
-            value, band = _headline(result)
+            value, band = score_headline(result)
             row = repo.add_score(
                 s,
                 user,

@@ -1,0 +1,1 @@
+"""SpineGuide web app (served by the API app)."""

@@ -1,0 +1,78 @@
+"""Helpers shared by the web tests: sample texts, test settings, accounts, a live server."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[2]
+SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"
+CLINICIAN = ("dr-web", "correct horse battery")
+REPORT = (
+    "MRI LUMBAR SPINE\nFINDINGS:\nL3-L4: Mild diffuse disc bulge. Moderate bilateral neural "
+    "foraminal narrowing. No spinal canal stenosis.\nL4-L5: Left paracentral disc protrusion "
+    "contacting the traversing left L5 nerve root.\nL5-S1: No disc herniation.\n"
+    "IMPRESSION: Degenerative change, most marked at L3-L4."
+)
+NOTE = (
+    "54F, 3 weeks of left anterior thigh pain after lifting, weak knee extension 4/5 on the left, "
+    "absent left knee jerk, positive femoral stretch on the left, no saddle numbness."
+)
+
+
+def make_settings(url: str) -> Any:
+    """Test settings: plain-http cookies and generous rate limits."""
+    from spineguide.api.settings import Settings
+
+    return Settings(
+        database_url=url,
+        cookie_secure=False,
+        login_rate=(1000.0, 1000.0),
+        assess_rate=(10_000.0, 10_000.0),
+    )
+
+
+def add_user(app: Any, username: str, password: str, role: str = "clinician") -> None:
+    """Create an account directly in the database."""
+    from spineguide.api.security import hash_password
+    from spineguide.store import repository as repo
+
+    with app.state.sg.sessions.begin() as s:
+        repo.create_user(s, username, hash_password(password), role=role)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class LiveServer:
+    """uvicorn serving an app on 127.0.0.1 in a daemon thread."""
+
+    def __init__(self, application: Any) -> None:
+        import uvicorn
+
+        self.port = _free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        config = uvicorn.Config(
+            application, host="127.0.0.1", port=self.port, log_level="warning", access_log=False
+        )
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    def __enter__(self) -> LiveServer:
+        self.thread.start()
+        deadline = time.monotonic() + 20
+        while not self.server.started:
+            if time.monotonic() > deadline:
+                raise RuntimeError("the test server did not start")
+            time.sleep(0.02)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=10)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 import uuid
 from datetime import UTC, datetime
@@ -248,16 +249,42 @@ def _medications(
         result = medsafety.check_medications(meds, factors, kb)
         report = result.model_dump(mode="json")
         alerts = report.get("alerts", [])
-    tier: dict[str, list[str]] = {}
+    # Cache key: whole years of age and whole mL/min of kidney function (floored, so a value just
+    # under a threshold stays under it); the other factors are exact.
+    keyed = factors.model_copy(
+        update={
+            k: float(math.floor(v))
+            for k in ("age", "egfr", "crcl")
+            if (v := getattr(factors, k, None)) is not None
+        }
+    )
+    return alerts, report, _tier_alerts(keyed.model_dump_json(), kb)
+
+
+_TIER_CACHE: dict[tuple[str, str], dict[str, list[str]]] = {}
+
+
+def _tier_alerts(factors_json: str, kb: KnowledgeBase) -> dict[str, list[str]]:
+    """Drug id → alert messages for the plan's drug tier (cached per patient-factor profile)."""
+    from spineguide.reasoning import medsafety
+
+    key = (kb.version, factors_json)
+    cached = _TIER_CACHE.get(key)
+    if cached is not None:
+        return cached
+    factors = medsafety.PatientFactors.model_validate_json(factors_json)
     seeds = {s.id for s in kb.sources.values() if s.kind.value == "seed_article"}
     drug_ids = [
         d.id for d in kb.drugs.values() if any(st.source in seeds for st in d.article_statements)
     ]
-    for alert in medsafety.drug_tier_alerts(drug_ids, factors):
-        data = alert.model_dump(mode="json")
-        for drug_id in data.get("drugs", []):
-            tier.setdefault(drug_id, []).append(data.get("message", ""))
-    return alerts, report, tier
+    tier: dict[str, list[str]] = {}
+    for alert in medsafety.drug_tier_alerts(drug_ids, factors, kb):
+        for drug_id in alert.drugs:
+            tier.setdefault(drug_id, []).append(alert.message)
+    if len(_TIER_CACHE) > 1024:
+        _TIER_CACHE.clear()
+    _TIER_CACHE[key] = tier
+    return tier
 
 
 def _collect_sources(

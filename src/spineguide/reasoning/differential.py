@@ -78,6 +78,52 @@ def _imaging_match(
     return "concordant" if (hit and side_ok) else "discordant"
 
 
+class _Feature:
+    """One precompiled feature of a diagnosis model."""
+
+    __slots__ = ("fid", "group", "kind", "label", "lr", "lr_absent", "raw", "source")
+
+    def __init__(self, raw: dict[str, Any], default_source: str | None, kb: KnowledgeBase) -> None:
+        self.raw = raw
+        self.source = raw.get("source") or default_source
+        self.lr = float(raw["lr"]) if "lr" in raw else None
+        self.lr_absent = float(raw["lr_absent"]) if "lr_absent" in raw else None
+        self.group: frozenset[str] = frozenset(raw.get("imaging_group", ()))
+        if self.group:
+            self.kind, self.fid = "not_seen", "img:not_seen"
+            self.lr = float(raw["not_seen"])
+            self.label = "imaging: no " + " / ".join(
+                x.replace("_", " ") for x in raw["imaging_group"]
+            )
+        elif "finding" in raw:
+            self.kind, self.fid = "finding", raw["finding"]
+            self.label = _label(kb, self.fid)
+        else:
+            self.kind, self.fid = "imaging", raw["imaging"]
+            self.label = f"imaging: {self.fid.replace('_', ' ')}"
+
+
+_COMPILED: dict[str, list[tuple[str, dict[str, float], list[_Feature], str, str | None]]] = {}
+
+
+def _compiled(
+    kb: KnowledgeBase,
+) -> list[tuple[str, dict[str, float], list[_Feature], str, str | None]]:
+    """The differential model as precompiled tuples (once per knowledge-base version)."""
+    cached = _COMPILED.get(kb.version)
+    if cached is not None:
+        return cached
+    out = []
+    for dx_id, spec in kb.raw["differential"]["diagnoses"].items():
+        priors = {k: float(v) for k, v in spec["prior"].items()}
+        feats = [_Feature(f, spec.get("source"), kb) for f in spec["features"]]
+        cond = kb.conditions.get(dx_id)
+        name = cond.name if cond else dx_id.replace("-", " ")
+        out.append((dx_id, priors, feats, name, _primary_icd(cond)))
+    _COMPILED[kb.version] = out
+    return out
+
+
 def rank_differential(
     es: EvidenceSet,
     imaging: list[ImagingFinding],
@@ -94,80 +140,84 @@ def rank_differential(
     mnm_min = float(model.get("must_not_miss", {}).get("min_probability", 0.05))
     present = es.present_ids()
     absent = es.absent_ids()
+    seen_imaging = {f.finding for f in imaging if not f.negated}
     clinical_side = loc.roots[0].side if loc and loc.roots else None
+    default_side = loc.roots[0].side if loc and loc.roots else None
+    construct = EvidenceContribution.model_construct
     results: list[DiagnosisResult] = []
-    for dx_id, spec in model["diagnoses"].items():
-        prior = float(spec["prior"].get(setting, spec["prior"]["primary"]))
+    for dx_id, priors, feats, name, icd in _compiled(kb):
+        prior = priors.get(setting, priors["primary"])
         log_odds = math.log(prior / (1 - prior))
-        default_source = spec.get("source")
         ev_for: list[EvidenceContribution] = []
         ev_against: list[EvidenceContribution] = []
         level = side = None
         best_img = 0.0
-        for feat in spec["features"]:
-            lr, detail = None, None
-            fid = feat.get("finding")
-            if "imaging_group" in feat:
-                if not imaging or any(
-                    f.finding in feat["imaging_group"] and not f.negated for f in imaging
-                ):
-                    continue
-                lr = float(feat["not_seen"])
-                key = "img:not_seen"
-                label = "imaging: no " + " / ".join(x.replace("_", " ") for x in feat["imaging_group"])
-                detail = "not seen on the imaging provided"
-            elif fid:
-                if fid in present and "lr" in feat:
-                    lr = float(feat["lr"])
+        for feat in feats:
+            kind = feat.kind
+            if kind == "finding":
+                fid = feat.fid
+                if fid in present:
+                    if feat.lr is None:
+                        continue
+                    lr = feat.lr
                     sides = es.sides(fid)
                     detail = "present" + (f" ({', '.join(sorted(sides))})" if sides else "")
                     value = es.value(fid)
-                    if value is not None and fid not in ("age",):
+                    if value is not None:
                         detail += f", value {value:g}"
-                elif fid in absent and "lr_absent" in feat:
-                    lr = float(feat["lr_absent"])
+                elif fid in absent and feat.lr_absent is not None:
+                    lr = feat.lr_absent
                     detail = "reported absent"
-                if lr is None:
+                else:
                     continue
-                label = _label(kb, fid)
-                key = fid
+            elif kind == "not_seen":
+                if not imaging or feat.group & seen_imaging:
+                    continue
+                lr = feat.lr  # type: ignore[assignment]
+                detail = "not seen on the imaging provided"
             else:
-                img_id = feat["imaging"]
-                key = f"img:{img_id}"
-                label = f"imaging: {img_id.replace('_', ' ')}"
-                lr, detail, img_level, img_side = _imaging_lr(
-                    feat, img_id, imaging, loc, clinical_side, kb, severity_scale
+                if not imaging:
+                    continue
+                got, detail, img_level, img_side = _imaging_lr(
+                    feat.raw, feat.fid, imaging, loc, clinical_side, kb, severity_scale
                 )
-                if lr is not None and lr > best_img and img_level:
+                if got is None:
+                    continue
+                lr = got
+                if lr > best_img and img_level:
                     best_img, level, side = lr, img_level, img_side
-            if lr is None or lr == 1.0:
+            if lr == 1.0:
                 continue
             log_odds += math.log(lr)
-            contribution = EvidenceContribution.model_construct(
-                id=key,
-                label=label,
+            contribution = construct(
+                id=feat.fid
+                if kind == "finding"
+                else (feat.fid if kind == "not_seen" else f"img:{feat.fid}"),
+                label=feat.label,
                 likelihood_ratio=round(lr, 3),
                 detail=detail,
-                source=feat.get("source") or default_source,
+                source=feat.source,
             )
             (ev_for if lr > 1 else ev_against).append(contribution)
         probability = 1 / (1 + math.exp(-log_odds))
-        cond = kb.conditions.get(dx_id)
-        name = cond.name if cond else dx_id.replace("-", " ")
-        if loc and loc.roots and side is None:
-            side = loc.roots[0].side
+        ev_for.sort(key=lambda c: -c.likelihood_ratio)
+        ev_against.sort(key=lambda c: c.likelihood_ratio)
         results.append(
-            DiagnosisResult(
+            DiagnosisResult.model_construct(
                 id=dx_id,
                 name=name,
                 probability=round(probability, 4),
                 level=level,
-                side=side,
-                prior=prior,
+                side=side if side is not None else default_side,
+                subtype=None,
+                subtype_reason=None,
                 must_not_miss=dx_id in fired_conditions and probability >= mnm_min,
-                evidence_for=sorted(ev_for, key=lambda c: -c.likelihood_ratio),
-                evidence_against=sorted(ev_against, key=lambda c: c.likelihood_ratio),
-                icd10cm=_primary_icd(cond),
+                refined_by=None,
+                rank_probability=probability,
+                prior=prior,
+                evidence_for=ev_for,
+                evidence_against=ev_against,
+                icd10cm=icd,
             )
         )
     _apply_refinements(results, model.get("refinements") or {})

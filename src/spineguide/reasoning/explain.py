@@ -36,7 +36,9 @@ def render_text(a: Assessment, max_dx: int = 6) -> str:
     lines.append("[bold]Nerve root[/bold]")
     if a.localization.roots:
         for r in a.localization.roots[:3]:
-            lines.append(f"  {r.root} {r.side or ''}: {r.probability:.0%}  ({', '.join(r.evidence[:5])})")
+            lines.append(
+                f"  {r.root} {r.side or ''}: {r.probability:.0%}  ({', '.join(r.evidence[:5])})"
+            )
             for note in r.imaging:
                 lines.append(f"    imaging: {note}")
         if a.localization.upper_lumbar_reasoning:
@@ -82,7 +84,9 @@ def render_text(a: Assessment, max_dx: int = 6) -> str:
             lines.append(f"    - {adv}")
         for item in step.items[:8]:
             alert = f" [red]⚠ {'; '.join(item.alerts)}[/red]" if item.alerts else ""
-            lines.append(f"    ✓ {item.name} — {item.verdict.replace('_', ' ')} ({item.verdict_text}){alert}")
+            lines.append(
+                f"    ✓ {item.name} — {item.verdict.replace('_', ' ')} ({item.verdict_text}){alert}"
+            )
         for item in step.advised_against:
             lines.append(f"    ✗ {item.name} — advised against ({item.verdict_text})")
     for c in a.plan.referral_criteria:
@@ -135,7 +139,9 @@ def render_html(a: Assessment) -> str:
         parts.append("</ul>")
     parts.append("<h2>Nerve root</h2>")
     if a.localization.roots:
-        parts.append("<table><tr><th>Root</th><th>Side</th><th>Probability</th><th>Evidence</th></tr>")
+        parts.append(
+            "<table><tr><th>Root</th><th>Side</th><th>Probability</th><th>Evidence</th></tr>"
+        )
         for r in a.localization.roots[:4]:
             parts.append(
                 f"<tr><td>{e(r.root)}</td><td>{e(r.side or '')}</td><td>{r.probability:.0%}</td>"
@@ -182,7 +188,11 @@ def render_html(a: Assessment) -> str:
         parts.append(f"<h3>{e(step.title)}</h3><ul>")
         parts += [f"<li>{e(x)}</li>" for x in step.advice[:4]]
         for item in step.items[:10]:
-            alert = f" <strong class='against'>⚠ {e('; '.join(item.alerts))}</strong>" if item.alerts else ""
+            alert = (
+                f" <strong class='against'>⚠ {e('; '.join(item.alerts))}</strong>"
+                if item.alerts
+                else ""
+            )
             parts.append(f"<li>{e(item.name)} — {e(item.verdict.replace('_', ' '))} "
                          f"<span class='small'>({e(item.verdict_text)})</span>{alert}</li>")  # fmt: skip
         for item in step.advised_against:

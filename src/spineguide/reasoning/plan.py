@@ -30,7 +30,7 @@ class PlanItem(BaseModel):
     kind: str
     verdict: Verdict
     verdict_text: str
-    stances: list[GuidelineStance] = Field(default_factory=list)
+    stances: list[GuidelineStance] = Field(default_factory=list, exclude=True)  # in verdict_text
     description: str | None = None
     patient_text: str | None = None
     dose: str | None = None

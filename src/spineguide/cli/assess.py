@@ -16,7 +16,9 @@ def assess_command(
     text: Annotated[str | None, typer.Option("--text", help="free-text presentation")] = None,
     setting: Annotated[str, typer.Option(help="primary, emergency or spine-clinic")] = "primary",
     fmt: Annotated[str, typer.Option("--format", help="text, json or html")] = "text",
-    output: Annotated[Path | None, typer.Option("--output", "-o", help="write to this file")] = None,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="write to this file")
+    ] = None,
 ) -> None:
     """Assess a presentation from a case JSON file or from --text."""
     from spineguide.errors import InputError
@@ -27,7 +29,7 @@ def assess_command(
     if setting not in ("primary", "emergency", "spine-clinic"):
         raise InputError(f"unknown setting {setting!r}", "use primary, emergency or spine-clinic")
     if case_file is None and text is None:
-        raise InputError("nothing to assess", "give a case JSON file or --text \"…\"")
+        raise InputError("nothing to assess", 'give a case JSON file or --text "…"')
     if case_file is not None:
         if not case_file.exists():
             raise InputError(f"file not found: {case_file}")

@@ -26,7 +26,11 @@ def eval_cases(
         return
     for miss in report.misses:
         typer.echo(f"miss {miss['id']}: " + "; ".join(miss["problems"]))
-    root = f"{report.root_accuracy:.1%} (n={report.root_n})" if report.root_accuracy is not None else "n/a"
+    root = (
+        f"{report.root_accuracy:.1%} (n={report.root_n})"
+        if report.root_accuracy is not None
+        else "n/a"
+    )
     typer.echo(f"vignettes: {report.n}")
     typer.echo(f"triage exact: {report.triage_exact:.1%}  safe: {report.triage_safe:.1%}  "
                f"over-triage of routine: {report.over_triage_rate:.1%}")  # fmt: skip

@@ -34,7 +34,9 @@ def list_entries(
     from spineguide.knowledge.loader import get_kb
 
     if collection not in COLLECTIONS:
-        raise InputError(f"unknown collection {collection!r}", f"use one of {', '.join(COLLECTIONS)}")
+        raise InputError(
+            f"unknown collection {collection!r}", f"use one of {', '.join(COLLECTIONS)}"
+        )
     entries = getattr(get_kb(), collection)
     rows = [
         {"id": k, "name": getattr(v, "name", None) or getattr(v, "title", None) or k}
@@ -57,7 +59,9 @@ def show(
     from spineguide.knowledge.loader import get_kb
 
     if collection not in COLLECTIONS:
-        raise InputError(f"unknown collection {collection!r}", f"use one of {', '.join(COLLECTIONS)}")
+        raise InputError(
+            f"unknown collection {collection!r}", f"use one of {', '.join(COLLECTIONS)}"
+        )
     entries = getattr(get_kb(), collection)
     if ident not in entries:
         raise UnknownCodeError(

@@ -140,7 +140,9 @@ def evaluate_cases(path: Path, setting: str = "primary") -> CasesReport:
         if r.root_correct is False:
             problems.append(f"root {r.roots[:1] or 'none'} (expected {r.expected_roots})")
         if not r.top1:
-            problems.append(f"top diagnosis {r.diagnoses[:1]} (expected any of {r.expected_diagnoses})")
+            problems.append(
+                f"top diagnosis {r.diagnoses[:1]} (expected any of {r.expected_diagnoses})"
+            )
         if problems:
             misses.append({"id": r.id, "problems": problems, "top3": r.diagnoses[:3]})
     return CasesReport(
@@ -151,7 +153,9 @@ def evaluate_cases(path: Path, setting: str = "primary") -> CasesReport:
         over_triage_rate=(sum(r.over_triaged for r in routine) / len(routine)) if routine else 0.0,
         root_accuracy=(sum(bool(r.root_correct) for r in rooted) / len(rooted)) if rooted else None,
         root_n=len(rooted),
-        side_accuracy=(sum(r.side == r.expected_side for r in sided) / len(sided)) if sided else None,
+        side_accuracy=(sum(r.side == r.expected_side for r in sided) / len(sided))
+        if sided
+        else None,
         top1=sum(r.top1 for r in results) / n,
         top3=sum(r.top3 for r in results) / n,
         misses=misses,

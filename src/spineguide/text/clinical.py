@@ -32,10 +32,10 @@ _PRE_NEG = re.compile(
     re.I,
 )
 _POST_NEG = re.compile(
-    r"^[\s,:]*(?:(?:and|or|&|/)\s*[\w-]+\s*){0,3}(?:(?:is|are|was|were|test|tests|sign|"
+    r"[\s,:]*(?:(?:and|or|&|/)\s*[\w-]+\s*){0,3}(?:(?:is|are|was|were|test|tests|sign|"
     r"function|control)\s+){0,2}(?:negative|normal|absent|"
     r"not present|unremarkable|intact|nil|none|pain[- ]free|denied|resolved|not clear|unclear|"
-    r"equivocal|not (?:elicited|found|demonstrated))(?!\w)",
+    r"equivocal|fine|ok|okay|unaffected|nad|not (?:elicited|found|demonstrated))(?!\w)",
     re.I,
 )
 _PAIN_FREE = re.compile(r"pain[- ]free", re.I)
@@ -45,17 +45,53 @@ _FAMILY = re.compile(
     re.I,
 )
 _FAMILY_SPA = re.compile(
-    r"psoria|crohn|colitis|inflammatory bowel|uveitis|iritis|ankylosing|spondyl", re.I
+    r"psoria|crohn|colitis|inflammatory bowel|uveitis|iritis|ankylosing|spondyloarthr|spondylitis|"
+    r"(?<!\w)(?:ibd|axspa)(?!\w)",
+    re.I,
 )
 _SIDE = re.compile(
-    r"(?<!\w)(?:(left|right)|(bilateral(?:ly)?|both|each side|both sides))(?!\w)|"
-    r"(?<![\w/])(l|r)(?=\s+(?:leg|thigh|calf|foot|knee|hip|buttock|side))",
+    r"(?<!\w)(?:(left|right|lt|rt)|(bilateral(?:ly)?|both|each side|both sides))(?!\w)|"
+    r"(?<![\w/])(l|r)(?=\s+(?:leg|thigh|calf|foot|knee|hip|buttock|side))|"
+    r"(?<![\w/.])(?-i:(L|R))(?![\w/'-])(?!\.\w)",  # telegraphic "KJ absent L", "SLR +ve at 40° R"
     re.I,
 )
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9(\"'])|\n+|(?<=[.!?])$")
-_CLAUSE_SPLIT = re.compile(r"[,;:()]|\s-\s|(?<!\w)(?:but|however|although|though|whereas)(?!\w)", re.I)
+_CLAUSE_SPLIT = re.compile(
+    r"[,;:()]|\s-\s|(?<!\w)(?:but|however|although|though|whereas)(?!\w)", re.I
+)
 _OR_LIST = re.compile(r"(?<!\w)(?:or|nor)(?!\w)", re.I)
 _WORD = re.compile(r"\w+")
+_AND_LIST = re.compile(r"(?<!\w)and(?!\w)", re.I)
+_AFFIRM = re.compile(
+    r"(?<!\w)(?:reports?|reported|has|have|had|with|complains?|presents?|now|but|positive|\+ve|"
+    r"present|reduced|absent|weak|brisk)(?!\w)",
+    re.I,
+)
+_WINDOW_CHARS = 240  # context looked at around a mention (negation, side)
+_MAX_LIST_ITEMS = 12
+_NEG_WINDOW = 8  # words between a negation cue and the finding it scopes over
+_NEG_TERMINATOR = re.compile(
+    r"(?<!\w)(?:has|have|reports?|reported|complains?|presents?|which|who|except|apart from|"
+    r"aside from|now|then|and is|and was)(?!\w)",
+    re.I,
+)
+_NOT_LIST_TRIGGERS = frozenset({"did not", "does not", "doesn't", "didn't", "not"})
+# A past episode, not the current one ("previous episode of sciatica in 2016 which resolved").
+_HISTORICAL = re.compile(
+    r"(?<!\w)(?:previous(?:ly)?|prior|past|earlier|old) (?:episodes?|attacks?|bouts?|flares?)(?!\w)|"
+    r"(?<!\w)(?:previously|in the past|as a (?:child|teenager)|used to|(?:in|during) (?:19|20)\d\d|"
+    r"(?:which|that|and|has|had|have|fully|since|now) (?:completely |fully )?resolved)(?!\w)",
+    re.I,
+)
+_HISTORY_HEADER = re.compile(
+    r"^\W*(?:pmh|pmhx|past medical history|past history|background|previous history)(?!\w)", re.I
+)
+_CURRENT = re.compile(
+    r"(?<!\w)(?:now|currently|current|today|this (?:time|episode)|at present|presents?|presenting)(?!\w)",
+    re.I,
+)
+_CURRENT_KINDS = frozenset({"symptom", "sign", "exam", "red_flag", "course"})
+_BILATERAL_LEG = ("leg_pain", "radicular_pain_below_knee")
 
 _AGE_PATTERNS = [
     re.compile(r"(?<!\w)(\d{1,3})[- ]?(?:year|yr)s?[- ]old", re.I),
@@ -82,11 +118,22 @@ _DURATION_PATTERNS = [
         re.I,
     ),
     re.compile(rf"(?<!\w){_NUM}\s+(hour|day|week|month|year)s?\s+ago(?!\w)", re.I),
-    re.compile(r"(?<!\w)(?:for|over)\s+(?:the\s+)?(?:last\s+|past\s+)?(year|month|week)(?!\w)", re.I),
+    re.compile(rf"(?<!\w)x\s?{_NUM}\s+(hour|day|week|month|year)s?(?!\w)", re.I),
+    re.compile(
+        r"(?<!\w)(?:for|over)\s+(?:the\s+)?(?:last\s+|past\s+)?(year|month|week)(?!\w)", re.I
+    ),
     re.compile(r"(?<!\w)since\s+(yesterday|last night|this morning|today)(?!\w)", re.I),
 ]
+_SLASH_DURATION = re.compile(r"(?<![\w/.])(\d{1,2})/(52|12|7)(?![\w/])")  # 3/52 = 3 weeks
+_SLASH_UNITS = {"52": "week", "12": "month", "7": "day"}
+_FORTNIGHT = re.compile(
+    r"(?<!\w)(?:for|over|in|since|x)\s+(?:the\s+)?(?:last\s+|past\s+)?(a|one|two)\s+fortnights?(?!\w)|(?<!\w)(a|one|two)[- ]fortnights?[- ](?:of|history)(?!\w)",
+    re.I,
+)
 _GRADE = re.compile(r"(?<![\w/])([0-5])(?:\+|-)?/5(?!\w)")
-_AGAINST_GRAVITY = re.compile(r"(?:cannot|can't|unable to|not)\s+(?:\w+\s+){0,6}against gravity", re.I)
+_AGAINST_GRAVITY = re.compile(
+    r"(?:cannot|can't|unable to|not)\s+(?:\w+\s+){0,6}against gravity", re.I
+)
 _POWER_NORMAL = re.compile(
     r"(?<!\w)(?:(?:power|strength|motor (?:exam|strength))\s+(?:is\s+|was\s+)?(?:full|normal|"
     r"5/5|intact|preserved|symmetrical)|full power|normal power|5/5 (?:throughout|power|bilaterally)|"
@@ -121,6 +168,7 @@ class _Phrase:
     no_negation: bool
     value_group: int | None
     is_test: bool
+    choice: Choice | None  # fixed polarity stated by the wording itself ("afebrile")
 
 
 @dataclass(frozen=True)
@@ -180,6 +228,7 @@ def _vocab() -> _Vocab:
                 no_negation=bool(p.get("no_negation")),
                 value_group=p.get("value_group"),
                 is_test=bool(p.get("test")),
+                choice=Choice(p["choice"]) if p.get("choice") else None,
             )
         )
     rf = raw["reflexes"]
@@ -234,14 +283,19 @@ def _segment(text: str) -> _Doc:
     if start < len(text):
         sentences.append((start, len(text)))
     clauses: list[tuple[int, int]] = []
+    comma_before: list[bool] = []  # the clause follows a plain comma (a list continues)
     for s_start, s_end in sentences:
         c_start = s_start
+        sep = ""
         for m in _CLAUSE_SPLIT.finditer(text, s_start, s_end):
             if m.start() > c_start:
                 clauses.append((c_start, m.start()))
+                comma_before.append(sep == ",")
             c_start = m.end()
+            sep = m.group(0)
         if c_start < s_end:
             clauses.append((c_start, s_end))
+            comma_before.append(sep == ",")
     negated = [False] * len(clauses)
     family = [False] * len(clauses)
     sentence_starts = [s for s, _ in sentences]
@@ -263,6 +317,7 @@ def _segment(text: str) -> _Doc:
             ):
                 negated[i] = True
         prev_sentence = sent
+    _negate_lists(text, clauses, comma_before, negated)
     return _Doc(
         text=text,
         sentences=sentences,
@@ -274,6 +329,50 @@ def _segment(text: str) -> _Doc:
     )
 
 
+def _negate_lists(
+    text: str, clauses: list[tuple[int, int]], comma_before: list[bool], negated: list[bool]
+) -> None:
+    """Carry a negation over a comma list that is closed by or/nor (or a short and-list).
+
+    "Denies fever, rigors, weight loss, night sweats or night pain": every item is denied. The
+    scope ends at any other separator (but, semicolon, bracket) or at an item that is not short.
+    """
+    i = 0
+    n = len(clauses)
+    while i < n:
+        trigger = _PRE_NEG.search(text, *clauses[i])
+        if not trigger or trigger.group(0).lower() in _NOT_LIST_TRIGGERS:
+            i += 1
+            continue
+        j = i + 1
+        close = -1
+        short_and = True
+        while j < n and j - i <= _MAX_LIST_ITEMS and comma_before[j]:
+            chunk = text[clauses[j][0] : clauses[j][1]]
+            if _PRE_NEG.search(chunk):
+                break  # a new negated list starts here
+            words = len(_WORD.findall(chunk))
+            closes_or = bool(_OR_LIST.search(chunk))
+            if words > (10 if closes_or else 6) or _AFFIRM.search(chunk):
+                break
+            parts = _AND_LIST.split(chunk)
+            short_and = (
+                short_and
+                and all(len(_WORD.findall(p)) <= 3 for p in parts)
+                and not any(ch.isdigit() for ch in chunk)
+            )
+            if closes_or or (short_and and _AND_LIST.search(chunk)):
+                close = j
+                break
+            j += 1
+        if close > 0:
+            for k in range(i + 1, close + 1):
+                negated[k] = True
+            i = close + 1
+        else:
+            i += 1
+
+
 # --------------------------------------------------------------------------------------------
 # Context: negation and laterality
 # --------------------------------------------------------------------------------------------
@@ -282,15 +381,31 @@ def _segment(text: str) -> _Doc:
 def _is_negated(doc: _Doc, start: int, end: int) -> bool:
     ci = doc.clause_of(start)
     c_start, c_end = doc.clauses[ci] if doc.clauses else (0, len(doc.text))
-    before = doc.text[c_start:start]
-    if _PRE_NEG.search(before):
+    # windows keep every check local, so long clauses stay linear overall
+    before = doc.text[max(c_start, start - _WINDOW_CHARS) : start]
+    triggers = list(_PRE_NEG.finditer(before))
+    if triggers:
+        trigger = triggers[-1]
+        gap = before[trigger.end() :]
+        # NegEx-style scope: a few words, and not past "… and has", "… reports", "… which"
+        if len(_WORD.findall(gap)) <= _NEG_WINDOW and not _NEG_TERMINATOR.search(gap):
+            return True
+    if doc.clauses and doc.clause_negated[ci]:
         return True
-    if doc.clause_negated[ci] if doc.clauses else False:
+    return bool(_POST_NEG.match(doc.text, end, min(c_end, end + _WINDOW_CHARS)))
+
+
+def _is_historical(doc: _Doc, start: int) -> bool:
+    """True when the mention sits in a clause about a past episode or under a history header."""
+    if not doc.clauses:
+        return False
+    c_start, c_end = doc.clauses[doc.clause_of(start)]
+    s_start, _ = doc.sentences[doc.sentence_of(start)]
+    if _CURRENT.search(doc.text, c_start, c_end):
+        return False
+    if _HISTORICAL.search(doc.text, c_start, c_end):
         return True
-    after = doc.text[end:c_end]
-    if _POST_NEG.match(after):
-        return True
-    return False
+    return bool(_HISTORY_HEADER.match(doc.text, s_start))
 
 
 def _side_near(doc: _Doc, start: int, end: int) -> str | None:
@@ -299,6 +414,7 @@ def _side_near(doc: _Doc, start: int, end: int) -> str | None:
         return None
     ci = doc.clause_of(start)
     c_start, c_end = doc.clauses[ci]
+    c_start, c_end = max(c_start, start - _WINDOW_CHARS), min(c_end, end + _WINDOW_CHARS)
     best: tuple[int, str] | None = None
     for m in _SIDE.finditer(doc.text, c_start, c_end):
         side = _side_word(m)
@@ -311,17 +427,18 @@ def _side_near(doc: _Doc, start: int, end: int) -> str | None:
     si = doc.sentence_of(start)
     s_start, _ = doc.sentences[si]
     found = None
-    for m in _SIDE.finditer(doc.text, s_start, start):
+    for m in _SIDE.finditer(doc.text, max(s_start, start - 2 * _WINDOW_CHARS), start):
         found = _side_word(m)
     return found
 
 
 def _side_word(m: re.Match[str]) -> str:
     if m.group(1):
-        return m.group(1).lower()
+        return "left" if m.group(1).lower().startswith("l") else "right"
     if m.group(2):
         return "bilateral"
-    return "left" if m.group(3).lower() == "l" else "right"
+    letter = m.group(3) or m.group(4)
+    return "left" if letter.lower() == "l" else "right"
 
 
 # --------------------------------------------------------------------------------------------
@@ -333,6 +450,7 @@ class _Collector:
     def __init__(self, doc: _Doc) -> None:
         self.doc = doc
         self.items: list[Evidence] = []
+        self.family_spa: dict[int, bool] = {}
 
     def add(
         self,
@@ -349,8 +467,9 @@ class _Collector:
         doc = self.doc
         ci = doc.clause_of(start)
         if doc.clauses and doc.family_clause[ci]:
-            chunk = doc.text[doc.clauses[ci][0] : doc.clauses[ci][1]]
-            if _FAMILY_SPA.search(chunk):
+            if ci not in self.family_spa:
+                self.family_spa[ci] = bool(_FAMILY_SPA.search(doc.text, *doc.clauses[ci]))
+            if self.family_spa[ci]:
                 finding = "family_history_spa"
             else:
                 return
@@ -381,13 +500,13 @@ def _regions(col: _Collector, vocab: _Vocab) -> None:
         if not (has_pain or has_sens or has_tingle):
             continue
         pain_free = bool(_PAIN_FREE.search(chunk))
-        taken: list[tuple[int, int]] = []
+        taken = bytearray(c_end - c_start)
         found_any = False
         for region in vocab.regions:
             for m in region.regex.finditer(doc.text, c_start, c_end):
-                if any(a < m.end() and m.start() < b for a, b in taken):
+                if any(taken[m.start() - c_start : m.end() - c_start]):
                     continue
-                taken.append((m.start(), m.end()))
+                taken[m.start() - c_start : m.end() - c_start] = b"\x01" * (m.end() - m.start())
                 found_any = True
                 kinds = (
                     (has_pain, region.pain),
@@ -410,34 +529,72 @@ def _regions(col: _Collector, vocab: _Vocab) -> None:
             col.add("paresthesia", c_start + has_tingle.start(), c_start + has_tingle.end())
 
 
+def _following(
+    doc: _Doc, ci: int, blocked: re.Pattern[str] | tuple[re.Pattern[str], ...], limit: int = 2
+) -> int:
+    """End of clause `ci` extended over up to `limit` later clauses of its sentence that name nothing new.
+
+    Telegraphic notes split one statement over commas or brackets ("ankle DF 4/5 last week, today
+    2/5"; "SLR 60 deg, positive"); a following clause that names another muscle or test stops it.
+    """
+    end = doc.clauses[ci][1]
+    sent = doc.sentence_of(doc.clauses[ci][0])
+    patterns = blocked if isinstance(blocked, tuple) else (blocked,)
+    for cj in range(ci + 1, min(len(doc.clauses), ci + 1 + limit)):
+        a, b = doc.clauses[cj]
+        if doc.sentence_of(a) != sent or any(p.search(doc.text, a, b) for p in patterns):
+            break
+        end = b
+    return end
+
+
 def _muscles(col: _Collector, vocab: _Vocab) -> None:
     doc = col.doc
-    for c_start, c_end in doc.clauses:
+    names = tuple(regex for _, regex in vocab.muscles)
+    for ci, (c_start, c_end) in enumerate(doc.clauses):
         chunk = doc.text[c_start:c_end]
         if _POWER_NORMAL.search(chunk):
             for finding, _ in vocab.muscles:
                 col.add(finding, c_start, c_end, choice=Choice.absent, lateral=False)
             continue
+        hits: list[tuple[int, int, str]] = []
+        taken = bytearray(c_end - c_start)
         for finding, regex in vocab.muscles:
             for m in regex.finditer(doc.text, c_start, c_end):
-                weak = vocab.weak.search(chunk)
-                if not weak:
-                    grade5 = re.search(r"(?<![\w/])5/5", chunk)
-                    if grade5:
-                        col.add(finding, m.start(), m.end(), choice=Choice.absent)
-                    continue
-                grades = [int(g) for g in _GRADE.findall(chunk)]
-                grade: float | None = float(grades[-1]) if grades else None
-                if grade is None and _AGAINST_GRAVITY.search(chunk):
-                    grade = 2.0
-                if grade == 5:
-                    col.add(finding, m.start(), m.end(), choice=Choice.absent)
-                    continue
-                col.add(finding, m.start(), m.end(), value=grade)
-                if grade is not None and grade <= 3:
-                    col.add("severe_weakness", m.start(), m.end(), value=grade)
-                if len(grades) >= 2 and grades[-1] < grades[0]:
-                    col.add("rapidly_progressive_weakness", m.start(), m.end(), value=grade)
+                if not any(taken[m.start() - c_start : m.end() - c_start]):
+                    taken[m.start() - c_start : m.end() - c_start] = b"\x01" * (m.end() - m.start())
+                    hits.append((m.start(), m.end(), finding))
+        if not hits:
+            continue
+        hits.sort()
+        tail_end = _following(doc, ci, (*names, _POWER_NORMAL))
+        tail = doc.text[c_end:tail_end]
+        tail_grades = [int(g) for g in _GRADE.findall(tail)]
+        clause_grades = [int(g) for g in _GRADE.findall(chunk)]
+        weak = vocab.weak.search(chunk) or any(g < 5 for g in tail_grades)
+        against_gravity = bool(_AGAINST_GRAVITY.search(chunk))
+        for i, (start, end, finding) in enumerate(hits):
+            seg_end = hits[i + 1][0] if i + 1 < len(hits) else c_end
+            grades = [int(g) for g in _GRADE.findall(doc.text, end, seg_end)]
+            if i + 1 == len(hits):
+                grades += tail_grades
+            if not grades:
+                grades = clause_grades[-1:] or tail_grades[-1:]
+            if not weak:
+                if grades and grades[-1] == 5:
+                    col.add(finding, start, end, choice=Choice.absent)
+                continue
+            grade: float | None = float(grades[-1]) if grades else None
+            if grade is None and against_gravity:
+                grade = 2.0
+            if grade == 5:
+                col.add(finding, start, end, choice=Choice.absent)
+                continue
+            col.add(finding, start, end, value=grade)
+            if grade is not None and grade <= 3:
+                col.add("severe_weakness", start, end, value=grade)
+            if len(grades) >= 2 and grades[-1] < grades[0]:
+                col.add("rapidly_progressive_weakness", start, end, value=grade)
 
 
 def _reflexes(col: _Collector, vocab: _Vocab) -> None:
@@ -467,7 +624,9 @@ def _reflexes(col: _Collector, vocab: _Vocab) -> None:
                             choice=Choice.absent, lateral=False)  # fmt: skip
             continue
         for finding, start, end in names:
-            if reduced and not (normal and normal.start() < reduced.start() and "brisk" in normal.group(0).lower()):
+            if reduced and not (
+                normal and normal.start() < reduced.start() and "brisk" in normal.group(0).lower()
+            ):
                 choice = Choice.present
                 if _PRE_NEG.search(doc.text[c_start:start]) and not reduced:
                     choice = Choice.absent
@@ -480,38 +639,64 @@ def _reflexes(col: _Collector, vocab: _Vocab) -> None:
 
 def _tension_tests(col: _Collector, vocab: _Vocab) -> None:
     doc = col.doc
-    for c_start, c_end in doc.clauses:
-        taken: list[tuple[int, int]] = []
-        chunk = doc.text[c_start:c_end]
+    names = tuple(regex for _, regex in vocab.tension)
+    for ci, (c_start, c_end) in enumerate(doc.clauses):
+        hits: list[tuple[int, int, str]] = []
         for finding, regex in vocab.tension:
             for m in regex.finditer(doc.text, c_start, c_end):
-                if any(a < m.end() and m.start() < b for a, b in taken):
-                    continue
-                taken.append((m.start(), m.end()))
-                neg = vocab.tension_neg.search(chunk)
-                pos = vocab.tension_pos.search(chunk)
-                if neg and not (pos and "positive" in pos.group(0).lower() and "negative" not in chunk.lower()):
-                    choice = Choice.absent
-                elif pos:
-                    choice = Choice.present
-                elif _PRE_NEG.search(doc.text[c_start : m.start()]):
-                    choice = Choice.absent
-                else:
-                    continue
-                angle = _ANGLE.search(chunk)
-                value = float(angle.group(1)) if angle and choice == Choice.present else None
-                col.add(finding, m.start(), m.end(), choice=choice, value=value)
+                hits.append((m.start(), m.end(), finding))
+        if not hits:
+            continue
+        # longest match wins where names overlap ("reverse SLR" is a femoral test, not an SLR)
+        hits.sort(key=lambda h: (h[0], h[0] - h[1]))
+        kept: list[tuple[int, int, str]] = []
+        taken = bytearray(c_end - c_start)
+        for h in hits:
+            if not any(taken[h[0] - c_start : h[1] - c_start]):
+                taken[h[0] - c_start : h[1] - c_start] = b"\x01" * (h[1] - h[0])
+                kept.append(h)
+        chunk = doc.text[c_start:c_end]
+        if not (vocab.tension_neg.search(chunk) or vocab.tension_pos.search(chunk)):
+            chunk = doc.text[c_start : _following(doc, ci, names, limit=1)]
+        for start, end, finding in kept:
+            neg = vocab.tension_neg.search(chunk)
+            pos = vocab.tension_pos.search(chunk)
+            if neg and not (
+                pos and "positive" in pos.group(0).lower() and "negative" not in chunk.lower()
+            ):
+                choice = Choice.absent
+            elif pos:
+                choice = Choice.present
+            elif _PRE_NEG.search(doc.text[c_start:start]):
+                choice = Choice.absent
+            else:
+                continue
+            angle = _ANGLE.search(chunk)
+            value = float(angle.group(1)) if angle and choice == Choice.present else None
+            col.add(finding, start, end, choice=choice, value=value)
+
+
+def _family_spa(col: _Collector) -> None:
+    """A relative with psoriasis, IBD, uveitis or spondyloarthritis: family history of SpA."""
+    doc = col.doc
+    for ci, (c_start, c_end) in enumerate(doc.clauses):
+        if doc.family_clause[ci]:
+            m = _FAMILY_SPA.search(doc.text, c_start, c_end)
+            if m:
+                col.add("family_history_spa", m.start(), m.end(), lateral=False)
 
 
 def _phrases(col: _Collector, vocab: _Vocab) -> None:
     doc = col.doc
     for phrase in vocab.phrases:
+        vetoed: dict[int, bool] = {}  # per sentence, so repeated mentions stay linear
         for m in phrase.regex.finditer(doc.text):
             if phrase.exclude is not None:
-                ci = doc.clause_of(m.start())
-                s_start, s_end = doc.sentences[doc.sentence_of(m.start())]
-                c_start, c_end = doc.clauses[ci] if doc.clauses else (s_start, s_end)
-                if phrase.exclude.search(doc.text, s_start, s_end):
+                si = doc.sentence_of(m.start())
+                if si not in vetoed:
+                    s_start, s_end = doc.sentences[si]
+                    vetoed[si] = bool(phrase.exclude.search(doc.text, s_start, s_end))
+                if vetoed[si]:
                     continue
             value = None
             if phrase.value_group:
@@ -519,7 +704,10 @@ def _phrases(col: _Collector, vocab: _Vocab) -> None:
                     value = float(m.group(phrase.value_group))
                 except (TypeError, ValueError, IndexError):
                     value = None
-            col.add(phrase.finding, m.start(), m.end(), value=value, negatable=not phrase.no_negation)
+            if phrase.choice is not None and _is_negated(doc, m.start(), m.end()):
+                continue  # "not afebrile": leave it to the positive wording and the numbers
+            col.add(phrase.finding, m.start(), m.end(), choice=phrase.choice, value=value,
+                    negatable=not phrase.no_negation)  # fmt: skip
 
 
 _LABS: tuple[tuple[str, re.Pattern[str]], ...] = (
@@ -532,18 +720,32 @@ _LABS: tuple[tuple[str, re.Pattern[str]], ...] = (
             re.I,
         ),
     ),
-    ("serum_calcium", re.compile(r"(?<!\w)(?:adjusted |corrected |serum )?calcium\D{0,12}?(\d(?:\.\d+)?)", re.I)),
+    (
+        "serum_calcium",
+        re.compile(r"(?<!\w)(?:adjusted |corrected |serum )?calcium\D{0,12}?(\d(?:\.\d+)?)", re.I),
+    ),
     ("pth", re.compile(r"(?<!\w)(?:pth|parathyroid hormone)\D{0,12}?(\d+(?:\.\d+)?)", re.I)),
     ("egfr", re.compile(r"(?<!\w)e?gfr\D{0,12}?(\d+(?:\.\d+)?)", re.I)),
-    ("alkaline_phosphatase", re.compile(r"(?<!\w)(?:alp|alkaline phosphatase)\D{0,12}?(\d+)", re.I)),
+    (
+        "alkaline_phosphatase",
+        re.compile(r"(?<!\w)(?:alp|alkaline phosphatase)\D{0,12}?(\d+)", re.I),
+    ),
 )
-_TEMP = re.compile(r"(?<!\w)(?:temperature|temp|t)\s*(?:of\s*|is\s*|was\s*|:\s*)?(\d{2}(?:\.\d)?)\s*°?\s*c?(?!\w)", re.I)
+_TEMP = re.compile(
+    r"(?<!\w)(?:temperature|temp|t|fever|pyrexia|pyrexial|febrile)\s*(?:of\s*|is\s*|was\s*|:\s*)?(\d{2}(?:\.\d)?)\s*°?\s*c?(?!\w)",
+    re.I,
+)
 _HBA1C = re.compile(r"(?<!\w)hba1c\D{0,10}?(\d+(?:\.\d+)?)\s*(%|mmol)?", re.I)
-_HB = re.compile(r"(?<!\w)(?:ha?emoglobin|hb)\b\D{0,25}?(\d{2,3})(?:\s*(?:g/l)?\s*(?:to|->|→|down to)\s*(\d{2,3}))?", re.I)
+_HB = re.compile(
+    r"(?<!\w)(?:ha?emoglobin|hb)\b\D{0,25}?(\d{2,3})(?:\s*(?:g/l)?\s*(?:to|->|→|down to)\s*(\d{2,3}))?",
+    re.I,
+)
 _INR = re.compile(r"(?<!\w)inr\D{0,10}?(\d+(?:\.\d+)?)", re.I)
 _BP = re.compile(r"(?<!\w)(?:blood pressure|bp)\D{0,10}?(\d{2,3})\s*/\s*(\d{2,3})", re.I)
 _PULSE = re.compile(r"(?<!\w)(?:pulse|heart rate|hr)\D{0,10}?(\d{2,3})(?!\s*/)", re.I)
-_ABI = re.compile(r"(?<!\w)(?:ankle[- ]brachial(?: pressure)? index|abpi|abi)\D{0,10}?(\d(?:\.\d+)?)", re.I)
+_ABI = re.compile(
+    r"(?<!\w)(?:ankle[- ]brachial(?: pressure)? index|abpi|abi)\D{0,10}?(\d(?:\.\d+)?)", re.I
+)
 
 
 def _labs(col: _Collector, findings: dict[str, Any]) -> None:
@@ -571,14 +773,23 @@ def _labs(col: _Collector, findings: dict[str, Any]) -> None:
         mmol = value if unit.startswith("mmol") or value > 20 else (value - 2.15) * 10.929
         threshold("hba1c", round(mmol, 1), m.start(), m.end())
         if mmol > 69:  # ~8.5 %: poorly controlled (expert estimate; see findings core)
-            col.add("poorly_controlled_diabetes", m.start(), m.end(), negatable=False, lateral=False)
+            col.add(
+                "poorly_controlled_diabetes", m.start(), m.end(), negatable=False, lateral=False
+            )
     for m in _HB.finditer(text):
         first = float(m.group(1))
         second = float(m.group(2)) if m.group(2) else None
         current = second if second is not None else first
         threshold("hemoglobin", current, m.start(), m.end())
         if second is not None and first - second >= 15:
-            col.add("hemoglobin_drop", m.start(), m.end(), value=first - second, negatable=False, lateral=False)
+            col.add(
+                "hemoglobin_drop",
+                m.start(),
+                m.end(),
+                value=first - second,
+                negatable=False,
+                lateral=False,
+            )
     for m in _INR.finditer(text):
         value = float(m.group(1))
         threshold("supratherapeutic_inr", value, m.start(), m.end())
@@ -614,6 +825,16 @@ def _demographics(col: _Collector) -> None:
 
 def _duration(col: _Collector) -> None:
     text = col.doc.text
+    slash = _SLASH_DURATION.search(text)
+    if slash:
+        days = int(slash.group(1)) * _UNIT_DAYS[_SLASH_UNITS[slash.group(2)]]
+        _add_duration(col, days, slash.start(), slash.end())
+        return
+    fortnight = _FORTNIGHT.search(text)
+    if fortnight:
+        count = _NUMBER_WORDS.get((fortnight.group(1) or fortnight.group(2)).lower(), 1)
+        _add_duration(col, 14.0 * count, fortnight.start(), fortnight.end())
+        return
     for regex in _DURATION_PATTERNS:
         m = regex.search(text)
         if not m:
@@ -621,18 +842,25 @@ def _duration(col: _Collector) -> None:
         groups = [g for g in m.groups() if g]
         if len(groups) == 1:
             word = groups[0].lower()
-            days = {"yesterday": 1, "last night": 0.5, "this morning": 0.25, "today": 0.25}.get(word)
+            days = {"yesterday": 1, "last night": 0.5, "this morning": 0.25, "today": 0.25}.get(
+                word
+            )
             if days is None:
                 days = _UNIT_DAYS.get(word, 0)
         else:
             num, unit = groups[0].lower(), groups[1].lower()
             count = float(num) if num[0].isdigit() else _NUMBER_WORDS.get(num, 1)
             days = count * _UNIT_DAYS[unit]
-        col.add("symptom_duration_days", m.start(), m.end(), value=round(days, 2),
-                negatable=False, lateral=False)  # fmt: skip
-        if days > 84:
-            col.add("chronic_course", m.start(), m.end(), negatable=False, lateral=False)
+        _add_duration(col, days, m.start(), m.end())
         return
+
+
+def _add_duration(col: _Collector, days: float, start: int, end: int) -> None:
+    col.add(
+        "symptom_duration_days", start, end, value=round(days, 2), negatable=False, lateral=False
+    )
+    if days > 84:
+        col.add("chronic_course", start, end, negatable=False, lateral=False)
 
 
 def _dominant_side(items: list[Evidence], lateral_ids: set[str]) -> None:
@@ -652,19 +880,20 @@ def _dedupe(items: list[Evidence]) -> list[Evidence]:
     for e in items:
         key = (e.id, e.side)
         prev = out.get(key)
-        if prev is None:
-            out[key] = e
-        elif prev.choice != Choice.present and e.choice == Choice.present:
-            out[key] = e
-        elif prev.choice == e.choice and prev.value is None and e.value is not None:
-            out[key] = e
-        elif (
-            prev.choice == e.choice
-            and e.value is not None
-            and prev.value is not None
-            and e.id.endswith("weakness")
-            and e.value < prev.value
-        ):
+        same = prev is not None and prev.choice == e.choice
+        better = (
+            prev is None
+            or (prev.choice != Choice.present and e.choice == Choice.present)
+            or (same and prev.value is None and e.value is not None)
+            or (
+                same
+                and e.value is not None
+                and prev.value is not None
+                and e.id.endswith("weakness")
+                and e.value < prev.value
+            )
+        )
+        if better:
             out[key] = e
     return list(out.values())
 
@@ -695,8 +924,30 @@ def extract_clinical_evidence(text: str) -> list[Evidence]:
     _reflexes(col, vocab)
     _tension_tests(col, vocab)
     _labs(col, kb.findings)
+    _family_spa(col)
     lateral_ids = {f.id for f in kb.findings.values() if f.lateralized}
     items = [e for e in col.items if e.id in kb.findings or e.id == "family_history_spa"]
+    historical: dict[int, bool] = {}
+    for e in items:
+        if e.choice == Choice.present and e.span is not None:
+            f = kb.findings.get(e.id)
+            if f is None or getattr(f.kind, "value", f.kind) not in _CURRENT_KINDS:
+                continue
+            ci = doc.clause_of(e.span[0])
+            if ci not in historical:
+                historical[ci] = _is_historical(doc, e.span[0])
+            if historical[ci]:
+                e.choice, e.history = Choice.unknown, True
+    bilateral = next(
+        (
+            e
+            for e in items
+            if e.id in _BILATERAL_LEG and e.choice == Choice.present and e.side == "bilateral"
+        ),
+        None,
+    )
+    if bilateral is not None:
+        items.append(bilateral.model_copy(update={"id": "bilateral_leg_pain", "side": None}))
     for e in items:
         if e.id not in lateral_ids:
             e.side = None

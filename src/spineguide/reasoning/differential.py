@@ -138,6 +138,7 @@ def rank_differential(
         setting = "primary"
     severity_scale = model.get("severity_scale", {})
     mnm_min = float(model.get("must_not_miss", {}).get("min_probability", 0.05))
+    mnm_emergency = bool(model.get("must_not_miss", {}).get("emergency_any_probability", True))
     present = es.present_ids()
     absent = es.absent_ids()
     seen_imaging = {f.finding for f in imaging if not f.negated}
@@ -211,7 +212,11 @@ def rank_differential(
                 side=side if side is not None else default_side,
                 subtype=None,
                 subtype_reason=None,
-                must_not_miss=dx_id in fired_conditions and probability >= mnm_min,
+                must_not_miss=dx_id in fired_conditions
+                and (
+                    probability >= mnm_min
+                    or (mnm_emergency and fired_conditions[dx_id] == "emergency")
+                ),
                 refined_by=None,
                 rank_probability=probability,
                 prior=prior,
@@ -252,7 +257,8 @@ def _apply_refinements(results: list[DiagnosisResult], cfg: dict[str, Any]) -> N
                 if sid in by_id
                 and by_id[sid].probability >= min_p
                 and any(
-                    c.id.startswith("img:") and c.likelihood_ratio >= min_lr
+                    c.likelihood_ratio >= min_lr
+                    and (c.id.startswith("img:") or c.id.startswith("imaging_"))
                     for c in by_id[sid].evidence_for
                 )
             ]

@@ -95,7 +95,8 @@ _BILATERAL_LEG = ("leg_pain", "radicular_pain_below_knee")
 
 _AGE_PATTERNS = [
     re.compile(r"(?<!\w)(\d{1,3})[- ]?(?:year|yr)s?[- ]old", re.I),
-    re.compile(r"(?<!\w)(\d{1,3})\s?(?:y/?o|yo|yrs?)(?!\w)", re.I),
+    re.compile(r"(?<!\w)(\d{1,3})\s?(?:y/?o|yo|yrs? old)(?!\w)", re.I),
+    re.compile(r"(?<!\w)i'?m (\d{2,3})(?!\w)(?! ?(?:kg|cm|mg|%|/))", re.I),
     re.compile(r"(?<![\w.])(\d{1,3})\s?([MF])(?![\w])"),
     re.compile(r"(?<!\w)aged\s+(\d{1,3})(?!\w)", re.I),
     re.compile(r"(?<!\w)age[:\s]+(\d{1,3})(?!\w)", re.I),
@@ -378,12 +379,26 @@ def _negate_lists(
 # --------------------------------------------------------------------------------------------
 
 
+_UNSURE = re.compile(
+    r"(?:not sure|not certain|unsure|can'?t tell|cannot tell|doesn'?t know|does not know)", re.I
+)
+_LIST_TAIL_NEG = re.compile(
+    r"(?:(?:\s*,\s*[\w-]+(?:\s+[\w-]+)?){0,3}\s*,?\s*(?:and|or|&)\s+[\w-]+(?:\s+[\w-]+){0,2}"
+    r"|(?:\s*,\s*[\w-]+(?:\s+[\w-]+)?){1,3})\s+"
+    r"(?:(?:is|are|was|were|all|both|function|sensation|control)\s+){0,2}"
+    r"(?:normal|intact|fine|ok|unremarkable|preserved|nad)(?!\w)",
+    re.I,
+)
+
+
 def _is_negated(doc: _Doc, start: int, end: int) -> bool:
     ci = doc.clause_of(start)
     c_start, c_end = doc.clauses[ci] if doc.clauses else (0, len(doc.text))
     # windows keep every check local, so long clauses stay linear overall
     before = doc.text[max(c_start, start - _WINDOW_CHARS) : start]
     triggers = list(_PRE_NEG.finditer(before))
+    if triggers and _UNSURE.match(before, triggers[-1].start()):
+        return False  # "not sure whether it feels different": uncertainty, not denial
     if triggers:
         trigger = triggers[-1]
         gap = before[trigger.end() :]
@@ -392,7 +407,14 @@ def _is_negated(doc: _Doc, start: int, end: int) -> bool:
             return True
     if doc.clauses and doc.clause_negated[ci]:
         return True
-    return bool(_POST_NEG.match(doc.text, end, min(c_end, end + _WINDOW_CHARS)))
+    if _POST_NEG.match(doc.text, end, min(c_end, end + _WINDOW_CHARS)):
+        return True
+    # "Bladder, bowel and saddle sensation normal": a short list item split off by a comma shares
+    # the verdict at the end of the list.
+    if end >= c_end - 1 and len(_WORD.findall(doc.text, c_start, end)) <= 3:
+        s_end = doc.sentences[doc.sentence_of(start)][1]
+        return bool(_LIST_TAIL_NEG.match(doc.text, c_end, min(s_end, c_end + 80)))
+    return False
 
 
 def _is_historical(doc: _Doc, start: int) -> bool:
@@ -804,16 +826,15 @@ def _labs(col: _Collector, findings: dict[str, Any]) -> None:
 
 def _demographics(col: _Collector) -> None:
     text = col.doc.text
-    for regex in _AGE_PATTERNS:
-        m = regex.search(text)
-        if m:
-            age = float(m.group(1))
-            if 0 < age < 120:
-                col.add("age", m.start(), m.end(), value=age, negatable=False, lateral=False)
-                if regex.groups >= 2 and m.group(2):
-                    sex = "sex_male" if m.group(2).upper() == "M" else "sex_female"
-                    col.add(sex, m.start(), m.end(), negatable=False, lateral=False)
-            break
+    # the earliest age statement wins ("60F … 1 yr LBP" is 60, not 1)
+    candidates = [(m, rx) for rx in _AGE_PATTERNS if (m := rx.search(text))]
+    candidates = [(m, rx) for m, rx in candidates if 0 < float(m.group(1)) < 120]
+    if candidates:
+        m, regex = min(candidates, key=lambda c: c[0].start())
+        col.add("age", m.start(), m.end(), value=float(m.group(1)), negatable=False, lateral=False)
+        if regex.groups >= 2 and m.group(2):
+            sex = "sex_male" if m.group(2).upper() == "M" else "sex_female"
+            col.add(sex, m.start(), m.end(), negatable=False, lateral=False)
     if not any(e.id in ("sex_male", "sex_female") for e in col.items):
         head = text[:200]
         male, female = _MALE.search(head), _FEMALE.search(head)

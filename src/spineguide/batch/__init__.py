@@ -1,0 +1,1 @@
+"""Batch extraction jobs and executors (`spineguide batch`)."""

@@ -1,0 +1,1 @@
+"""Search and answers over the knowledge base (`spineguide ask`)."""

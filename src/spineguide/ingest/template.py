@@ -1088,6 +1088,14 @@ _LIST_TRIGGER = re.compile(
     re.I,
 )
 _SURGERY_SENTENCE = re.compile(r"\bsurgical (?:options|procedures|treatments)\b", re.I)
+_SEEK_CARE = re.compile(
+    r"\b(?:seek (?:medical |urgent )?(?:evaluation|attention|help|care|advice)|see a (?:doctor|specialist)"
+    r"|medical evaluation)\b",
+    re.I,
+)
+_NAMED_TECHNIQUE = re.compile(
+    r"\bminimally invasive (?:techniques|surgery|procedures|approaches)\b", re.I
+)
 _LEADING_CLAUSE = re.compile(
     r"^(?:(?:in|for|when|initially|additionally|however|also|first|finally)\b[^,]{0,60},\s*)",
     re.I,
@@ -1218,6 +1226,12 @@ def _parse_prose(text: str, file: str, source_id: str | None) -> IngestedArticle
             s_end = base + m.end()
             body = _LEADING_CLAUSE.sub("", s_text).rstrip(".")
             sect = "surgery" if _SURGERY_SENTENCE.search(body) else key
+            if _SEEK_CARE.search(body):
+                words = " ".join(body.split()[:8])
+                add("when_to_see_doctor", words, s_start, s_end, ln.no, body)
+            technique = _NAMED_TECHNIQUE.search(body)
+            if technique and key in ("treatments", "surgery"):
+                add("treatments", technique.group(0), s_start, s_end, ln.no, body)
             listed = False
             for lm in _LIST_TRIGGER.finditer(body):
                 trig = lm.group("trig").lower()
@@ -1238,7 +1252,10 @@ def _parse_prose(text: str, file: str, source_id: str | None) -> IngestedArticle
                         pred = body[sm.end("subj") :].strip() or None
                         for name, _ in names:
                             add(key, name, s_start, s_end, ln.no, pred if len(names) == 1 else None)
-    order = ["definition", "causes", "symptoms", "treatments", "surgery", "prevention"]
+    order = [
+        "definition", "causes", "symptoms", "treatments", "surgery", "prevention",
+        "when_to_see_doctor",
+    ]  # fmt: skip
     ordered = [sections[k] for k in order if k in sections]
     return IngestedArticle(
         file=file,

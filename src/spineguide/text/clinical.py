@@ -170,6 +170,144 @@ class _Phrase:
     value_group: int | None
     is_test: bool
     choice: Choice | None  # fixed polarity stated by the wording itself ("afebrile")
+    literals: tuple[str, ...] | None = None  # some literal must occur, else the regex cannot match
+
+
+_QUANT = "?*+{"
+_META = set("()[]{}?*+|.\\^$<>")
+
+
+def _leading_literal(pattern: str) -> str | None:
+    """The plain text every match of one pattern must start with (None if it has none)."""
+    out = []
+    for ch in pattern:
+        if ch in _META:
+            break
+        out.append(ch)
+    lit = "".join(out)
+    nxt = pattern[len(lit) : len(lit) + 1]
+    if nxt and nxt in _QUANT:
+        lit = lit[:-1]  # "ha?emophilia": the last literal character is optional
+    lit = lit.lower()
+    return lit if len(lit.strip()) >= 3 else None
+
+
+def _split_top(body: str) -> list[str]:
+    """Split a group body on top-level "|"."""
+    parts, depth, cur, esc = [], 0, [], False
+    for ch in body:
+        if esc:
+            cur.append(ch)
+            esc = False
+            continue
+        if ch == "\\":
+            cur.append(ch)
+            esc = True
+            continue
+        if ch in "([":
+            depth += 1
+        elif ch in ")]":
+            depth -= 1
+        if ch == "|" and depth == 0:
+            parts.append("".join(cur))
+            cur = []
+            continue
+        cur.append(ch)
+    parts.append("".join(cur))
+    return parts
+
+
+def _pattern_literals(pattern: str) -> set[str] | None:
+    """Leading literals of a pattern, expanding one leading non-capturing group of alternatives."""
+    if pattern.startswith("(?:"):
+        depth, i = 0, 0
+        for i, ch in enumerate(pattern):
+            if ch == "(" and (i == 0 or pattern[i - 1] != "\\"):
+                depth += 1
+            elif ch == ")" and pattern[i - 1] != "\\":
+                depth -= 1
+                if depth == 0:
+                    break
+        if pattern[i + 1 : i + 2] in ("?", "*", "{"):
+            return None  # optional group: no required start
+        out: set[str] = set()
+        for alt in _split_top(pattern[3:i]):
+            got = _pattern_literals(alt)
+            if got is None:
+                return None
+            out |= got
+        return out
+    lit = _leading_literal(pattern)
+    return {lit} if lit else None
+
+
+def _required_literal(pattern: str) -> str | None:
+    """The longest plain run that every match of a pattern must contain (outside groups)."""
+    if len(_split_top(pattern)) > 1:
+        return None
+    runs: list[str] = []
+    cur: list[str] = []
+    i, n = 0, len(pattern)
+
+    def close() -> None:
+        if cur:
+            runs.append("".join(cur))
+            cur.clear()
+
+    while i < n:
+        ch = pattern[i]
+        if ch == "\\":
+            close()
+            i += 2
+            continue
+        if ch in "([":
+            close()
+            depth, j = 0, i
+            closer = ")" if ch == "(" else "]"
+            while j < n:
+                if pattern[j] == "\\":
+                    j += 2
+                    continue
+                if pattern[j] == ch:
+                    depth += 1
+                elif pattern[j] == closer:
+                    depth -= 1
+                    if depth == 0:
+                        break
+                j += 1
+            i = j + 1
+            while i < n and pattern[i] in "?*+{}0123456789,":
+                i += 1
+            continue
+        if ch in "?*+{":
+            if cur:
+                cur.pop()  # the previous character is optional or repeated
+            close()
+            i += 1
+            continue
+        if ch in ".|^$<>":
+            close()
+            i += 1
+            continue
+        cur.append(ch)
+        i += 1
+    close()
+    best = max((r.strip() for r in runs), key=len, default="")
+    return best.lower() if len(best) >= 3 else None
+
+
+def _literals(patterns: list[str]) -> tuple[str, ...] | None:
+    """Literal prefilter for a phrase: the leading literals of every pattern, or None if any lacks one."""
+    out: set[str] = set()
+    for p in patterns:
+        got = _pattern_literals(p)
+        if got is None:
+            req = _required_literal(p)
+            if req is None:
+                return None
+            got = {req}
+        out |= got
+    return tuple(sorted(out))
 
 
 @dataclass(frozen=True)
@@ -230,6 +368,7 @@ def _vocab() -> _Vocab:
                 value_group=p.get("value_group"),
                 is_test=bool(p.get("test")),
                 choice=Choice(p["choice"]) if p.get("choice") else None,
+                literals=_literals([_expand(x, macros) for x in p["patterns"]]),
             )
         )
     rf = raw["reflexes"]
@@ -710,7 +849,10 @@ def _family_spa(col: _Collector) -> None:
 
 def _phrases(col: _Collector, vocab: _Vocab) -> None:
     doc = col.doc
+    lower = doc.text.lower()
     for phrase in vocab.phrases:
+        if phrase.literals is not None and not any(lit in lower for lit in phrase.literals):
+            continue  # cheap substring test before the regex scan
         vetoed: dict[int, bool] = {}  # per sentence, so repeated mentions stay linear
         for m in phrase.regex.finditer(doc.text):
             if phrase.exclude is not None:

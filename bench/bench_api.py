@@ -14,6 +14,7 @@ import argparse
 import asyncio
 import json
 import os
+import re
 import shutil
 import socket
 import statistics
@@ -188,6 +189,41 @@ def _drive_wrk(url: str, concurrency: int, duration: float) -> dict:
     return res
 
 
+def _drive_hey(url: str, concurrency: int, duration: float, rate: float) -> dict | None:
+    """Open-loop load at a fixed total rate with `hey` (Debian package); None if hey is missing."""
+    if not shutil.which("hey"):
+        print("hey not installed (apt-get install -y hey): fixed-rate run skipped")
+        return None
+    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as body:
+        body.write(json.dumps(CASES[0]))
+    per_worker = max(1.0, rate / concurrency)
+    out = subprocess.run(
+        ["hey", "-z", f"{int(duration)}s", "-c", str(concurrency), "-q", f"{per_worker:g}",
+         "-m", "POST", "-T", "application/json", "-D", body.name, "-t", "10", url],
+        capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+    os.unlink(body.name)
+    print("\n".join(x for x in out.splitlines() if x.strip())[:2000])
+
+    def grab(pattern: str) -> float:
+        m = re.search(pattern, out)
+        return float(m.group(1)) if m else float("nan")
+
+    codes = re.findall(r"\[(\d{3})\]\s+(\d+) responses", out)
+    ok = sum(int(n) for code, n in codes if code == "200")
+    total = sum(int(n) for _, n in codes)
+    return {
+        "driver": "hey",
+        "target_rate": rate,
+        "requests": total,
+        "errors": total - ok,
+        "rps": grab(r"Requests/sec:\s+([\d.]+)"),
+        "p50_ms": grab(r"50% in ([\d.]+) secs") * 1000,
+        "p90_ms": grab(r"90% in ([\d.]+) secs") * 1000,
+        "p99_ms": grab(r"99% in ([\d.]+) secs") * 1000,
+    }
+
+
 def main() -> None:
     """Parse arguments, start the server, run the load, print the figures."""
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
@@ -197,6 +233,7 @@ def main() -> None:
     ap.add_argument("--max-requests", type=int, default=20_000)
     ap.add_argument("--fields", default="", help="sparse fieldset, e.g. triage,differential")
     ap.add_argument("--driver", choices=["auto", "httpx", "wrk"], default="auto")
+    ap.add_argument("--rate", type=float, default=500.0, help="fixed arrival rate for the hey run")
     args = ap.parse_args()
 
     rate, p50 = in_process_rate()
@@ -224,6 +261,19 @@ def main() -> None:
                     f"({res['rps'] / (rate * args.workers):.0%} of the {args.workers}-core "
                     f"ceiling); target >= 500/s with p99 < 50 ms: "
                     f"{'met' if res['rps'] >= 500 and res['p99_ms'] < 50 else 'NOT met'}"
+                    " (closed loop: every client re-sends at once, so latency = clients / throughput)"
+                )
+            print(
+                f"\n-- fixed arrival rate {args.rate:.0f}/s from 50 concurrent clients (open loop, hey)"
+            )
+            fixed = _drive_hey(url, 50, args.duration, args.rate)
+            if fixed:
+                print(json.dumps(fixed))
+                verdict = fixed["rps"] >= 0.97 * args.rate and fixed["p99_ms"] < 50
+                print(
+                    f"achieved {fixed['rps']:.0f}/s, p99 {fixed['p99_ms']:.1f} ms, "
+                    f"errors {fixed['errors']}; target >= 500/s with p99 < 50 ms at 50 clients: "
+                    f"{'met' if verdict and args.rate >= 500 else 'NOT met'}"
                 )
         finally:
             proc.terminate()

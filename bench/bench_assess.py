@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import gc
 import json
+import os
 import statistics
 import sys
 import time
@@ -26,11 +27,18 @@ SHARED = ROOT.parent / "shared"
 def load_texts() -> list[str]:
     """Presentations to assess: the shared dev vignettes and the team's own, if present."""
     texts: list[str] = []
-    for path in (SHARED / "cases" / "dev_vignettes.jsonl", ROOT / "tests" / "data" / "vignettes_team.jsonl"):
+    for path in (
+        SHARED / "cases" / "dev_vignettes.jsonl",
+        ROOT / "tests" / "data" / "vignettes_team.jsonl",
+    ):
         if path.exists():
-            texts += [json.loads(line)["text"] for line in path.read_text().splitlines() if line.strip()]
+            texts += [
+                json.loads(line)["text"] for line in path.read_text().splitlines() if line.strip()
+            ]
     if not texts:
-        texts = ["54F, 3 weeks of left anterior thigh pain after lifting, weak knee extension, absent knee jerk."]
+        texts = [
+            "54F, 3 weeks of left anterior thigh pain after lifting, weak knee extension, absent knee jerk."
+        ]
     return texts
 
 
@@ -74,6 +82,7 @@ def main() -> int:
     print(f"SpineGuide full assessment: n={len(ours)} p50={p50:.2f} ms p95={p95:.2f} ms "
           f"throughput={1000 / statistics.mean(ours):.0f}/s peak traced memory per batch={peak / 1e6:.1f} MB")  # fmt: skip
     print(f"target p50 < 5 ms: {'PASS' if p50 < 5 else 'FAIL'} ({5 / p50:.1f}x headroom)")
+    os.environ.setdefault("LOGURU_LEVEL", "WARNING")  # medspaCy logs every sentence at DEBUG
     try:
         import medspacy
     except ImportError:
@@ -85,7 +94,9 @@ def main() -> int:
     peer = time_calls(nlp, texts, max(1, args.repeat // 4))
     peer50 = statistics.median(peer)
     print(f"peer medspaCy pipeline (NLP pass only): n={len(peer)} p50={peer50:.2f} ms")
-    print(f"ratio: full SpineGuide assessment is {peer50 / p50:.1f}x faster than the peer's NLP pass alone")
+    print(
+        f"ratio: full SpineGuide assessment is {peer50 / p50:.1f}x faster than the peer's NLP pass alone"
+    )
     return 0 if p50 < 5 else 1
 
 

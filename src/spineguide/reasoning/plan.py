@@ -114,7 +114,7 @@ def _therapy_item(t: Therapy, source_id: str | None) -> PlanItem:
         description=t.description,
         patient_text=t.patient_description,
         dose=dose,
-        sources=t.sources[:6],
+        sources=t.sources[:3],
     )
 
 
@@ -137,7 +137,7 @@ def _drug_item(d: Drug, source_id: str | None) -> PlanItem:
         description=d.description,
         patient_text=d.patient_description,
         dose=dose,
-        sources=d.sources[:6],
+        sources=d.sources[:3],
     )
 
 
@@ -190,7 +190,8 @@ def _build_base_plan(diagnosis_id: str, kb: KnowledgeBase) -> CarePlan:
     seed = cond.seed_article
     spinal = diagnosis_id in cfg.get("spinal_pain_group", [])
     radicular = diagnosis_id in cfg.get("radicular_group", [])
-    max_items = int(cfg.get("max_items_per_tier", 12))
+    max_items = int(cfg.get("max_items_per_tier", 8))
+    max_invest = int(cfg.get("max_items_investigational", 4))
     titles = cfg.get("tier_titles", {})
 
     buckets: dict[str, list[PlanItem]] = {}
@@ -239,11 +240,17 @@ def _build_base_plan(diagnosis_id: str, kb: KnowledgeBase) -> CarePlan:
         unique = [i for i in items if not (i.id in seen or seen.add(i.id))]
         keep = [i for i in unique if i.verdict != "advised_against"]
         keep.sort(key=lambda i: (_ORDER[i.verdict], i.name))
-        against = [i for i in unique if i.verdict == "advised_against"]
+        against = [  # named with the guideline verdict; details live in the knowledge base
+            i.model_copy(update={"description": None, "patient_text": None, "dose": None})
+            for i in unique
+            if i.verdict == "advised_against"
+        ]
         step = PlanStep(
             tier=tier.value,
             title=titles.get(tier.value, tier.value),
-            items=keep[:max_items],
+            items=keep[
+                : max_invest if tier in (PlanTier.supplement, PlanTier.advanced) else max_items
+            ],
             advised_against=sorted(against, key=lambda i: i.name),
         )
         if tier == PlanTier.self_management:

@@ -13,7 +13,10 @@ runner = CliRunner()
 
 
 def test_assess_text_json() -> None:
-    result = runner.invoke(app, ["assess", "--text", "55F, right S1 sciatica, absent right ankle jerk", "--format", "json"])
+    result = runner.invoke(
+        app,
+        ["assess", "--text", "55F, right S1 sciatica, absent right ankle jerk", "--format", "json"],
+    )
     assert result.exit_code == 0, result.output
     data = json.loads(result.output)
     assert data["localization"]["roots"][0]["root"] == "S1"
@@ -21,7 +24,9 @@ def test_assess_text_json() -> None:
 
 def test_assess_case_file_html(tmp_path: Path) -> None:
     case = tmp_path / "case.json"
-    case.write_text(json.dumps({"text": "40M, acute low back pain, no leg pain", "setting": "primary"}))
+    case.write_text(
+        json.dumps({"text": "40M, acute low back pain, no leg pain", "setting": "primary"})
+    )
     out = tmp_path / "report.html"
     result = runner.invoke(app, ["assess", str(case), "--format", "html", "-o", str(out)])
     assert result.exit_code == 0, result.output
@@ -65,9 +70,16 @@ def test_real_entry_point_prints_errors_without_traceback(tmp_path: Path) -> Non
 
     bad = tmp_path / "bad.jsonl"
     bad.write_text("not json\n")
-    for args in (["eval", "cases", str(bad)], ["assess", "--text", ""], ["kb", "show", "drugs", "nope"]):
+    for args in (
+        ["eval", "cases", str(bad)],
+        ["assess", "--text", ""],
+        ["kb", "show", "drugs", "nope"],
+    ):
         proc = subprocess.run(
-            [sys.executable, "-m", "spineguide.cli", *args], capture_output=True, text=True, timeout=120
+            [sys.executable, "-m", "spineguide.cli", *args],
+            capture_output=True,
+            text=True,
+            timeout=120,
         )
         assert proc.returncode != 0, args
         assert "Traceback" not in proc.stderr + proc.stdout, args

@@ -21,7 +21,15 @@ def test_json_output_has_the_product_contract_fields() -> None:
     root = data["localization"]["roots"][0]
     assert set(root) >= {"root", "side", "probability"}
     dx = data["differential"][0]
-    assert set(dx) >= {"id", "name", "probability", "level", "side", "evidence_for", "evidence_against"}
+    assert set(dx) >= {
+        "id",
+        "name",
+        "probability",
+        "level",
+        "side",
+        "evidence_for",
+        "evidence_against",
+    }
     assert data["sources"] and all("title" in s for s in data["sources"])
     assert "does not replace" in data["disclaimer"]
 
@@ -39,7 +47,9 @@ def test_plan_never_recommends_what_a_guideline_advises_against() -> None:
 
 
 def test_nonspecific_back_pain_gets_no_routine_imaging() -> None:
-    a = assess("30F, low back pain for 5 days after lifting, no leg pain, no red flags, neuro normal.")
+    a = assess(
+        "30F, low back pain for 5 days after lifting, no leg pain, no red flags, neuro normal."
+    )
     not_recommended = {i.test for i in a.workup.not_recommended}
     assert "mri" in not_recommended
     assert all(i.test != "mri" for i in a.workup.now)
@@ -64,7 +74,9 @@ def test_medication_alerts_for_the_patient_in_hand() -> None:
         patient={"age": 72, "egfr": 25},
     )
     a = assess(case)
-    assert any("tramadol" in al["drugs"] and "duloxetine" in al["drugs"] for al in a.medication_alerts)
+    assert any(
+        "tramadol" in al["drugs"] and "duloxetine" in al["drugs"] for al in a.medication_alerts
+    )
 
 
 def test_structured_evidence_only_case() -> None:

@@ -91,6 +91,8 @@ def test_setting_changes_priors() -> None:
     text = "68F, sudden severe low back pain, point tenderness over L2."
     primary = next(d for d in assess({"text": text}).differential if d.id == "vertebral-fracture")
     emergency = next(
-        d for d in assess({"text": text, "setting": "emergency"}).differential if d.id == "vertebral-fracture"
+        d
+        for d in assess({"text": text, "setting": "emergency"}).differential
+        if d.id == "vertebral-fracture"
     )
     assert emergency.probability > primary.probability

@@ -53,10 +53,13 @@ def test_classic_root_patterns(text: str, root: str, side: str) -> None:
 
 
 def test_imaging_moves_an_ambiguous_l3_l4_call_to_the_exiting_root() -> None:
-    clinical = "Right anterior thigh pain, reduced right knee jerk, femoral stretch positive on the right."
+    clinical = (
+        "Right anterior thigh pain, reduced right knee jerk, femoral stretch positive on the right."
+    )
     without = assess(clinical).localization.distribution
     with_mri = assess(
-        clinical + " MRI: right foraminal disc extrusion at L3-L4 compressing the exiting right L3 root."
+        clinical
+        + " MRI: right foraminal disc extrusion at L3-L4 compressing the exiting right L3 root."
     ).localization.distribution
     assert with_mri["L3"] > without["L3"]
     assert max(with_mri, key=with_mri.get) == "L3"
@@ -65,7 +68,9 @@ def test_imaging_moves_an_ambiguous_l3_l4_call_to_the_exiting_root() -> None:
 def test_discordant_imaging_side_does_not_move_the_root() -> None:
     clinical = "Left leg pain down the outer calf, weak left big toe extension, positive left SLR."
     base = assess(clinical).localization.distribution["L5"]
-    other_side = assess(clinical + " MRI: right paracentral L4-L5 protrusion compressing the right L5 root.")
+    other_side = assess(
+        clinical + " MRI: right paracentral L4-L5 protrusion compressing the right L5 root."
+    )
     assert other_side.localization.distribution["L5"] == pytest.approx(base, abs=1e-6)
 
 

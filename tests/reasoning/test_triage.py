@@ -31,7 +31,9 @@ def test_cauda_equina_features_are_emergencies(text: str) -> None:
 
 
 def test_negated_sphincter_symptoms_do_not_fire_ces() -> None:
-    text = "35F, 2 weeks of left sciatica. Denies saddle numbness, bladder and bowel function normal."
+    text = (
+        "35F, 2 weeks of left sciatica. Denies saddle numbness, bladder and bowel function normal."
+    )
     assert "cauda_equina" not in fired(text)
     assert urgency(text) == "routine"
 

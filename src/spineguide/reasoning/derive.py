@@ -199,6 +199,6 @@ def _bilateral_sciatica(es: EvidenceSet) -> bool:
     """Radicular pain or lower-lumbar root signs on both sides, outside a claudication pattern."""
     if _any(es, CLAUDICATION) or es.present("chronic_course"):
         return False
-    sides = _sides(es, LOWER_LUMBAR + ("leg_pain", "radicular_pain_below_knee", "buttock_pain"))
+    sides = _sides(es, (*LOWER_LUMBAR, "leg_pain", "radicular_pain_below_knee", "buttock_pain"))
     both = "bilateral" in sides or {"left", "right"} <= sides
     return both or (es.present("bilateral_leg_pain") and _any(es, LOWER_LUMBAR))

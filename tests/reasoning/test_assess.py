@@ -109,3 +109,20 @@ def test_dev_vignettes_meet_the_quality_bars(shared_dir) -> None:
     assert report.top3 >= 0.95
     assert report.root_accuracy is not None and report.root_accuracy >= 0.85
     assert report.over_triage_rate <= 0.20
+
+
+def test_team_vignettes_meet_the_quality_bars() -> None:
+    """The team's own 68 vignettes (tests/data/vignettes_team.jsonl) hold the same bars."""
+    from pathlib import Path
+
+    from spineguide.evaluation.cases_eval import evaluate_cases
+
+    path = Path(__file__).resolve().parents[1] / "data" / "vignettes_team.jsonl"
+    report = evaluate_cases(path)
+    assert report.n >= 60
+    assert report.under_triaged_emergencies == 0
+    assert report.triage_safe == 1.0
+    assert report.top1 >= 0.80
+    assert report.top3 >= 0.95
+    assert report.root_accuracy is not None and report.root_accuracy >= 0.85
+    assert report.over_triage_rate <= 0.20

@@ -126,3 +126,16 @@ def test_team_vignettes_meet_the_quality_bars() -> None:
     assert report.top3 >= 0.95
     assert report.root_accuracy is not None and report.root_accuracy >= 0.85
     assert report.over_triage_rate <= 0.20
+
+
+def test_holdout_vignettes_have_no_under_triage() -> None:
+    """The 40 hold-out vignettes: zero under-triaged emergencies and the diagnosis bars."""
+    from pathlib import Path
+
+    from spineguide.evaluation.cases_eval import evaluate_cases
+
+    report = evaluate_cases(
+        Path(__file__).resolve().parents[1] / "data" / "vignettes_holdout.jsonl"
+    )
+    assert report.under_triaged_emergencies == 0
+    assert report.top1 >= 0.80 and report.top3 >= 0.95

@@ -14,6 +14,10 @@ RADICULAR_PAIN = (
     "sole_lateral_foot_pain", "posterior_thigh_pain", "knee_pain_anterior", "thigh_pain",
     "bilateral_leg_pain",
 )  # fmt: skip
+BELOW_KNEE = (
+    "medial_leg_pain", "lateral_leg_pain", "dorsal_foot_pain", "posterior_calf_pain",
+    "sole_lateral_foot_pain",
+)  # fmt: skip
 UPPER_LUMBAR = (
     "anterior_thigh_pain", "medial_thigh_pain", "knee_pain_anterior", "thigh_pain",
     "sensory_loss_anterior_thigh", "sensory_loss_medial_knee", "hip_flexion_weakness",
@@ -109,6 +113,8 @@ def derive_findings(es: EvidenceSet, imaging_present: set[str] | None = None) ->
 
     if _any(es, RADICULAR_PAIN):
         add("radicular_pain", Choice.present, side_of(RADICULAR_PAIN))
+    if _any(es, BELOW_KNEE) and not es.present("radicular_pain_below_knee"):
+        add("radicular_pain_below_knee", Choice.present, side_of(BELOW_KNEE))
     elif axial_only or es.absent("leg_pain"):
         add("radicular_pain", Choice.absent)
     for fid, ids in (
@@ -138,6 +144,9 @@ def derive_findings(es: EvidenceSet, imaging_present: set[str] | None = None) ->
     )
     if leg_weak:
         add("leg_weakness_any", Choice.present, side_of(MOTOR))
+    motor_sides = _sides(es, MOTOR)
+    if "bilateral" in motor_sides or {"left", "right"} <= motor_sides:
+        add("bilateral_leg_weakness", Choice.present, "bilateral")
 
     age = es.value("age")
     if age is not None:

@@ -225,6 +225,15 @@ def rank_differential(
                 icd10cm=icd,
             )
         )
+    frac = float(model.get("must_not_miss", {}).get("min_fraction_of_leading", 0.0))
+    leading = max((d.probability for d in results), default=0.0)
+    for d in results:
+        if (
+            d.must_not_miss
+            and fired_conditions.get(d.id) != "emergency"
+            and d.probability < frac * leading
+        ):
+            d.must_not_miss = False
     _apply_refinements(results, model.get("refinements") or {})
     urgency_rank = {"emergency": 0, "urgent": 1, "routine": 2, "self_care": 3}
     results.sort(

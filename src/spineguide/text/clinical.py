@@ -283,7 +283,11 @@ def _required_literal(pattern: str) -> str | None:
             if cur:
                 cur.pop()  # the previous character is optional or repeated
             close()
-            i += 1
+            if ch == "{":
+                close_brace = pattern.find("}", i)
+                i = close_brace + 1 if close_brace != -1 else n
+            else:
+                i += 1
             continue
         if ch in ".|^$<>":
             close()

@@ -28,7 +28,8 @@ _DASHES = str.maketrans({"–": "-", "—": "-", "‑": "-", "’": "'", "‘": 
 _PRE_NEG = re.compile(
     r"(?<!\w)(?:no|not|denies|denied|deny|denying|without|negative for|absence of|free of|never|"
     r"nor|neither|none|no evidence of|no sign of|no signs of|no history of|ruled out|rules out|"
-    r"no new|no recent|not had|hasn't had|has not had|did not|does not|doesn't|didn't)(?!\w)",
+    r"no new|no recent|not had|hasn't had|has not had|did not|does not|doesn'?t|didn'?t|don'?t|"
+    r"haven'?t|hasn'?t|isn'?t|aren'?t|wasn'?t|weren'?t|won'?t|nil)(?!\w)",
     re.I,
 )
 _POST_NEG = re.compile(
@@ -75,6 +76,7 @@ _NEG_TERMINATOR = re.compile(
     r"aside from|now|then|and is|and was)(?!\w)",
     re.I,
 )
+_NEG_VERB_AFTER_CUE = re.compile(r"^\s*(?:have|has|had|got|get|feel|notice[ds]?)(?!\w)", re.I)
 _NOT_LIST_TRIGGERS = frozenset({"did not", "does not", "doesn't", "didn't", "not"})
 # A past episode, not the current one ("previous episode of sciatica in 2016 which resolved").
 _HISTORICAL = re.compile(
@@ -546,7 +548,9 @@ def _is_negated(doc: _Doc, start: int, end: int) -> bool:
         trigger = triggers[-1]
         gap = before[trigger.end() :]
         # NegEx-style scope: a few words, and not past "… and has", "… reports", "… which"
-        if len(_WORD.findall(gap)) <= _NEG_WINDOW and not _NEG_TERMINATOR.search(gap):
+        # "don't have any X" / "has not had X": a verb right after the cue belongs to the negation
+        gap_scope = _NEG_VERB_AFTER_CUE.sub("", gap, count=1)
+        if len(_WORD.findall(gap)) <= _NEG_WINDOW and not _NEG_TERMINATOR.search(gap_scope):
             return True
     if doc.clauses and doc.clause_negated[ci]:
         return True

@@ -41,10 +41,7 @@ def eval_cases(
 
 def register(app: typer.Typer) -> None:
     """Attach the `eval` command group (cases here; imaging from the imaging module)."""
-    try:
-        from spineguide.cli.imaging import register_eval
-    except ImportError:  # pragma: no cover - imaging commands absent from this build
-        register_eval = None
-    if register_eval is not None:
-        register_eval(eval_app)
+    from spineguide.cli.imaging import register_eval
+
+    register_eval(eval_app)
     app.add_typer(eval_app, name="eval")

@@ -23,9 +23,3 @@ def test_prose_article_yields_its_named_items(shared_dir) -> None:
     assert keys.get("when_to_see_doctor"), "the 'seek evaluation' advice is an item"
     assert any("discectomy" in t for t in keys["surgery"] + keys["treatments"])
 
-
-def test_imaging_finding_contract_is_one_list() -> None:
-    from spineguide.knowledge.schema import IMAGING_FINDING_IDS
-    from spineguide.text.models import FINDING_IDS
-
-    assert tuple(FINDING_IDS) == IMAGING_FINDING_IDS

@@ -6,30 +6,9 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-FindingId = Literal[
-    "disc_bulge",
-    "disc_protrusion",
-    "disc_extrusion",
-    "disc_sequestration",
-    "disc_herniation",
-    "canal_stenosis",
-    "foraminal_stenosis",
-    "lateral_recess_stenosis",
-    "nerve_root_compression",
-    "cauda_equina_compression",
-    "facet_arthropathy",
-    "ligamentum_flavum_hypertrophy",
-    "spondylolisthesis",
-    "synovial_cyst",
-    "disc_calcification",
-    "modic_change",
-    "disc_degeneration",
-    "annular_fissure",
-    "fracture",
-    "bone_lesion",
-    "epidural_collection",
-    "hematoma",
-]
+from spineguide.knowledge.schema import IMAGING_FINDING_IDS
+
+FindingId = Literal[IMAGING_FINDING_IDS]  # the PRODUCT.md contract, defined once in the schema
 FINDING_IDS: tuple[str, ...] = FindingId.__args__  # type: ignore[attr-defined]
 
 Side = Literal["left", "right", "bilateral", "central"]

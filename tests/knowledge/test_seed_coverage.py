@@ -22,4 +22,3 @@ def test_prose_article_yields_its_named_items(shared_dir) -> None:
     assert any("minimally invasive" in t for t in keys["treatments"])
     assert keys.get("when_to_see_doctor"), "the 'seek evaluation' advice is an item"
     assert any("discectomy" in t for t in keys["surgery"] + keys["treatments"])
-

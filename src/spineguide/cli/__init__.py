@@ -32,6 +32,7 @@ _COMMAND_MODULES = (
     "spineguide.cli.ask",
     "spineguide.cli.serve",
     "spineguide.cli.batch",
+    "spineguide.cli.ehr",
 )
 
 for _name in _COMMAND_MODULES:

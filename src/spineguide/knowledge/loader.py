@@ -1,9 +1,22 @@
-"""Load and validate the knowledge base from YAML (once per process), with cross-reference checks."""
+"""Load and validate the knowledge base from YAML (once per process), with cross-reference checks.
+
+YAML is parsed with libyaml (``yaml.CSafeLoader``) when PyYAML was built with it, keeping the
+duplicate-key check. :func:`get_kb` serves the validated knowledge base from an on-disk cache keyed
+by the content hash of every data file and of the code that builds it, so a process starts in
+milliseconds instead of parsing ~60 YAML files; see :func:`load_cached`.
+"""
 
 from __future__ import annotations
 
 import hashlib
+import logging
+import os
+import pickle
+import platform
 import re
+import stat
+import sys
+import tempfile
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -32,8 +45,14 @@ from spineguide.knowledge.schema import (
 DATA_DIR = Path(__file__).parent / "data"
 
 
-class _UniqueKeyLoader(yaml.SafeLoader):
-    """SafeLoader that rejects duplicate mapping keys (YAML silently keeps the last one)."""
+log = logging.getLogger(__name__)
+
+_BaseSafeLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+"""libyaml's parser when available (~6x faster); the constructor is PyYAML's safe one either way."""
+
+
+class _UniqueKeyLoader(_BaseSafeLoader):  # type: ignore[misc,valid-type]
+    """Safe loader (libyaml parser) that rejects duplicate mapping keys (YAML keeps the last)."""
 
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
         keys = set()
@@ -183,11 +202,7 @@ def load_knowledge_base(data_dir: Path | None = None) -> KnowledgeBase:
     """Load every YAML file under the data directory and validate the whole knowledge base."""
     data_dir = data_dir or DATA_DIR
     kb = KnowledgeBase()
-    digest = hashlib.sha256()
-    for path in sorted(data_dir.rglob("*.yaml")):
-        digest.update(str(path.relative_to(data_dir)).encode())
-        digest.update(path.read_bytes())
-    kb.version = f"{__version__}+kb.{digest.hexdigest()[:12]}"
+    kb.version = f"{__version__}+kb.{data_digest(data_dir)[:12]}"
 
     def put(index: dict[str, Any], entries: list[Any], where: str) -> None:
         for e in entries:
@@ -270,7 +285,142 @@ def _check_references(kb: KnowledgeBase) -> None:
         )
 
 
+def data_digest(data_dir: Path | None = None) -> str:
+    """SHA-256 over every YAML data file (relative path and bytes): the knowledge-base content id."""
+    data_dir = data_dir or DATA_DIR
+    digest = hashlib.sha256()
+    for path in sorted(data_dir.rglob("*.yaml")):
+        digest.update(str(path.relative_to(data_dir)).encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+# -- validated cache ------------------------------------------------------------------------------
+
+_CACHE_MAGIC = b"SGKB1\n"
+_CODE_DIRS = ("knowledge", "reasoning")
+"""Packages whose source is part of the cache key: the schema, this loader and any validator the
+reasoning layer runs while loading. A change to any of them rebuilds the cache."""
+
+
+def cache_dir() -> Path | None:
+    """Where the knowledge-base cache lives, or None when caching is off (SPINEGUIDE_KB_CACHE=0)."""
+    if os.environ.get("SPINEGUIDE_KB_CACHE", "1").strip().lower() in ("0", "off", "false", "no"):
+        return None
+    explicit = os.environ.get("SPINEGUIDE_CACHE_DIR")
+    if explicit:
+        return Path(explicit)
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "spineguide"
+
+
+def cache_key(data_dir: Path | None = None) -> str:
+    """Hash of everything the cached knowledge base depends on: data files, code, interpreter."""
+    data_dir = (data_dir or DATA_DIR).resolve()
+    h = hashlib.sha256()
+    h.update(data_digest(data_dir).encode())
+    pkg = Path(__file__).resolve().parents[1]
+    for sub in _CODE_DIRS:
+        for path in sorted((pkg / sub).rglob("*.py")):
+            h.update(str(path.relative_to(pkg)).encode())
+            h.update(b"\0")
+            h.update(path.read_bytes())
+    import pydantic
+
+    h.update(
+        "|".join(
+            (
+                __version__,
+                pydantic.VERSION,
+                yaml.__version__,
+                platform.python_implementation(),
+                sys.version,
+                str(pickle.HIGHEST_PROTOCOL),
+                str(data_dir),
+            )
+        ).encode()
+    )
+    return h.hexdigest()
+
+
+def _private(st: os.stat_result) -> bool:
+    """Owned by this user and not writable by group or others (a cache we may unpickle)."""
+    owner_ok = not hasattr(os, "getuid") or st.st_uid == os.getuid()
+    return owner_ok and not st.st_mode & (stat.S_IWGRP | stat.S_IWOTH)
+
+
+def _read_cache(path: Path, key: str) -> KnowledgeBase | None:
+    """The cached knowledge base if the file is ours, intact and for this key; else None."""
+    try:
+        if not (_private(path.parent.stat()) and _private(path.stat())):
+            log.warning("knowledge-base cache %s ignored: not private to this user", path)
+            return None
+        blob = path.read_bytes()
+    except OSError:
+        return None
+    head = len(_CACHE_MAGIC)
+    if not blob.startswith(_CACHE_MAGIC) or len(blob) < head + 128:
+        return None
+    stored_key = blob[head : head + 64].decode("ascii", "replace")
+    stored_sum = blob[head + 64 : head + 128].decode("ascii", "replace")
+    payload = blob[head + 128 :]
+    if stored_key != key or hashlib.sha256(payload).hexdigest() != stored_sum:
+        return None  # another version, or a torn/corrupt file: rebuild
+    try:
+        kb = pickle.loads(payload)  # our own file (checked above), verified by its checksum
+    except Exception:  # a corrupt or incompatible cache is never fatal
+        return None
+    return kb if isinstance(kb, KnowledgeBase) and kb.version else None
+
+
+def _write_cache(path: Path, key: str, kb: KnowledgeBase) -> None:
+    """Write the cache atomically (temp file + rename); any failure only costs the next start."""
+    try:
+        payload = pickle.dumps(kb, protocol=pickle.HIGHEST_PROTOCOL)
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        fd, tmp = tempfile.mkstemp(prefix=".kb-", suffix=".tmp", dir=path.parent)
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(_CACHE_MAGIC + key.encode() + hashlib.sha256(payload).hexdigest().encode())
+                fh.write(payload)
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        for old in path.parent.glob("kb-*.pickle"):  # keep only the current version
+            if old != path:
+                old.unlink(missing_ok=True)
+    except Exception as exc:  # read-only home, full disk, …: run uncached
+        log.debug("knowledge-base cache not written: %s", type(exc).__name__)
+
+
+def load_cached(data_dir: Path | None = None) -> KnowledgeBase:
+    """The validated knowledge base, from the cache when its key matches, else loaded and cached.
+
+    The key covers the bytes of every data file, the loader/schema/reasoning source, and the
+    Python, PyYAML and pydantic versions, so a cache is never used for different data or code.
+    The cache file is written atomically, read only when owned by this user and not writable by
+    others, and checked against a SHA-256 of its payload; anything wrong falls back to a full load.
+    """
+    folder = cache_dir()
+    if folder is None:
+        return load_knowledge_base(data_dir)
+    try:
+        key = cache_key(data_dir)
+    except OSError:
+        return load_knowledge_base(data_dir)
+    path = folder / f"kb-{key[:32]}.pickle"
+    kb = _read_cache(path, key)
+    if kb is not None:
+        return kb
+    kb = load_knowledge_base(data_dir)
+    _write_cache(path, key, kb)
+    return kb
+
+
 @lru_cache(maxsize=1)
 def get_kb() -> KnowledgeBase:
-    """The process-wide knowledge base, loaded once."""
-    return load_knowledge_base()
+    """The process-wide knowledge base, loaded once (from the validated cache when current)."""
+    return load_cached()

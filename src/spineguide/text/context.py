@@ -1,30 +1,71 @@
-"""Negation, uncertainty, history and hypothetical scopes over a tokenised sentence (ConText-style).
+"""The one context engine (ConText / medspaCy / EDS-NLP style) for notes and imaging reports.
 
-Cues are data (see ``vocabulary/imaging.yaml`` key ``context``); a cue's scope is its clause:
-it runs from the cue to the end of the sentence, a terminating cue, another cue or a clause
-boundary. Coordinated lists are distributed ("No disc herniation, canal stenosis or foraminal
-narrowing" negates all three) as long as each list item holds a target and no list breaker
-("mild", "is", ...), so "No herniation, mild foraminal narrowing" negates only the herniation.
+It answers, for a target phrase in a sentence: is it negated, uncertain, historical, about a
+family member, or hypothetical, and which cue words made it so. Cues and scope rules are data
+(``vocabulary/<language>/context.yaml``); this module holds only the mechanism.
 
-The module knows nothing about imaging: callers pass words and the word index of each target.
+Public API (stable; the clinical-note reader and the imaging-report reader both use it)::
+
+    from spineguide.text.context import ContextEngine
+
+    engine = ContextEngine.for_language("en")          # cached per language
+    q = engine.qualify("No canal, recess or foraminal stenosis.", (10, 16))
+    q.negated, q.uncertain, q.historical, q.family, q.hypothetical   # bools
+    q.cue_spans                                        # ((0, 2),) character spans of the cues
+    q.cues                                             # (CueHit("negated", "no", (0, 2)),)
+
+    engine.qualify_all(sentence, [span1, span2])       # several targets, one pass
+    engine.qualify_tokens(words, [3, 7], starts, ends) # for readers that already tokenised
+
+``doc_or_sentence`` is either a string (spans are offsets into it) or any object with parallel
+``words`` (lower case), ``starts`` and ``ends`` lists (spans are offsets into the text those
+offsets point at), such as ``spineguide.text.document.Sentence``.
+
+Scope rules: a cue's scope is its clause. A forward cue's scope runs right of the cue to the
+first boundary (``.``, ``;``, ``:``, brackets), terminating cue ("but", "which", "with", ...),
+another cue, or ``max_scope`` words; a backward cue's scope runs left in the same way. Pseudo
+cues ("no change", "not only") consume their words so the cue inside them never fires.
+Coordinated lists are distributed: "no canal, recess or foraminal stenosis" negates all three
+as long as each list item holds a target and does not open with a list breaker ("mild", "is",
+...), so "no herniation, mild foraminal narrowing" negates only the herniation. A rule may carry
+its own ``max_scope`` (normality predicates such as "are unremarkable" reach back only a few
+words). Matching is linear in the sentence length (cues indexed by first word).
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
+from typing import Any, Protocol
 
 import yaml
 
+from spineguide.errors import InputError
+
 FORWARD = "forward"
 BACKWARD = "backward"
+BIDIRECTIONAL = "bidirectional"
 TERMINATE = "terminate"
 PSEUDO = "pseudo"
-DIRECTIONS = frozenset({FORWARD, BACKWARD, TERMINATE, PSEUDO, "bidirectional"})
+DIRECTIONS = frozenset({FORWARD, BACKWARD, TERMINATE, PSEUDO, BIDIRECTIONAL})
+CATEGORIES = ("negated", "uncertain", "historical", "family", "hypothetical")
+
+VOCABULARY_DIR = Path(__file__).parent / "vocabulary"
+CONTEXT_FILE = "context.yaml"
 
 DEFAULT_BOUNDARIES = frozenset({".", ";", ":", "!", "?", "(", ")", "[", "]"})
 DEFAULT_SEPARATORS = frozenset({",", "or", "and", "nor", "/", "&"})
+
+_TOKEN_RE = re.compile(r"[a-z0-9]+(?:'[a-z]+)?|[^\sa-z0-9]")
+_QUOTES = str.maketrans({"’": "'", "‘": "'", "–": "-", "—": "-"})
+
+
+def context_path(language: str) -> Path:
+    """Return the cue file for a language folder ("en" -> vocabulary/en/context.yaml)."""
+    return VOCABULARY_DIR / language / CONTEXT_FILE
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,10 +77,52 @@ class CueMatch:
     category: str
     direction: str
     phrase: str
+    max_scope: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class CueHit:
+    """A cue that qualified a target: its category, the words and their character span."""
+
+    category: str
+    phrase: str
+    span: tuple[int, int]
+
+
+@dataclass(frozen=True, slots=True)
+class Qualifiers:
+    """What the context says about one target, with the cues that said it."""
+
+    negated: bool = False
+    uncertain: bool = False
+    historical: bool = False
+    family: bool = False
+    hypothetical: bool = False
+    cues: tuple[CueHit, ...] = ()
+
+    @property
+    def cue_spans(self) -> tuple[tuple[int, int], ...]:
+        """Character spans of the cues that qualified the target."""
+        return tuple(c.span for c in self.cues)
+
+    def spans_for(self, category: str) -> list[tuple[int, int]]:
+        """Character spans of the cues of one category."""
+        return [c.span for c in self.cues if c.category == category]
+
+
+NO_QUALIFIERS = Qualifiers()
+
+
+class TokenisedSentence(Protocol):
+    """Anything with parallel lower-case words and their character offsets."""
+
+    words: list[str]
+    starts: list[int]
+    ends: list[int]
 
 
 class ContextRules:
-    """Compiled cue phrases, indexed by first word for linear-time matching."""
+    """Compiled cue phrases, indexed by first word for linear-time matching, and scope rules."""
 
     def __init__(
         self,
@@ -47,32 +130,48 @@ class ContextRules:
         *,
         list_breakers: Iterable[str] = (),
         max_scope: int = 40,
+        boundaries: Iterable[str] | None = None,
+        separators: Iterable[str] | None = None,
     ) -> None:
-        """Build from rule dicts: {category, direction, phrases: [..]}."""
-        index: dict[str, list[tuple[tuple[str, ...], str, str]]] = {}
+        """Build from rule dicts: {category, direction, phrases: [..], max_scope?}."""
+        index: dict[str, list[tuple[tuple[str, ...], str, str, int]]] = {}
         for rule in rules:
             category = str(rule["category"])
             direction = str(rule["direction"])
             if direction not in DIRECTIONS:
                 raise ValueError(f"unknown cue direction {direction!r} for {category}")
+            scope = int(rule.get("max_scope") or 0)  # type: ignore[call-overload]
             phrases = rule.get("phrases") or []
             for phrase in phrases:  # type: ignore[union-attr]
                 if not isinstance(phrase, str):
                     raise ValueError(f"cue {phrase!r} is not a string (quote it in YAML)")
-                words = tuple(str(phrase).lower().split())
+                words = tuple(_words(phrase))
                 if words:
-                    index.setdefault(words[0], []).append((words, category, direction))
+                    index.setdefault(words[0], []).append((words, category, direction, scope))
         for entries in index.values():
             entries.sort(key=lambda e: -len(e[0]))
         self._index = index
         self.list_breakers = frozenset(list_breakers)
         self.max_scope = max_scope
+        self.boundaries = frozenset(boundaries) if boundaries else DEFAULT_BOUNDARIES
+        self.separators = frozenset(separators) if separators else DEFAULT_SEPARATORS
 
     @classmethod
-    def from_yaml(cls, path: str | Path, key: str = "context") -> ContextRules:
-        """Load cue rules (and `list_breakers`) from a vocabulary YAML file."""
+    def from_yaml(cls, path: str | Path) -> ContextRules:
+        """Load cue rules and scope settings from a context YAML file."""
         data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
-        return cls(data[key], list_breakers=data.get("list_breakers", ()))
+        return cls.from_data(data)
+
+    @classmethod
+    def from_data(cls, data: Mapping[str, Any]) -> ContextRules:
+        """Build from the parsed content of a context YAML file."""
+        return cls(
+            data["rules"],
+            list_breakers=data.get("list_breakers", ()),
+            max_scope=int(data.get("max_scope", 40)),
+            boundaries=data.get("boundaries"),
+            separators=data.get("separators"),
+        )
 
     def match(self, words: Sequence[str]) -> list[CueMatch]:
         """Return the cues in `words`, longest match first, non-overlapping, left to right."""
@@ -83,10 +182,10 @@ class ContextRules:
         while i < n:
             entries = index.get(words[i])
             if entries:
-                for phrase, category, direction in entries:
+                for phrase, category, direction, scope in entries:
                     k = len(phrase)
-                    if tuple(words[i : i + k]) == phrase:
-                        out.append(CueMatch(i, i + k, category, direction, " ".join(phrase)))
+                    if k == 1 or tuple(words[i : i + k]) == phrase:
+                        out.append(CueMatch(i, i + k, category, direction, " ".join(phrase), scope))
                         i += k
                         break
                 else:
@@ -101,31 +200,39 @@ class ContextRules:
         targets: Sequence[int],
         cues: Sequence[CueMatch] | None = None,
         *,
-        boundaries: frozenset[str] = DEFAULT_BOUNDARIES,
-        separators: frozenset[str] = DEFAULT_SEPARATORS,
+        boundaries: frozenset[str] | None = None,
+        separators: frozenset[str] | None = None,
+        lenient_lists: bool = False,
     ) -> list[dict[str, CueMatch]]:
-        """For each target word index, the cue (by category) whose scope covers it."""
+        """For each target word index, the cue (by category) whose scope covers it.
+
+        Strict lists (default): a list item stays in scope only if it holds one of `targets`
+        (the caller passes every target of the sentence). Lenient lists: an item stays in scope
+        unless it opens with a list breaker (for callers that qualify one target at a time).
+        """
         if cues is None:
             cues = self.match(words)
         result: list[dict[str, CueMatch]] = [{} for _ in targets]
         if not cues or not targets:
             return result
+        bounds = boundaries if boundaries is not None else self.boundaries
+        seps = separators if separators is not None else self.separators
         active = [c for c in cues if c.direction != PSEUDO]
         cue_starts = {c.start for c in active}
         cue_ends = {c.end for c in active}
         target_set = frozenset(targets)
         for cue in active:
-            if cue.direction in (TERMINATE, PSEUDO):
+            if cue.direction == TERMINATE:
                 continue
-            lo, hi = cue.start, cue.end
-            if cue.direction in (FORWARD, "bidirectional"):
+            limit = cue.max_scope or self.max_scope
+            if cue.direction in (FORWARD, BIDIRECTIONAL):
                 hi = self._forward_end(
-                    words, cue.end, cue_starts, target_set, boundaries, separators
+                    words, cue.end, cue_starts, target_set, bounds, seps, limit, lenient_lists
                 )
                 self._mark(result, targets, cue, cue.end, hi)
-            if cue.direction in (BACKWARD, "bidirectional"):
+            if cue.direction in (BACKWARD, BIDIRECTIONAL):
                 lo = self._backward_start(
-                    words, cue.start, cue_ends, target_set, boundaries, separators
+                    words, cue.start, cue_ends, target_set, bounds, seps, limit, lenient_lists
                 )
                 self._mark(result, targets, cue, lo, cue.start)
         return result
@@ -138,14 +245,16 @@ class ContextRules:
             if lo <= t < hi and cue.category not in result[k]:
                 result[k][cue.category] = cue
 
-    def _segment_ok(self, words: Sequence[str], lo: int, hi: int, targets: frozenset[int]) -> bool:
+    def _segment_ok(
+        self, words: Sequence[str], lo: int, hi: int, targets: frozenset[int], lenient: bool
+    ) -> bool:
         """A list item continues a scope when it holds a target and no list breaker before it."""
         for j in range(lo, hi):
             if j in targets:
                 return True
             if words[j] in self.list_breakers:
                 return False
-        return False
+        return lenient
 
     def _forward_end(
         self,
@@ -155,9 +264,11 @@ class ContextRules:
         targets: frozenset[int],
         boundaries: frozenset[str],
         separators: frozenset[str],
+        max_scope: int,
+        lenient: bool,
     ) -> int:
         n = len(words)
-        limit = min(n, start + self.max_scope)
+        limit = min(n, start + max_scope)
         j = start
         while j < limit:
             w = words[j]
@@ -169,7 +280,7 @@ class ContextRules:
                     if k in cue_starts:
                         break
                     k += 1
-                if not self._segment_ok(words, j + 1, k, targets):
+                if not self._segment_ok(words, j + 1, k, targets, lenient):
                     return j
             j += 1
         return limit
@@ -182,8 +293,10 @@ class ContextRules:
         targets: frozenset[int],
         boundaries: frozenset[str],
         separators: frozenset[str],
+        max_scope: int,
+        lenient: bool,
     ) -> int:
-        floor = max(0, end - self.max_scope)
+        floor = max(0, end - max_scope)
         j = end - 1
         while j >= floor:
             w = words[j]
@@ -195,7 +308,175 @@ class ContextRules:
                     if k + 1 in cue_ends:
                         break
                     k -= 1
-                if not self._segment_ok(words, k + 1, j, targets):
+                if not self._segment_ok(words, k + 1, j, targets, lenient):
                     return j + 1
             j -= 1
         return floor
+
+
+def _words(text: str) -> list[str]:
+    """Lower-case words and punctuation; a hyphen or slash between letters joins, not splits."""
+    low = text.translate(_QUOTES).lower()
+    out: list[str] = []
+    for m in _TOKEN_RE.finditer(low):
+        w = m.group()
+        s, e = m.start(), m.end()
+        if w in "-/" and s > 0 and e < len(low) and low[s - 1].isalnum() and low[e].isalnum():
+            continue
+        out.append(w)
+    return out
+
+
+@dataclass(slots=True)
+class _Tokens:
+    words: list[str]
+    starts: list[int]
+    ends: list[int]
+
+
+def tokenise(text: str, offset: int = 0) -> _Tokens:
+    """Split text into lower-case words with character offsets (hyphenated words split)."""
+    low = text.translate(_QUOTES).lower()
+    words: list[str] = []
+    starts: list[int] = []
+    ends: list[int] = []
+    n = len(low)
+    for m in _TOKEN_RE.finditer(low):
+        w = m.group()
+        s, e = m.start(), m.end()
+        if w in "-/" and s > 0 and e < n and low[s - 1].isalnum() and low[e].isalnum():
+            continue
+        words.append(w)
+        starts.append(s + offset)
+        ends.append(e + offset)
+    return _Tokens(words, starts, ends)
+
+
+class ContextEngine:
+    """Negation, uncertainty, history, family and hypothetical context for target phrases."""
+
+    def __init__(self, rules: ContextRules) -> None:
+        """Wrap compiled rules (use `for_language` to load the shipped cue data)."""
+        self.rules = rules
+
+    @classmethod
+    def for_language(cls, language: str = "en") -> ContextEngine:
+        """Return the (cached) engine for a language folder under text/vocabulary/."""
+        return _engine_for(language)
+
+    @classmethod
+    def from_file(cls, path: str | Path) -> ContextEngine:
+        """Build an engine from a context YAML file (for tests and other languages)."""
+        return cls(ContextRules.from_yaml(path))
+
+    def qualify(
+        self, doc_or_sentence: str | TokenisedSentence, target_span: tuple[int, int]
+    ) -> Qualifiers:
+        """Qualify one target (a character span) in a sentence."""
+        return self.qualify_all(doc_or_sentence, [target_span])[0]
+
+    def qualify_all(
+        self, doc_or_sentence: str | TokenisedSentence, target_spans: Sequence[tuple[int, int]]
+    ) -> list[Qualifiers]:
+        """Qualify several targets (character spans) in one sentence in one pass.
+
+        Lists are lenient here: an item stays inside a negated list unless it opens with a list
+        breaker, so a caller may qualify one target at a time.
+        """
+        if isinstance(doc_or_sentence, str):
+            toks: TokenisedSentence = tokenise(doc_or_sentence)
+        elif all(hasattr(doc_or_sentence, a) for a in ("words", "starts", "ends")):
+            toks = doc_or_sentence
+        else:
+            raise InputError("qualify needs a string or a tokenised sentence (words/starts/ends)")
+        groups: list[list[int]] = []
+        for span in target_spans:
+            if not (isinstance(span, tuple | list) and len(span) == 2):
+                raise InputError(f"target span {span!r} must be a (start, end) pair")
+            lo, hi = int(span[0]), int(span[1])
+            idx = [
+                i
+                for i, (s, e) in enumerate(zip(toks.starts, toks.ends, strict=True))
+                if s < hi and e > lo
+            ]
+            groups.append(idx)
+        return self._qualify_groups(toks.words, toks.starts, toks.ends, groups, lenient=True)
+
+    def qualify_tokens(
+        self,
+        words: Sequence[str],
+        targets: Sequence[int],
+        starts: Sequence[int] | None = None,
+        ends: Sequence[int] | None = None,
+        cues: Sequence[CueMatch] | None = None,
+    ) -> list[Qualifiers]:
+        """Qualify targets given as word indices of an already tokenised sentence.
+
+        Pass every target of the sentence at once: list items are distributed only over items
+        that hold a target (strict lists).
+        """
+        return self._qualify_groups(words, starts, ends, [[t] for t in targets], cues)
+
+    def _qualify_groups(
+        self,
+        words: Sequence[str],
+        starts: Sequence[int] | None,
+        ends: Sequence[int] | None,
+        groups: list[list[int]],
+        cues: Sequence[CueMatch] | None = None,
+        *,
+        lenient: bool = False,
+    ) -> list[Qualifiers]:
+        flat = [i for g in groups for i in g]
+        if not flat:
+            return [NO_QUALIFIERS for _ in groups]
+        if cues is None:
+            cues = self.rules.match(words)
+        if not cues:
+            return [NO_QUALIFIERS for _ in groups]
+        per_token = self.rules.resolve(words, flat, cues, lenient_lists=lenient)
+        out: list[Qualifiers] = []
+        k = 0
+        for g in groups:
+            found: dict[str, CueMatch] = {}
+            for _ in g:
+                for cat, cue in per_token[k].items():
+                    found.setdefault(cat, cue)
+                k += 1
+            out.append(_qualifiers(found, starts, ends))
+        return out
+
+
+def _qualifiers(
+    found: Mapping[str, CueMatch], starts: Sequence[int] | None, ends: Sequence[int] | None
+) -> Qualifiers:
+    if not found:
+        return NO_QUALIFIERS
+    hits = []
+    for cat in CATEGORIES:
+        cue = found.get(cat)
+        if cue is None:
+            continue
+        if starts is not None and ends is not None:
+            span = (starts[cue.start], ends[cue.end - 1])
+        else:
+            span = (cue.start, cue.end)
+        hits.append(CueHit(cat, cue.phrase, span))
+    return Qualifiers(
+        negated="negated" in found,
+        uncertain="uncertain" in found,
+        historical="historical" in found,
+        family="family" in found,
+        hypothetical="hypothetical" in found,
+        cues=tuple(hits),
+    )
+
+
+@lru_cache(maxsize=8)
+def _engine_for(language: str) -> ContextEngine:
+    if not re.fullmatch(r"[a-z]{2,3}(?:_[a-z]{2})?", language or ""):
+        raise InputError(f"unknown language {language!r}", "use a code such as 'en'")
+    path = context_path(language)
+    if not path.is_file():
+        raise InputError(f"no context cues for language {language!r}", f"expected {path}")
+    return ContextEngine(ContextRules.from_yaml(path))

@@ -37,7 +37,7 @@ from typing import Any
 import yaml
 
 from spineguide.errors import InputError, InputTooLargeError
-from spineguide.text.context import ContextRules
+from spineguide.text.context import ContextEngine
 from spineguide.text.levels import (
     LEVEL_TOKEN_PATTERN,
     LUMBAR_DISC_LEVELS,
@@ -222,7 +222,7 @@ class _Vocab:
                 for key in ("anchor", "head"):
                     if key in r:
                         r[key] = frozenset(r[key])
-        self.context = ContextRules(data["context"], list_breakers=data.get("list_breakers", ()))
+        self.context = ContextEngine.for_language("en").rules  # the one shared context engine
         self.raw = data
 
 

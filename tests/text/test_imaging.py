@@ -9,7 +9,7 @@ import pytest
 
 from spineguide.errors import InputTooLargeError
 from spineguide.text.imaging import MAX_REPORT_CHARS, parse_imaging_report
-from spineguide.text.models import FINDING_IDS
+from spineguide.text.models import CONTRACT_FINDING_IDS
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "imaging_reports.jsonl"
 DEV = Path(__file__).resolve().parents[3] / "shared" / "imaging" / "dev_reports.jsonl"
@@ -255,7 +255,7 @@ def _load(path: Path) -> list[dict]:
 
 
 def test_corpus_covers_every_finding_twice() -> None:
-    counts = dict.fromkeys(FINDING_IDS, 0)
+    counts = dict.fromkeys(CONTRACT_FINDING_IDS, 0)
     cases = _load(DATA)
     assert len(cases) >= 60
     for case in cases:

@@ -101,6 +101,16 @@ IMAGING_FINDING_IDS: tuple[str, ...] = (
     "bone_lesion",
     "epidural_collection",
     "hematoma",
+    # added after the first contract (red-flag and non-spinal lesions; the gold sets annotated
+    # with the 22 ids above do not score these)
+    "discitis",
+    "aortic_aneurysm",
+    "aortic_dissection",
+    "intradural_mass",
+    "epidural_lipomatosis",
+    "hip_arthritis",
+    "iliopsoas_hematoma",
+    "psoas_abscess",
 )
 
 

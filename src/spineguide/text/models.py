@@ -10,6 +10,21 @@ from spineguide.knowledge.schema import IMAGING_FINDING_IDS
 
 FindingId = Literal[IMAGING_FINDING_IDS]  # the PRODUCT.md contract, defined once in the schema
 FINDING_IDS: tuple[str, ...] = FindingId.__args__  # type: ignore[attr-defined]
+ADDED_FINDING_IDS: frozenset[str] = frozenset(
+    {
+        "discitis",
+        "aortic_aneurysm",
+        "aortic_dissection",
+        "intradural_mass",
+        "epidural_lipomatosis",
+        "hip_arthritis",
+        "iliopsoas_hematoma",
+        "psoas_abscess",
+    }
+)
+"""Ids added after the first contract: the evaluation sets are not annotated with them."""
+CONTRACT_FINDING_IDS: tuple[str, ...] = tuple(f for f in FINDING_IDS if f not in ADDED_FINDING_IDS)
+"""The original 22 contract ids the gold sets are annotated with."""
 
 Side = Literal["left", "right", "bilateral", "central"]
 Zone = Literal["central", "paracentral", "subarticular", "foraminal", "extraforaminal"]
@@ -42,6 +57,21 @@ class ImagingFinding(BaseModel):
     section: str = "findings"
     span: tuple[int, int] = (0, 0)
     text: str = ""
+    cue_spans: list[tuple[int, int]] = Field(
+        default_factory=list,
+        description="character spans of the cues that made it negated, uncertain or historical",
+    )
+    historical: bool = False
+    confidence: float = Field(
+        1.0,
+        ge=0.0,
+        le=1.0,
+        description="1 for a direct reading; lower for fuzzy spelling, pronoun attribution or "
+        "an inferred level",
+    )
+    canal_compromise: bool | None = Field(
+        None, description="fracture: retropulsion or canal compromise stated (True) or denied"
+    )
 
     def key(self) -> tuple[str | None, str | None, str, str]:
         """The (level, side, finding, severity) tuple used for evaluation."""
@@ -56,9 +86,18 @@ class ReportSection(BaseModel):
     extracted: bool = True
 
 
+class UninterpretedPhrase(BaseModel):
+    """A clinically significant phrase the reader saw but could not turn into a finding."""
+
+    text: str
+    span: tuple[int, int]
+    reason: str = "lesion word without a finding mapping"
+
+
 class ImagingReport(BaseModel):
     """Everything extracted from one imaging report."""
 
     findings: list[ImagingFinding] = Field(default_factory=list)
     sections: list[ReportSection] = Field(default_factory=list)
     warnings: list[str] = Field(default_factory=list)
+    uninterpreted: list[UninterpretedPhrase] = Field(default_factory=list)

@@ -1,0 +1,180 @@
+"""The document model shared by the text readers: sections, sentences, tokens with offsets.
+
+`split_sections` finds report headings (FINDINGS, IMPRESSION, HISTORY, ... and inline headings
+such as "MRI lumbar spine: ..." whose text continues on the same line); `split_sentences`
+tokenises a section into sentences of lower-case words with character offsets (level tokens such
+as "l4-5" stay one word; a hyphen between letters joins, "broad-based" -> "broad", "based").
+"""
+
+from __future__ import annotations
+
+import re
+
+from spineguide.text.levels import LEVEL_TOKEN_PATTERN
+
+TOKEN_RE = re.compile(
+    r"(?P<lvl>(?<![a-z0-9])" + LEVEL_TOKEN_PATTERN + r")"
+    r"|(?P<num>\d+(?:\.\d+)?)"
+    r"|(?P<word>[a-z]+(?:'[a-z]+)?)"
+    r"|(?P<nl>\n)"
+    r"|(?P<p>[^\s\w]|_)"
+)
+HEADING_RE = re.compile(
+    r"^[ \t]*(?:[-*•#][ \t]*)?([A-Za-z][A-Za-z /&()]{1,40}?)[ \t]*(?::|$)", re.MULTILINE
+)
+SECTION_NAMES: dict[str, str] = {}
+for _names, _section in (
+    ("findings finding report body results result addendum", "findings"),
+    (
+        "impression impressions conclusion conclusions summary opinion assessment diagnosis "
+        "diagnoses interpretation",
+        "impression",
+    ),
+    ("history indication indications reason", "history"),
+    ("technique protocol sequences procedure", "technique"),
+    ("comparison comparisons", "comparison"),
+):
+    for _n in _names.split():
+        SECTION_NAMES[_n] = _section
+SECTION_PHRASES = {
+    "clinical history": "history",
+    "clinical information": "history",
+    "clinical indication": "history",
+    "clinical details": "history",
+    "clinical data": "history",
+    "reason for exam": "history",
+    "reason for examination": "history",
+    "reason for study": "history",
+    "prior studies": "comparison",
+    "mri lumbar spine": "header",
+    "exam": "header",
+    "examination": "header",
+}
+EXTRACTED_SECTIONS = frozenset({"findings", "impression"})
+SENTENCE_END = frozenset({".", "!", "?"})
+MAX_SENTENCE_WORDS = 160
+ABBREVIATIONS = frozenset({"approx", "vs", "e", "g", "i", "dr", "fig", "mr", "ca", "cf", "etc"})
+
+
+def lower_same_length(text: str) -> str:
+    low = text.lower()
+    if len(low) == len(text):
+        return low
+    return "".join(c.lower() if len(c.lower()) == 1 else c for c in text)
+
+
+def split_sections(text: str) -> list[tuple[str, int, int, int]]:
+    """Split into (name, heading_start, content_start, end) sections."""
+    marks: list[tuple[str, int, int]] = []
+    for m in HEADING_RE.finditer(text):
+        raw = m.group(1).strip().lower()
+        raw = re.sub(r"\s+", " ", raw)
+        name = SECTION_PHRASES.get(raw) or SECTION_NAMES.get(raw)
+        if name is None:
+            first = raw.split(" ")[0] if raw else ""
+            if raw.endswith(")") or first not in SECTION_NAMES or len(raw.split()) > 3:
+                continue
+            name = SECTION_NAMES[first]
+        line_end = text.find("\n", m.start())
+        line_end = len(text) if line_end < 0 else line_end
+        # a heading without a colon must be alone on its line and look like a heading
+        if not m.group(0).rstrip().endswith(":") and (
+            text[m.end() : line_end].strip() or not m.group(1).strip().isupper()
+        ):
+            continue
+        marks.append((name, m.start(), m.end()))
+    out: list[tuple[str, int, int, int]] = []
+    if not marks or marks[0][1] > 0:
+        out.append(("findings", 0, 0, marks[0][1] if marks else len(text)))
+    for i, (name, start, content) in enumerate(marks):
+        end = marks[i + 1][1] if i + 1 < len(marks) else len(text)
+        out.append((name, start, content, end))
+    return out
+
+
+class Sentence:
+    __slots__ = ("ends", "line_start", "new_line", "para_break", "starts", "words")
+
+    def __init__(self) -> None:
+        self.words: list[str] = []
+        self.starts: list[int] = []
+        self.ends: list[int] = []
+        self.line_start = False
+        self.para_break = False
+        self.new_line = False
+
+
+def split_sentences(text: str, low: str, start: int, end: int) -> list[Sentence]:
+    """Tokenise text[start:end] and split it into sentences (line breaks mid-sentence join)."""
+    out: list[Sentence] = []
+    cur = Sentence()
+    cur.line_start = True
+    cur.new_line = True
+    pending_para = False
+    for m in TOKEN_RE.finditer(low, start, end):
+        kind = m.lastgroup
+        s, e = m.start(), m.end()
+        if kind == "nl":
+            # blank line -> paragraph break; a line break is a sentence break unless the next
+            # line continues the sentence (starts with a lower-case word after a non-stop char)
+            nxt = s + 1
+            while nxt < end and text[nxt] in " \t\r":
+                nxt += 1
+            blank = nxt < end and text[nxt] == "\n"
+            prev = s - 1
+            while prev >= start and text[prev] in " \t\r":
+                prev -= 1
+            continues = (
+                not blank
+                and nxt < end
+                and text[nxt].islower()
+                and prev >= start
+                and text[prev] not in ".:;!?"
+            )
+            if blank:
+                pending_para = True
+            if not continues:
+                if cur.words:
+                    out.append(cur)
+                    cur = Sentence()
+                cur.line_start = True
+                cur.new_line = True
+                if pending_para:
+                    cur.para_break = True
+            continue
+        w = m.group()
+        if kind == "p":
+            if w in "-/–—" and s > 0 and e < len(low) and low[s - 1].isalnum() and low[e].isalnum():
+                continue  # "broad-based", "mild-to-moderate", "and/or": a joiner, not a word
+            if w in SENTENCE_END:
+                prevw = cur.words[-1] if cur.words else ""
+                if prevw in ABBREVIATIONS:
+                    continue
+                if cur.words:
+                    cur.words.append(w)
+                    cur.starts.append(s)
+                    cur.ends.append(e)
+                    out.append(cur)
+                    cur = Sentence()
+                continue
+            if not cur.words and w in "-*•#)":
+                continue  # bullet
+        if not cur.words and kind == "num":
+            # enumerator "1." / "2)" at the start of a sentence
+            nxt = e
+            if nxt < end and low[nxt] in ".)" and (nxt + 1 >= end or not low[nxt + 1].isdigit()):
+                continue
+        cur.words.append(w)
+        cur.starts.append(s)
+        cur.ends.append(e)
+        if len(cur.words) >= MAX_SENTENCE_WORDS:
+            # no real sentence is this long; cutting keeps per-sentence work bounded (linear time)
+            out.append(cur)
+            cur = Sentence()
+    if cur.words:
+        out.append(cur)
+    # drop stray enumerator punctuation left at sentence starts
+    for sent in out:
+        while sent.words and sent.words[0] in (".", ")", "-", "*", "•"):
+            del sent.words[0], sent.starts[0], sent.ends[0]
+    return [s for s in out if s.words]

@@ -1,0 +1,47 @@
+"""Levels pipe: level tokens of a sentence and the runs they form (text/levels.py grammar)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from spineguide.text.levels import (
+    LUMBAR_DISC_LEVELS,
+    LevelGroup,
+    LevelToken,
+    group_level_tokens,
+    parse_level_token,
+)
+from spineguide.text.pipes.vocab import Item
+
+
+def level_tokens(words: Sequence[str]) -> dict[int, LevelToken]:
+    """Word index -> parsed level token for every level-looking word ("l4-5", "l5")."""
+    out: dict[int, LevelToken] = {}
+    for i, w in enumerate(words):
+        if len(w) > 1 and w[0] in "tls" and w[1].isdigit():
+            tok = parse_level_token(w)
+            if tok is not None:
+                out[i] = tok
+    return out
+
+
+def level_groups(
+    words: Sequence[str], tokens: dict[int, LevelToken], items: Sequence[Item]
+) -> tuple[list[LevelGroup], dict[int, LevelGroup]]:
+    """Return (level runs, root runs by start word) including phrase levels ("multilevel")."""
+    groups = group_level_tokens(words, tokens) if tokens else []
+    for it in items:
+        r = it.roles
+        if not r:
+            continue
+        if "alllv" in r:
+            groups.append(LevelGroup(it.i0, it.i1, list(LUMBAR_DISC_LEVELS), [], "all"))
+        elif "multilv" in r:
+            groups.append(LevelGroup(it.i0, it.i1, [], [], "multi"))
+        elif "fixlv" in r:
+            groups.append(LevelGroup(it.i0, it.i1, [r["fixlv"]], [], "level"))
+    groups.sort(key=lambda g: g.start)
+    return (
+        [g for g in groups if g.role != "root"],
+        {g.start: g for g in groups if g.role == "root"},
+    )

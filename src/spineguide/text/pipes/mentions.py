@@ -1,0 +1,469 @@
+"""Mentions pipe: finding phrases (terms, anchor + head compounds) and the modifiers around them."""
+
+from __future__ import annotations
+
+from spineguide.text.levels import LevelGroup
+from spineguide.text.pipes.vocab import Item, Vocab
+
+CONJ = frozenset({"and", "or", "nor", ",", "&"})
+BOUNDARY = frozenset({".", ";", ":", "!", "?", "(", ")", "[", "]"})
+PREPOSITIONS = frozenset(
+    {
+        "of",
+        "on",
+        "upon",
+        "in",
+        "within",
+        "into",
+        "involving",
+        "at",
+        "along",
+        "the",
+        "a",
+        "an",
+        "both",
+        "to",
+    }
+)
+DISC_FINDINGS = frozenset(
+    {"disc_bulge", "disc_protrusion", "disc_extrusion", "disc_sequestration", "disc_herniation"}
+)
+
+
+class Mention:
+    __slots__ = (
+        "anchor_phrase",
+        "default_sev",
+        "finding",
+        "head_word",
+        "i0",
+        "i1",
+        "item_index",
+        "nums",
+        "polarity",
+        "rootpos",
+        "roots",
+        "sevs",
+        "sides",
+        "target",
+        "zones",
+    )
+
+    def __init__(self, finding: str, i0: int, i1: int, target: int) -> None:
+        self.finding = finding
+        self.i0 = i0
+        self.i1 = i1
+        self.target = target
+        self.sevs: list[str] = []
+        self.sides: list[str] = []
+        self.zones: list[str] = []
+        self.roots: list[str] = []
+        self.rootpos: str | None = None
+        self.polarity = "positive"
+        self.default_sev: str | None = None
+        self.head_word = ""
+        self.item_index = 0
+        self.nums: list[tuple[float, str]] = []
+        self.anchor_phrase = ""
+
+
+def walkable(item: Item) -> bool:
+    r = item.roles
+    if r is None:
+        return False
+    return not ("find" in r or "head" in r) and (
+        "sev" in r
+        or "side" in r
+        or "zone" in r
+        or "filler" in r
+        or "anchor" in r
+        or "num" in r
+        or "lvl" in r
+        or "rootpos" in r
+        or "copula" in r
+        or "qty" in r
+        or "ldir" in r
+        or "mig" in r
+    )
+
+
+class Group:
+    __slots__ = ("anchors", "lvls", "nums", "qty", "rootpos", "sevs", "sides", "zones")
+
+    def __init__(self) -> None:
+        self.anchors: list[int] = []
+        self.sevs: list[str] = []
+        self.sides: list[str] = []
+        self.zones: list[str] = []
+        self.lvls: list[int] = []
+        self.rootpos: str | None = None
+        self.nums: list[tuple[float, str]] = []
+        self.qty: str | None = None
+
+
+def absorb(group: Group, items: list[Item], j: int, words: list[str]) -> None:
+    r = items[j].roles or {}
+    if "sev" in r:
+        group.sevs.append(r["sev"])
+    if "side" in r:
+        group.sides.append(r["side"])
+    if "zone" in r:
+        group.zones.append(r["zone"])
+    if "lvl" in r:
+        group.lvls.append(items[j].i0)
+    if "rootpos" in r and group.rootpos is None:
+        group.rootpos = r["rootpos"]
+    if "qty" in r:
+        group.qty = r["qty"]
+    if "num" in r:
+        unit = words[items[j].i1] if items[j].i1 < len(words) else ""
+        group.nums.append((r["num"], unit))
+
+
+def walk_back(
+    items: list[Item], k: int, words: list[str], anchor_ok: frozenset[str] | None
+) -> list[Group]:
+    """Collect modifier groups left of item k; anchors in `anchor_ok` become group anchors."""
+    groups = [Group()]
+    j = k - 1
+    steps = 0
+    while j >= 0 and steps < 14:
+        steps += 1
+        it = items[j]
+        r = it.roles
+        if r is None:
+            w = it.word
+            if w in CONJ:
+                if (
+                    j - 1 >= 0
+                    and walkable(items[j - 1])
+                    and items[j - 1].roles
+                    and (
+                        "sev" in items[j - 1].roles
+                        or "side" in items[j - 1].roles
+                        or "anchor" in items[j - 1].roles
+                        or "zone" in items[j - 1].roles
+                        or "lvl" in items[j - 1].roles
+                    )
+                ):
+                    if (
+                        "sev" in items[j - 1].roles
+                        and "side" not in items[j - 1].roles
+                        and not (groups[-1].anchors or groups[-1].sides)
+                    ):
+                        # "mild and moderate" without sides: one range, not two groups
+                        j -= 1
+                        continue
+                    groups.append(Group())
+                    j -= 1
+                    continue
+                break
+            if w in ("to", "-", "/", "%") or w == "mm" or w == "cm":
+                j -= 1
+                continue
+            break
+        if "find" in r or "head" in r:
+            break
+        if "anchor" in r and anchor_ok is not None:
+            if r["anchor"] & anchor_ok:
+                groups[-1].anchors.append(j)
+                absorb(groups[-1], items, j, words)
+                j -= 1
+                continue
+            if "filler" not in r and "zone" not in r:
+                break
+        if not walkable(it):
+            break
+        absorb(groups[-1], items, j, words)
+        j -= 1
+    groups.reverse()
+    return [
+        g
+        for g in groups
+        if g.anchors or g.sevs or g.sides or g.zones or g.lvls or g.nums or g.rootpos or g.qty
+    ] or [Group()]
+
+
+def walk_forward(
+    items: list[Item], k: int, words: list[str], anchor_ok: frozenset[str]
+) -> list[Group]:
+    """Collect anchor groups right of head item k ("narrowing of the left foramen")."""
+    groups = [Group()]
+    j = k + 1
+    n = len(items)
+    steps = 0
+    while j < n and steps < 12:
+        steps += 1
+        it = items[j]
+        r = it.roles
+        if r is None:
+            w = it.word
+            if w in PREPOSITIONS or w in ("%",):
+                j += 1
+                continue
+            if w in CONJ and groups[-1].anchors:
+                groups.append(Group())
+                j += 1
+                continue
+            break
+        if "find" in r or "head" in r:
+            break
+        if "anchor" in r:
+            if r["anchor"] & anchor_ok:
+                groups[-1].anchors.append(j)
+                absorb(groups[-1], items, j, words)
+                j += 1
+                continue
+            if "filler" not in r and "zone" not in r:
+                j += 1  # an unrelated anatomy word ("the thecal sac and the L5 root")
+                continue
+        if not walkable(it):
+            break
+        absorb(groups[-1], items, j, words)
+        j += 1
+    return [g for g in groups if g.anchors or g.lvls]
+
+
+def group_start(g: Group, items: list[Item], default: int) -> int:
+    starts = [items[a].i0 for a in g.anchors]
+    return min(starts) if starts else default
+
+
+def fill(m: Mention, g: Group) -> None:
+    m.sevs.extend(g.sevs)
+    m.sides.extend(g.sides)
+    m.zones.extend(g.zones)
+    m.nums.extend(g.nums)
+    if g.rootpos and not m.rootpos:
+        m.rootpos = g.rootpos
+    if g.qty and not m.sevs:
+        m.sevs.append(g.qty)
+
+
+def split_side_groups(groups: list[Group]) -> list[Group]:
+    """Coordinated sides ("severe right and moderate left") become one group per side."""
+    with_side = [g for g in groups if g.sides]
+    if len(with_side) < 2:
+        merged = Group()
+        for g in groups:
+            merged.sevs.extend(g.sevs)
+            merged.sides.extend(g.sides)
+            merged.zones.extend(g.zones)
+            merged.nums.extend(g.nums)
+            merged.lvls.extend(g.lvls)
+            merged.anchors.extend(g.anchors)
+            merged.rootpos = merged.rootpos or g.rootpos
+            merged.qty = merged.qty or g.qty
+        return [merged]
+    out: list[Group] = []
+    pending: list[Group] = []
+    for g in groups:
+        pending.append(g)
+        if g.sides:
+            merged = Group()
+            for p in pending:
+                merged.sevs.extend(p.sevs)
+                merged.sides.extend(p.sides)
+                merged.zones.extend(p.zones)
+                merged.nums.extend(p.nums)
+            out.append(merged)
+            pending = []
+    if pending and out:
+        for p in pending:
+            out[-1].sevs.extend(p.sevs)
+            out[-1].zones.extend(p.zones)
+    # shared severity: "severe right and left" -> both severe
+    shared = [s for g in out for s in g.sevs]
+    for g in out:
+        if not g.sevs and shared:
+            g.sevs = [shared[0]]
+    return out
+
+
+def make_compound(
+    vocab: Vocab,
+    items: list[Item],
+    words: list[str],
+    idx: int,
+    heads: frozenset[str],
+    groups: list[Group],
+    mentions: list[Mention],
+    pre: Group | None,
+    root_groups: dict[int, LevelGroup] | None = None,
+) -> bool:
+    made = False
+    head = items[idx]
+    seen: set[tuple[str, int, int]] = set()
+    for g in groups:
+        anchors = list(g.anchors)
+        # "compressing the exiting L3": a root named without the word "root"
+        if (
+            not anchors
+            and g.lvls
+            and root_groups is not None
+            and any(i in root_groups for i in g.lvls)
+            and heads & {"effect", "contact"}
+        ):
+            anchors = [-1]
+        for a in anchors:
+            if a >= 0:
+                anchor_item = items[a]
+                names = anchor_item.roles["anchor"]  # type: ignore[index]
+                excluded = vocab.exclusions.get(anchor_item.word)
+                if excluded and head.word in excluded:
+                    continue
+            else:
+                anchor_item = None
+                names = frozenset({"root"})
+            for name in sorted(names):
+                for h in sorted(heads):
+                    spec = vocab.compounds.get((name, h))
+                    if spec is None:
+                        continue
+                    finding, polarity, default_sev = spec
+                    key = (finding, a, id(g))
+                    if key in seen:
+                        continue
+                    seen.add(key)
+                    a_i0 = anchor_item.i0 if anchor_item else head.i0
+                    a_i1 = anchor_item.i1 if anchor_item else head.i1
+                    i0 = min(a_i0, head.i0)
+                    i1 = max(a_i1, head.i1)
+                    m = Mention(finding, i0, i1, head.i0)
+                    m.polarity = polarity
+                    m.default_sev = default_sev
+                    m.head_word = head.word
+                    m.item_index = idx
+                    fill(m, g)
+                    if pre is not None:
+                        if not m.sevs:
+                            m.sevs.extend(pre.sevs)
+                        if not m.sevs and pre.qty:
+                            m.sevs.append(pre.qty)
+                        m.nums.extend(pre.nums)
+                        if not m.sides:
+                            m.sides.extend(pre.sides)
+                    if finding == "nerve_root_compression":
+                        m.roots = roots_of(g, root_groups or {}, items, words)
+                    mentions.append(m)
+                    made = True
+                    break
+    return made
+
+
+def roots_of(
+    g: Group, root_groups: dict[int, LevelGroup], items: list[Item], words: list[str]
+) -> list[str]:
+    roots: list[str] = []
+    for i in g.lvls:
+        rg = root_groups.get(i)
+        if rg is not None:
+            for b in rg.bodies:
+                if b not in roots and b[0] in "LS":
+                    roots.append(b)
+        else:
+            # second member of a root run ("L5 and S1 nerve roots")
+            for rg2 in root_groups.values():
+                if rg2.start <= i < rg2.end:
+                    for b in rg2.bodies:
+                        if b not in roots and b[0] in "LS":
+                            roots.append(b)
+    return roots
+
+
+def find_mentions(
+    vocab: Vocab,
+    items: list[Item],
+    words: list[str],
+    content_from: int,
+    root_groups: dict[int, LevelGroup],
+) -> list[Mention]:
+    """Every finding mention of a sentence: plain terms and anchor + head compounds."""
+    mentions: list[Mention] = []
+    compounds = vocab.compounds
+    for idx, it in enumerate(items):
+        if it.i0 < content_from:
+            continue
+        r = it.roles
+        if not r:
+            continue
+        if "find" in r:
+            _term_mentions(vocab, items, words, idx, r["find"], mentions)
+        elif "head" in r:
+            heads: frozenset[str] = r["head"]
+            anchor_ok = frozenset(a for (a, h) in compounds if h in heads)
+            _compound_mentions(vocab, items, words, idx, heads, anchor_ok, root_groups, mentions)
+    return mentions
+
+
+def _term_mentions(
+    vocab: Vocab, items: list[Item], words: list[str], idx: int, fid: str, out: list[Mention]
+) -> None:
+    it = items[idx]
+    props = vocab.findings[fid]
+    if props["skip_if"] and any(m.roles and m.roles.get("find") in props["skip_if"] for m in items):
+        return
+    for g in split_side_groups(walk_back(items, idx, words, None)):
+        m = Mention(fid, min(it.i0, group_start(g, items, it.i0)), it.i1, it.i0)
+        fill(m, g)
+        m.item_index = idx
+        m.head_word = it.word
+        out.append(m)
+
+
+def _compound_mentions(
+    vocab: Vocab,
+    items: list[Item],
+    words: list[str],
+    idx: int,
+    heads: frozenset[str],
+    anchor_ok: frozenset[str],
+    root_groups: dict[int, LevelGroup],
+    mentions: list[Mention],
+) -> None:
+    it = items[idx]
+    groups_b = walk_back(items, idx, words, anchor_ok)
+    made = False
+    if any(g.anchors for g in groups_b):
+        # groups without an anchor share the anchor of the group to their right
+        last_anchor: list[int] = []
+        for g in reversed(groups_b):
+            if g.anchors:
+                last_anchor = g.anchors
+            elif last_anchor:
+                g.anchors = list(last_anchor)
+        carry_sev: list[str] = []
+        for g in groups_b:
+            if g.sevs:
+                carry_sev = g.sevs
+            elif carry_sev:
+                g.sevs = list(carry_sev)
+        made = make_compound(vocab, items, words, idx, heads, groups_b, mentions, None)
+    if not made:
+        pre = walk_back(items, idx, words, None)
+        fwd = walk_forward(items, idx, words, anchor_ok)
+        if fwd:
+            made = make_compound(
+                vocab, items, words, idx, heads, fwd, mentions, pre[-1], root_groups
+            )
+    if not made and "calcify" in heads:
+        # "calcified right paracentral herniation": the herniation is the anchor
+        for j in range(idx + 1, min(len(items), idx + 5)):
+            rj = items[j].roles
+            if rj and rj.get("find") in DISC_FINDINGS:
+                m = Mention("disc_calcification", it.i0, items[j].i1, it.i0)
+                m.sides.append("central")
+                m.head_word = it.word
+                m.item_index = idx
+                mentions.append(m)
+                made = True
+                break
+            if rj is None or not walkable(items[j]):
+                break
+    if not made and it.word in ("stenosis", "stenoses", "stenotic") and "narrowing" in heads:
+        pre = walk_back(items, idx, words, None)
+        m = Mention("canal_stenosis", it.i0, it.i1, it.i0)
+        fill(m, pre[-1])
+        m.head_word = it.word
+        m.item_index = idx
+        mentions.append(m)

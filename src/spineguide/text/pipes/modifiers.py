@@ -1,0 +1,304 @@
+"""Modifiers pipe: side, zone, severity words, grades, percentages, Modic type, slip direction."""
+
+from __future__ import annotations
+
+from spineguide.text.models import SEVERITY_ORDER
+from spineguide.text.pipes.mentions import BOUNDARY, DISC_FINDINGS, Mention
+from spineguide.text.pipes.vocab import ROMAN, Item, Vocab
+
+
+def post_window(items: list[Item], k: int, stop: int) -> list[int]:
+    """Item indices after item k up to the next mention, a boundary, 'with' or 'and'."""
+    out = []
+    j = k + 1
+    while j < stop and j < k + 20:
+        it = items[j]
+        if it.word in BOUNDARY or it.word in ("with", "and", "but", "which", "while", "without"):
+            break
+        out.append(j)
+        j += 1
+    return out
+
+
+def max_severity(sevs: list[str]) -> str | None:
+    best = None
+    for s in sevs:
+        if best is None or SEVERITY_ORDER[s] > SEVERITY_ORDER[best]:
+            best = s
+    return best
+
+
+def percent_severity(p: float) -> str:
+    # canal/foraminal narrowing: <25 % mild, 25-50 % moderate, >50 % severe (lee-2010-foraminal;
+    # cut-offs are an expert estimate mapping area loss onto the Lee grades)
+    if p < 25:
+        return "mild"
+    if p <= 50:
+        return "moderate"
+    return "severe"
+
+
+def genant_severity(p: float) -> str:
+    # Genant semiquantitative grading of vertebral height loss: grade 1 20-25 %, grade 2 25-40 %,
+    # grade 3 >40 %
+    if p <= 25:
+        return "mild"
+    if p <= 40:
+        return "moderate"
+    return "severe"
+
+
+def grade_severity(grade: int) -> str:
+    return "mild" if grade <= 1 else "moderate" if grade == 2 else "severe"
+
+
+def meyerding(percent: float) -> int:
+    if percent <= 25:
+        return 1
+    if percent <= 50:
+        return 2
+    if percent <= 75:
+        return 3
+    if percent <= 100:
+        return 4
+    return 5
+
+
+def resolve_side(sides: list[str], zone: str | None) -> str | None:
+    if sides:
+        uniq = set(sides)
+        if "bilateral" in uniq or ("left" in uniq and "right" in uniq):
+            return "bilateral"
+        return sides[0]
+    if zone == "central":
+        return "central"
+    return None
+
+
+def nearest_disc_side(mentions: list[Mention], m: Mention, vocab: Vocab) -> str | None:
+    best = None
+    for other in mentions:
+        if other is m or other.finding not in DISC_FINDINGS:
+            continue
+        s = resolve_side(other.sides, None)
+        if s and s != "central" and (best is None or abs(other.i0 - m.i0) < best[0]):
+            best = (abs(other.i0 - m.i0), s)
+    return best[1] if best else None
+
+
+def clauses(words: list[str]) -> list[tuple[int, int]]:
+    out: list[tuple[int, int]] = [(0, 0)] * len(words)
+    start = 0
+    for i, w in enumerate(words):
+        if w in (",", ";", ":") or i == len(words) - 1:
+            end = i + 1
+            for j in range(start, end):
+                out[j] = (start, end)
+            start = end
+    return out
+
+
+def find_grade(items: list[Item], words: list[str], m: Mention) -> int | None:
+    lo, hi = max(0, m.i0 - 4), min(len(words), m.i1 + 4)
+    for i in range(lo, hi - 1):
+        if words[i] == "grade":
+            w = words[i + 1]
+            if w.isdigit():
+                return int(w)
+            if w in ROMAN:
+                return ROMAN[w]
+    return None
+
+
+def find_percent(items: list[Item], words: list[str]) -> float | None:
+    for i, w in enumerate(words[:-1]):
+        if w[0].isdigit() and words[i + 1] in ("%", "percent"):
+            window = words[max(0, i - 5) : i + 6]
+            if any(x in ("height", "loss", "collapse", "compression", "wedging") for x in window):
+                try:
+                    return float(w)
+                except ValueError:
+                    return None
+    return None
+
+
+def modic_type(items: list[Item], words: list[str], m: Mention) -> int | None:
+    lo, hi = max(0, m.i0 - 4), min(len(words), m.i1 + 4)
+    for i in range(lo, hi - 1):
+        w = words[i]
+        if w in ("type", "modic"):
+            nxt = words[i + 1]
+            if nxt.isdigit() and nxt in ("1", "2", "3"):
+                return int(nxt)
+            if nxt in ("i", "ii", "iii"):
+                return ROMAN[nxt]
+    for i in range(lo, hi):
+        if words[i] == "fatty":
+            return 2
+    return None
+
+
+def listhesis_direction(items: list[Item], m: Mention) -> str | None:
+    for it in items:
+        if it.i0 >= m.i0 and it.i1 <= m.i1 and it.roles and "ldir" in it.roles:
+            return it.roles["ldir"]
+    for it in items:
+        if it.roles and "ldir" in it.roles and abs(it.i0 - m.i0) <= 3:
+            return it.roles["ldir"]
+    return None
+
+
+class SentenceModifiers:
+    """Sentence-wide modifiers: severity adverbs before a verb, migration words, zone words."""
+
+    __slots__ = ("adverb_sev", "migration", "zones")
+
+    def __init__(self, items: list[Item]) -> None:
+        """Collect the modifiers from the tagged words of one sentence."""
+        self.adverb_sev: list[tuple[int, str]] = []
+        self.migration: list[tuple[int, str]] = []
+        self.zones: list[tuple[int, str]] = []
+        n_items = len(items)
+        for idx, it in enumerate(items):
+            r = it.roles
+            if not r:
+                continue
+            if "sev" in r and idx + 1 < n_items and it.word.endswith("ly"):
+                nr = items[idx + 1].roles
+                if nr and "head" in nr:
+                    self.adverb_sev.append((it.i0, r["sev"]))
+            if "mig" in r:
+                lo, hi = max(0, idx - 3), min(n_items, idx + 4)
+                if any(
+                    items[j].roles and "migverb" in items[j].roles
+                    for j in range(lo, hi)
+                    if j != idx
+                ):
+                    self.migration.append((it.i0, r["mig"]))
+            if "zone" in r:
+                self.zones.append((it.i0, r["zone"]))
+
+
+def post_modifiers(
+    m: Mention, items: list[Item], words: list[str], stop: int
+) -> tuple[list[str], list[str], list[tuple[float, str]]]:
+    """Sides, severities and numbers of a mention, including those after it ("on the right")."""
+    sides = list(m.sides)
+    sevs = list(m.sevs)
+    nums = list(m.nums)
+    for j in post_window(items, m.item_index, stop):
+        r = items[j].roles or {}
+        if (
+            "side" in r
+            and not sides
+            and (
+                items[j].word in ("bilaterally",)
+                or items[j].word.endswith("sided")
+                or (j > 0 and items[j - 1].word in ("on", "to", "the", "of", "in", "at"))
+            )
+        ):
+            sides.append(r["side"])
+        if (
+            "sev" in r
+            and not sevs
+            and (items[j].word.endswith("ly") or (items[j - 1].roles or {}).get("copula"))
+        ):
+            sevs.append(r["sev"])
+        if "num" in r:
+            unit = words[items[j].i1] if items[j].i1 < len(words) else ""
+            nums.append((r["num"], unit))
+    return sides, sevs, nums
+
+
+class Grading:
+    """Severity and the numbers behind it for one mention."""
+
+    __slots__ = ("grade", "negated", "percent", "severity", "size_mm")
+
+    def __init__(self) -> None:
+        """Start ungraded."""
+        self.severity = "unspecified"
+        self.negated = False
+        self.grade: int | None = None
+        self.percent: float | None = None
+        self.size_mm: float | None = None
+
+
+_STENOSES = ("canal_stenosis", "foraminal_stenosis", "lateral_recess_stenosis")
+
+
+def grade_mention(
+    m: Mention,
+    props: dict[str, object],
+    items: list[Item],
+    words: list[str],
+    sevs: list[str],
+    nums: list[tuple[float, str]],
+    negated: bool,
+    adverb_sev: list[tuple[int, str]],
+) -> Grading:
+    """Severity (words, grades, percentages, adverbs) of a mention; negated -> none."""
+    g = Grading()
+    g.negated = negated
+    for val, unit in nums:
+        if unit in ("%", "percent"):
+            g.percent = val
+        elif unit == "mm":
+            g.size_mm = max(g.size_mm or 0.0, val)
+        elif unit == "cm":
+            g.size_mm = max(g.size_mm or 0.0, val * 10)
+    fid = m.finding
+    if fid == "spondylolisthesis" or fid in _STENOSES:
+        g.grade = find_grade(items, words, m)
+    if fid == "fracture" and g.percent is None:
+        g.percent = find_percent(items, words)
+    if negated:
+        g.severity = "none"
+        return g
+    if not props["graded"]:
+        return g
+    s = max_severity(sevs)
+    if fid == "spondylolisthesis":
+        if g.grade is None and g.percent is not None:
+            g.grade = meyerding(g.percent)
+        if g.grade is not None:
+            s = grade_severity(g.grade)
+    elif fid in _STENOSES:
+        if s is None and g.grade is not None:
+            s = ("none", "mild", "moderate", "severe")[min(g.grade, 3)]
+            if s == "none":
+                g.negated = True
+        if s is None and g.percent is not None:
+            s = percent_severity(g.percent)
+    elif fid == "fracture" and g.percent is not None and s is None:
+        s = genant_severity(g.percent)
+    if s is None and m.default_sev:
+        s = m.default_sev
+    if s is None and adverb_sev:
+        if fid == "nerve_root_compression" and m.head_word.startswith("compress"):
+            s = max_severity([v for _, v in adverb_sev])
+        elif fid in DISC_FINDINGS:
+            s = max_severity([v for pos, v in adverb_sev if pos > m.i0])
+    g.severity = s or "unspecified"
+    return g
+
+
+def mention_side(
+    m: Mention,
+    props: dict[str, object],
+    sides: list[str],
+    negated: bool,
+    mentions: list[Mention],
+    vocab: Vocab,
+) -> tuple[str | None, str]:
+    """Return (zone, side) of a mention, with the finding's default side when none is stated."""
+    fid = m.finding
+    zone = m.zones[0] if m.zones else None
+    side = resolve_side(sides, zone if fid in DISC_FINDINGS else None)
+    if props["fixed_side"]:
+        side = str(props["fixed_side"])
+    if side is None and fid == "nerve_root_compression" and not negated:
+        side = nearest_disc_side(mentions, m, vocab)
+    if side is None:
+        side = str(props["negated_side"] if negated else props["default_side"])
+    return zone, side

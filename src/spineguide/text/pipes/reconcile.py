@@ -1,0 +1,61 @@
+"""Reconcile pipe: one finding per level/side/finding/root; the impression wins over findings."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from spineguide.text.models import SEVERITY_ORDER, ImagingFinding
+
+
+def reconcile(findings: list[ImagingFinding]) -> list[ImagingFinding]:
+    """One finding per (section, level, side, finding, root); the impression wins."""
+    by_key: dict[tuple[Any, ...], ImagingFinding] = {}
+    order: list[tuple[Any, ...]] = []
+    for f in findings:
+        key = (f.section, f.level, f.side, f.finding, f.root)
+        old = by_key.get(key)
+        if old is None:
+            by_key[key] = f
+            order.append(key)
+            continue
+        by_key[key] = prefer(old, f)
+    merged = [by_key[k] for k in order]
+    impression = {
+        (f.level, f.side, f.finding, f.root): f for f in merged if f.section == "impression"
+    }
+    impression_keys = set(impression)
+    for f in merged:
+        imp = impression.get((f.level, f.side, f.finding, f.root))
+        if (
+            imp is not None
+            and f.section != "impression"
+            and imp.severity == "unspecified"
+            and f.severity not in ("unspecified", "none")
+            and not imp.negated
+        ):
+            # the impression repeats the finding without a grade: no conflict, keep the grade
+            imp.severity = f.severity
+    out = [
+        f
+        for f in merged
+        if f.section == "impression" or (f.level, f.side, f.finding, f.root) not in impression_keys
+    ]
+    # a nerve root named in one mention and inferred in another is the same finding
+    named = {(f.section, f.level, f.side, f.root) for f in out if f.root and not f.root_inferred}
+    out = [
+        f for f in out if not (f.root_inferred and (f.section, f.level, f.side, f.root) in named)
+    ]
+    out.sort(key=lambda f: f.span[0])
+    return out
+
+
+def prefer(a: ImagingFinding, b: ImagingFinding) -> ImagingFinding:
+    if a.negated != b.negated:
+        return b if a.negated else a  # a positive statement outweighs a negative one
+    ra = SEVERITY_ORDER.get(a.severity, -1)
+    rb = SEVERITY_ORDER.get(b.severity, -1)
+    if rb > ra:
+        return b
+    if a.uncertain and not b.uncertain:
+        return b
+    return a

@@ -1,0 +1,170 @@
+"""Vocabulary pipe: compile the imaging vocabulary and tag the words of a sentence with roles."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from spineguide.text.context import ContextEngine
+from spineguide.text.levels import LevelToken
+
+VOCABULARY_PATH = Path(__file__).resolve().parents[1] / "vocabulary" / "imaging.yaml"
+
+ROMAN = {"i": 1, "ii": 2, "iii": 3, "iv": 4, "v": 5, "one": 1, "two": 2, "three": 3, "four": 4}
+
+
+class Vocab:
+    """The compiled vocabulary: phrase index, finding properties and context rules."""
+
+    def __init__(self, data: dict[str, Any]) -> None:
+        self.findings: dict[str, dict[str, Any]] = {}
+        index: dict[str, dict[tuple[str, ...], dict[str, Any]]] = {}
+
+        def add(phrase: str, role: str, value: Any) -> None:
+            if not isinstance(phrase, str):
+                raise ValueError(f"vocabulary phrase {phrase!r} is not a string (quote it in YAML)")
+            words = tuple(phrase.replace("-", " ").replace("/", " ").lower().split())
+            if not words:
+                return
+            roles = index.setdefault(words[0], {}).setdefault(words, {})
+            if role in ("anchor", "head"):
+                roles.setdefault(role, set()).add(value)
+            else:
+                roles.setdefault(role, value)
+
+        for fid, spec in data["findings"].items():
+            props = {
+                "kind": spec.get("kind", "disc"),
+                "graded": bool(spec.get("graded", True)),
+                "default_side": spec.get("default_side", "central"),
+                "negated_side": spec.get("negated_side", "central"),
+                "inherit": bool(spec.get("inherit", True)),
+                "skip_if": frozenset(spec.get("skip_if_sentence_has", ())),
+                "fixed_side": spec.get("fixed_side"),
+            }
+            self.findings[fid] = props
+            for term in spec.get("terms") or ():
+                add(term, "find", fid)
+        for name, phrases in data["anchors"].items():
+            for p in phrases:
+                add(p, "anchor", name)
+        for name, phrases in data["heads"].items():
+            for p in phrases:
+                add(p, "head", name)
+        # (anchor, head set) -> (finding, polarity, default severity)
+        self.compounds: dict[tuple[str, str], tuple[str, str, str | None]] = {}
+        for c in data["compounds"]:
+            for head in c["heads"]:
+                self.compounds[(c["anchor"], head)] = (
+                    c["finding"],
+                    c.get("polarity", "positive"),
+                    c.get("default_severity"),
+                )
+        self.exclusions: dict[str, frozenset[str]] = {
+            e["anchor_phrase"]: frozenset(e["head_phrases"]) for e in data["anchor_head_exclusions"]
+        }
+        sev = data["severity"]
+        for grade in ("mild", "moderate", "severe"):
+            for p in sev[grade]:
+                add(p, "sev", grade)
+        for p in sev["quantity_severe"]:
+            add(p, "qty", "severe")
+        for p in sev["quantity_moderate"]:
+            add(p, "qty", "moderate")
+        for side, phrases in data["sides"].items():
+            for p in phrases:
+                add(p, "side", side)
+        for zone, phrases in data["zones"].items():
+            for p in phrases:
+                add(p, "zone", zone)
+        for pos, phrases in data["root_position"].items():
+            for p in phrases:
+                add(p, "rootpos", pos)
+        for mig, phrases in data["migration"].items():
+            for p in phrases:
+                add(p, "mig", mig)
+        for p in data["migration_verbs"]:
+            add(p, "migverb", True)
+        for d, phrases in data["listhesis_direction"].items():
+            for p in phrases:
+                add(p, "ldir", d)
+        for p in data["filler"]:
+            add(p, "filler", True)
+        for p in data["copulas"]:
+            add(p, "copula", True)
+        for p in data["away_words"]:
+            add(p, "away", True)
+        lw = data["level_words"]
+        for p in lw["all_levels"]:
+            add(p, "alllv", True)
+        for p in lw["multilevel"]:
+            add(p, "multilv", True)
+        for p in lw["lumbosacral"]:
+            add(p, "fixlv", "L5-S1")
+        for p in lw["thoracolumbar"]:
+            add(p, "fixlv", "T12-L1")
+        self.index: dict[str, list[tuple[tuple[str, ...], dict[str, Any]]]] = {
+            first: sorted(((w, r) for w, r in entries.items()), key=lambda e: -len(e[0]))
+            for first, entries in index.items()
+        }
+        # freeze the anchor/head sets
+        for entries in self.index.values():
+            for _w, r in entries:
+                for key in ("anchor", "head"):
+                    if key in r:
+                        r[key] = frozenset(r[key])
+        self.context = ContextEngine.for_language("en")  # the one shared context engine
+        self.raw = data
+
+
+@lru_cache(maxsize=1)
+def load_vocabulary(path: str | None = None) -> Vocab:
+    """Load and compile the imaging vocabulary once per process."""
+    p = Path(path) if path else VOCABULARY_PATH
+    return Vocab(yaml.safe_load(p.read_text(encoding="utf-8")))
+
+
+class Item:
+    __slots__ = ("i0", "i1", "roles", "word")
+
+    def __init__(self, i0: int, i1: int, roles: dict[str, Any] | None, word: str) -> None:
+        self.i0 = i0
+        self.i1 = i1
+        self.roles = roles
+        self.word = word
+
+
+def tag(vocab: Vocab, words: list[str], level_tokens: dict[int, LevelToken]) -> list[Item]:
+    items: list[Item] = []
+    index = vocab.index
+    n = len(words)
+    i = 0
+    while i < n:
+        w = words[i]
+        if i in level_tokens:
+            items.append(Item(i, i + 1, {"lvl": True}, w))
+            i += 1
+            continue
+        entries = index.get(w)
+        if entries:
+            for phrase, roles in entries:
+                k = len(phrase)
+                if k == 1 or tuple(words[i : i + k]) == phrase:
+                    items.append(Item(i, i + k, roles, " ".join(phrase)))
+                    i += k
+                    break
+            else:
+                items.append(Item(i, i + 1, None, w))
+                i += 1
+            continue
+        if w[0].isdigit():
+            items.append(Item(i, i + 1, {"num": float(w)}, w))
+        elif w in ROMAN and i > 0 and words[i - 1] in ("type", "grade"):
+            items.append(Item(i, i + 1, {"num": float(ROMAN[w])}, w))
+        else:
+            items.append(Item(i, i + 1, None, w))
+        i += 1
+    return items

@@ -81,10 +81,11 @@ def _imaging_match(
 class _Feature:
     """One precompiled feature of a diagnosis model."""
 
-    __slots__ = ("fid", "group", "kind", "label", "lr", "lr_absent", "raw", "source")
+    __slots__ = ("fid", "group", "kind", "label", "lr", "lr_absent", "one_of", "raw", "source")
 
     def __init__(self, raw: dict[str, Any], default_source: str | None, kb: KnowledgeBase) -> None:
         self.raw = raw
+        self.one_of: str | None = raw.get("one_of")  # features of one group count once (max)
         self.source = raw.get("source") or default_source
         self.lr = float(raw["lr"]) if "lr" in raw else None
         self.lr_absent = float(raw["lr_absent"]) if "lr_absent" in raw else None
@@ -103,25 +104,79 @@ class _Feature:
             self.label = f"imaging: {self.fid.replace('_', ' ')}"
 
 
-_COMPILED: dict[str, list[tuple[str, dict[str, float], list[_Feature], str, str | None]]] = {}
+class _Gate:
+    """A diagnosis-level pattern rule: a required finding or an excluding pattern."""
+
+    __slots__ = ("any", "fid", "label", "lr", "missing", "source")
+
+    def __init__(self, raw: dict[str, Any], missing: bool, default_source: str | None) -> None:
+        self.any: frozenset[str] = frozenset(raw["any"])
+        self.missing = missing
+        self.lr = float(raw["lr_missing"] if missing else raw["lr"])
+        self.fid = ("requires:" if missing else "pattern:") + raw["id"]
+        self.label = raw["label"]
+        self.source = raw.get("source") or default_source
 
 
-def _compiled(
-    kb: KnowledgeBase,
-) -> list[tuple[str, dict[str, float], list[_Feature], str, str | None]]:
-    """The differential model as precompiled tuples (once per knowledge-base version)."""
+class _Model:
+    """The differential model compiled once per knowledge-base version."""
+
+    def __init__(self, kb: KnowledgeBase) -> None:
+        model: dict[str, Any] = kb.raw["differential"]
+        self.severity_scale = {
+            k: float(v) for k, v in model.get("severity_scale", {}).items() if _is_number(v)
+        }
+        mnm = model.get("must_not_miss", {})
+        self.mnm_min = float(mnm.get("min_probability", 0.05))
+        self.mnm_emergency = bool(mnm.get("emergency_any_probability", True))
+        ranking = model.get("ranking", {})
+        self.uncertain_weight = float(ranking.get("uncertain_imaging_weight", 0.5))
+        self.refine_factor = float(ranking.get("refined_rank_factor", 0.999))
+        exclusion = model.get("exclusion", {})
+        self.of_exclusion = frozenset(exclusion.get("diagnoses", ()))
+        self.yield_to_flagged = bool(exclusion.get("yields_to_flagged", False))
+        self.non_radicular = frozenset(model.get("non_radicular", ()))
+        self.subtype_imaging: dict[str, str | None] = dict(model.get("subtype_imaging", {}))
+        self.refinements: dict[str, Any] = model.get("refinements") or {}
+        self.diagnoses: list[
+            tuple[str, dict[str, float], list[_Feature], list[_Gate], str, str | None]
+        ] = []
+        diagnostic = model.get("diagnostic_imaging", {})
+        self.diagnostic_lr = float(diagnostic.get("lr", 1.0))
+        diagnostic_source = diagnostic.get("source")
+        for dx_id, spec in model["diagnoses"].items():
+            priors = {k: float(v) for k, v in spec["prior"].items()}
+            src = spec.get("source")
+            feats = [
+                _Feature(
+                    dict(f, present=self.diagnostic_lr, source=f.get("source") or diagnostic_source)
+                    if f.get("diagnostic")
+                    else f,
+                    src,
+                    kb,
+                )
+                for f in spec["features"]
+            ]
+            gates = [_Gate(g, True, src) for g in spec.get("requires", ())]
+            gates += [_Gate(g, False, src) for g in spec.get("excluded_by", ())]
+            cond = kb.conditions.get(dx_id)
+            name = cond.name if cond else dx_id.replace("-", " ")
+            self.diagnoses.append((dx_id, priors, feats, gates, name, _primary_icd(cond)))
+
+
+def _is_number(v: Any) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
+_COMPILED: dict[str, _Model] = {}
+
+
+def compiled_model(kb: KnowledgeBase) -> _Model:
+    """The differential model as precompiled objects (once per knowledge-base version)."""
     cached = _COMPILED.get(kb.version)
-    if cached is not None:
-        return cached
-    out = []
-    for dx_id, spec in kb.raw["differential"]["diagnoses"].items():
-        priors = {k: float(v) for k, v in spec["prior"].items()}
-        feats = [_Feature(f, spec.get("source"), kb) for f in spec["features"]]
-        cond = kb.conditions.get(dx_id)
-        name = cond.name if cond else dx_id.replace("-", " ")
-        out.append((dx_id, priors, feats, name, _primary_icd(cond)))
-    _COMPILED[kb.version] = out
-    return out
+    if cached is None:
+        cached = _COMPILED[kb.version] = _Model(kb)
+    return cached
 
 
 def rank_differential(
@@ -132,27 +187,29 @@ def rank_differential(
     fired_conditions: dict[str, str],
     kb: KnowledgeBase,
 ) -> list[DiagnosisResult]:
-    """Score every diagnosis in the model and return them ranked, must-not-miss first."""
-    model: dict[str, Any] = kb.raw["differential"]
+    """Score every diagnosis in the model and return them ranked by probability.
+
+    A red-flag diagnosis whose triage rule fired is marked ``must_not_miss`` (see
+    ``must_not_miss_section``) but keeps its place in the probability ranking.
+    """
+    m = compiled_model(kb)
     if setting not in SETTINGS:
         setting = "primary"
-    severity_scale = model.get("severity_scale", {})
-    mnm_min = float(model.get("must_not_miss", {}).get("min_probability", 0.05))
-    mnm_emergency = bool(model.get("must_not_miss", {}).get("emergency_any_probability", True))
     present = es.present_ids()
     absent = es.absent_ids()
     seen_imaging = {f.finding for f in imaging if not f.negated}
     clinical_side = loc.roots[0].side if loc and loc.roots else None
-    default_side = loc.roots[0].side if loc and loc.roots else None
+    default_side = clinical_side
     construct = EvidenceContribution.model_construct
     results: list[DiagnosisResult] = []
-    for dx_id, priors, feats, name, icd in _compiled(kb):
+    for dx_id, priors, feats, gates, name, icd in m.diagnoses:
         prior = priors.get(setting, priors["primary"])
         log_odds = math.log(prior / (1 - prior))
         ev_for: list[EvidenceContribution] = []
         ev_against: list[EvidenceContribution] = []
         level = side = None
         best_img = 0.0
+        grouped: dict[str, tuple[float, Any]] = {}
         for feat in feats:
             kind = feat.kind
             if kind == "finding":
@@ -180,7 +237,7 @@ def rank_differential(
                 if not imaging:
                     continue
                 got, detail, img_level, img_side = _imaging_lr(
-                    feat.raw, feat.fid, imaging, loc, clinical_side, kb, severity_scale
+                    feat.raw, feat.fid, imaging, loc, clinical_side, kb, m
                 )
                 if got is None:
                     continue
@@ -189,6 +246,13 @@ def rank_differential(
                     best_img, level, side = lr, img_level, img_side
             if lr == 1.0:
                 continue
+            if feat.one_of is not None:
+                prev = grouped.get(feat.one_of)
+                if prev is not None:
+                    if abs(math.log(lr)) <= abs(math.log(prev[0])):
+                        continue
+                    log_odds -= math.log(prev[0])
+                    (ev_for if prev[0] > 1 else ev_against).remove(prev[1])
             log_odds += math.log(lr)
             contribution = construct(
                 id=feat.fid
@@ -200,6 +264,28 @@ def rank_differential(
                 source=feat.source,
             )
             (ev_for if lr > 1 else ev_against).append(contribution)
+            if feat.one_of is not None:
+                grouped[feat.one_of] = (lr, contribution)
+        for gate in gates:
+            hit = gate.any & present
+            if gate.missing:
+                if hit or gate.any & absent:
+                    continue  # stated either way: the feature's own LRs apply
+                detail = "not stated"
+            elif hit:
+                detail = "present: " + ", ".join(sorted(hit))
+            else:
+                continue
+            log_odds += math.log(gate.lr)
+            (ev_for if gate.lr > 1 else ev_against).append(
+                construct(
+                    id=gate.fid,
+                    label=gate.label,
+                    likelihood_ratio=round(gate.lr, 3),
+                    detail=detail,
+                    source=gate.source,
+                )
+            )
         probability = 1 / (1 + math.exp(-log_odds))
         ev_for.sort(key=lambda c: -c.likelihood_ratio)
         ev_against.sort(key=lambda c: c.likelihood_ratio)
@@ -207,16 +293,12 @@ def rank_differential(
             DiagnosisResult.model_construct(
                 id=dx_id,
                 name=name,
-                probability=round(probability, 4),
+                probability=probability,
                 level=level,
                 side=side if side is not None else default_side,
                 subtype=None,
                 subtype_reason=None,
-                must_not_miss=dx_id in fired_conditions
-                and (
-                    probability >= mnm_min
-                    or (mnm_emergency and fired_conditions[dx_id] == "emergency")
-                ),
+                must_not_miss=False,
                 refined_by=None,
                 rank_probability=probability,
                 prior=prior,
@@ -225,30 +307,72 @@ def rank_differential(
                 icd10cm=icd,
             )
         )
-    frac = float(model.get("must_not_miss", {}).get("min_fraction_of_leading", 0.0))
-    leading = max((d.probability for d in results), default=0.0)
+    _apply_exclusion(results, m)
     for d in results:
-        if (
-            d.must_not_miss
-            and fired_conditions.get(d.id) != "emergency"
-            and d.probability < frac * leading
-        ):
-            d.must_not_miss = False
-    _apply_refinements(results, model.get("refinements") or {})
-    urgency_rank = {"emergency": 0, "urgent": 1, "routine": 2, "self_care": 3}
-    results.sort(
-        key=lambda d: (
-            0 if d.must_not_miss else 1,
-            urgency_rank.get(fired_conditions.get(d.id, "self_care"), 3) if d.must_not_miss else 0,
-            -d.rank_probability,
+        d.must_not_miss = d.id in fired_conditions and (
+            d.probability >= m.mnm_min
+            or (m.mnm_emergency and fired_conditions[d.id] == "emergency")
         )
-    )
-    _lateral_sides(results, es)
+        d.probability = round(d.probability, 4)
+    _apply_refinements(results, m)
+    if m.yield_to_flagged:
+        _exclusion_yields(results, m)
+    results.sort(key=lambda d: -d.rank_probability)
+    _lateral_sides(results, es, m.non_radicular)
     return results
 
 
-def _apply_refinements(results: list[DiagnosisResult], cfg: dict[str, Any]) -> None:
+def must_not_miss_section(
+    results: list[DiagnosisResult], fired_conditions: dict[str, str]
+) -> list[DiagnosisResult]:
+    """The must-not-miss diagnoses, most urgent rule first (a view; the ranking is untouched)."""
+    order = {"emergency": 0, "urgent": 1, "routine": 2, "self_care": 3}
+    flagged = [d for d in results if d.must_not_miss]
+    return sorted(
+        flagged, key=lambda d: (order.get(fired_conditions.get(d.id, ""), 4), -d.probability)
+    )
+
+
+def _apply_exclusion(results: list[DiagnosisResult], m: _Model) -> None:
+    """A diagnosis of exclusion cannot be likelier than 'no specific cause explains the pain'."""
+    if not m.of_exclusion:
+        return
+    specific = max((d.probability for d in results if d.id not in m.of_exclusion), default=0.0)
+    cap = 1.0 - specific
+    for d in results:
+        if d.id in m.of_exclusion and d.probability > cap:
+            d.evidence_against.append(
+                EvidenceContribution.model_construct(
+                    id="exclusion:specific_cause",
+                    label="a specific cause is likelier",
+                    likelihood_ratio=round(
+                        (cap / (1 - cap)) / (d.probability / (1 - d.probability)), 3
+                    )
+                    if 0 < cap < 1
+                    else 0.0,
+                    detail=f"capped at {cap:.0%} (1 - the likeliest specific cause)",
+                    source=None,
+                )
+            )
+            d.probability = d.rank_probability = cap
+
+
+def _exclusion_yields(results: list[DiagnosisResult], m: _Model) -> None:
+    """A diagnosis of exclusion ranks below every flagged red-flag diagnosis not yet excluded."""
+    flagged = [
+        d.rank_probability for d in results if d.must_not_miss and d.probability >= m.mnm_min
+    ]
+    if not flagged:
+        return
+    target = min(flagged) * m.refine_factor
+    for d in results:
+        if d.id in m.of_exclusion and d.rank_probability > target:
+            d.rank_probability = target
+
+
+def _apply_refinements(results: list[DiagnosisResult], m: _Model) -> None:
     """Rank a syndrome just below a more specific, imaging-supported diagnosis that explains it."""
+    cfg = m.refinements
     by_id = {d.id: d for d in results}
     min_lr = float(cfg.get("min_imaging_lr", 5))
     min_p = float(cfg.get("min_probability", 0.4))
@@ -274,7 +398,22 @@ def _apply_refinements(results: list[DiagnosisResult], cfg: dict[str, Any]) -> N
             if not qualifying:
                 continue
             best = max(qualifying, key=lambda d: d.rank_probability)
-            target = best.rank_probability * 0.999
+            target = best.rank_probability * m.refine_factor
+            if target < g.rank_probability:
+                g.rank_probability = target
+                g.refined_by = best.id
+        for rule in cfg.get("explained_by") or ():
+            g = by_id.get(rule["general"])
+            min_explain = float(rule["min_probability"])
+            cands = [
+                by_id[sid]
+                for sid in rule["specific"]
+                if sid in by_id and by_id[sid].probability >= min_explain
+            ]
+            if g is None or not cands:
+                continue
+            best = max(cands, key=lambda d: d.rank_probability)
+            target = best.rank_probability * m.refine_factor
             if target < g.rank_probability:
                 g.rank_probability = target
                 g.refined_by = best.id
@@ -296,7 +435,7 @@ def _imaging_lr(
     loc: Localization | None,
     clinical_side: str | None,
     kb: KnowledgeBase,
-    severity_scale: dict[str, Any],
+    m: _Model,
 ) -> tuple[float | None, str | None, str | None, str | None]:
     """Best likelihood ratio contributed by imaging findings of one type."""
     matches = [f for f in imaging if f.finding == img_id]
@@ -327,9 +466,9 @@ def _imaging_lr(
                 continue
             lr = float(feat[how])
         if feat.get("severity") and lr > 1:
-            lr = 1 + (lr - 1) * float(severity_scale.get(f.severity, 1.0))
+            lr = 1 + (lr - 1) * m.severity_scale.get(f.severity, 1.0)
         if f.uncertain and lr > 1:
-            lr = 1 + (lr - 1) * 0.5  # "possible" findings count half (expert estimate)
+            lr = 1 + (lr - 1) * m.uncertain_weight  # "possible" findings count part
         where = f"{f.level or 'level not stated'}, {f.side or 'side not stated'}"
         detail = f"{how}: {f.severity} at {where}"
         if best is None or lr > best[0] or (best[0] < 1 and lr >= 1):
@@ -339,7 +478,9 @@ def _imaging_lr(
     return best
 
 
-def _lateral_sides(results: list[DiagnosisResult], es: EvidenceSet) -> None:
+def _lateral_sides(
+    results: list[DiagnosisResult], es: EvidenceSet, non_radicular: frozenset[str]
+) -> None:
     """Give mimics the side of their own supporting evidence when imaging did not set one."""
     for d in results:
         sides = set()
@@ -351,14 +492,8 @@ def _lateral_sides(results: list[DiagnosisResult], es: EvidenceSet) -> None:
             continue
         if "bilateral" in sides or {"left", "right"} <= sides:
             d.side = d.side or "bilateral"
-        elif d.side is None or d.id in _NON_RADICULAR:
+        elif d.side is None or d.id in non_radicular:
             d.side = next(iter(sides))
-
-
-_NON_RADICULAR = {
-    "hip-osteoarthritis", "meralgia-paresthetica", "femoral-neuropathy", "diabetic-amyotrophy",
-    "greater-trochanteric-pain-syndrome", "sacroiliac-joint-pain", "peripheral-arterial-disease",
-}  # fmt: skip
 
 
 def subtype_for(
@@ -368,13 +503,7 @@ def subtype_for(
     cond = kb.conditions.get(dx.id)
     if cond is None or not cond.types:
         return None, None
-    relevant = {
-        "foraminal-stenosis": "foraminal_stenosis",
-        "disc-sequestration": "disc_sequestration",
-        "disc-calcification": "disc_calcification",
-        "disc-herniation": None,
-        "nerve-root-compression": None,
-    }
+    relevant = compiled_model(kb).subtype_imaging
     target = relevant.get(dx.id)
     candidates = [f for f in imaging if not f.negated and (target is None or f.finding == target)]
     if not candidates:

@@ -129,3 +129,23 @@ def test_unknown_drug(kb):
 def test_resolve_brand_and_uk_names(kb, text, drug_id):
     drug, _ = resolve_drug(text, kb)
     assert drug is not None and drug.id == drug_id
+
+
+def test_combination_product_dosed_by_tablet_count() -> None:
+    """'co-codamol 30/500 2 qds' is two tablets four times a day: 240 mg codeine, 4 g paracetamol."""
+    from spineguide.knowledge.loader import get_kb
+    from spineguide.reasoning.medsafety import PatientFactors, check_medications
+
+    kb = get_kb()
+    sig = parse_sig("co-codamol 30/500 2 qds", kb)
+    assert sig.units_per_dose_max == 2 and sig.max_daily_mg() == [120.0 * 2, 2000.0 * 2]
+    report = check_medications(["co-codamol 30/500 2 qds"], PatientFactors(), kb)
+    daily = report.medications[0].daily_mg
+    assert daily == {"codeine": 240.0, "acetaminophen": 4000.0}
+    assert parse_sig("co-codamol 8/500 1-2 qds prn", kb).max_daily_mg() == [64.0, 4000.0]
+    assert parse_sig("paracetamol 500mg 2 qds", kb).max_daily_mg() == [4000.0]
+    # without a count it stays one tablet; a bare number with a unit is a strength, not a count
+    assert parse_sig("co-codamol 30/500 qds", kb).max_daily_mg() == [120.0, 2000.0]
+    assert parse_sig("ibuprofen 400 mg tds", kb).max_daily_mg() == [1200.0]
+    # an implausible count is not read as tablets
+    assert parse_sig("co-codamol 30/500 12 qds", kb).units_per_dose_max == 1

@@ -128,6 +128,14 @@ _UNITS_PER_DOSE_RE = re.compile(
     _NUM + r"(?:" + _RANGE + _NUM + r")?\s*(?:x\s*)?"
     r"(tablets?|tabs?|caps(?:ules)?|pills?|patch(?:es)?|sachets?|puffs?|applications?)\b"
 )
+# A bare tablet count written straight after the strength ("co-codamol 30/500 2 qds"): UK
+# prescribing shorthand for "two tablets of 30/500 four times a day". Read as a count only when
+# no unit follows it and it is a plausible number of units per dose.
+_BARE_COUNT_RE = re.compile(
+    r"^\s*(\d+(?:\.\d+)?|one|two|three|four|half)(?:\s*(?:-|to|or)\s*(\d+(?:\.\d+)?|one|two|"
+    r"three|four))?\s*(?:x\b)?(?!\s*(?:mg|mcg|µg|ug|micrograms?|milligrams?|grams?|gm|g|%|/|\.\d|\d))"
+)
+MAX_BARE_COUNT = 4  # a bare number above this after a strength is not read as a tablet count
 _DAILY_RE = re.compile(
     r"(max(?:imum)?\.?\s*(?:of\s*)?)?(\d+(?:\.\d+)?)\s*(mg|g|mcg)\s*"
     r"(?:/|per|a|in)\s*(?:day|d|24\s*h(?:ours?|rs?)?)\b"
@@ -295,6 +303,18 @@ def _frequency(t: str, sig: ParsedSig) -> None:
             return
 
 
+def _bare_count(after: str, sig: ParsedSig) -> None:
+    """Read '2' in '30/500 2 qds' as two units per dose (see _BARE_COUNT_RE)."""
+    m = _BARE_COUNT_RE.match(after)
+    if not m:
+        return
+    words = {"half": 0.5}
+    lo = words.get(m.group(1)) or _num(m.group(1))
+    hi = (words.get(m.group(2)) or _num(m.group(2))) if m.group(2) else lo
+    if 0 < lo <= hi <= MAX_BARE_COUNT:
+        sig.units_per_dose_min, sig.units_per_dose_max = lo, hi
+
+
 def parse_sig(text: str, kb: KnowledgeBase) -> ParsedSig:
     """Parse one sig string; unreadable parts are reported in ``problems``, never guessed."""
     sig = ParsedSig(text=text)
@@ -333,6 +353,7 @@ def parse_sig(text: str, kb: KnowledgeBase) -> ParsedSig:
             rest = rest.replace(m.group(0), " ")
             break
     m = _UNITS_PER_DOSE_RE.search(rest)
+    counted = m is not None
     if m:
         lo = _num(m.group(1))
         hi = _num(m.group(2)) if m.group(2) else lo
@@ -348,6 +369,8 @@ def parse_sig(text: str, kb: KnowledgeBase) -> ParsedSig:
         sig.strengths = [float(first)] + ([float(second)] if second else [])
         if upper and not second:
             sig.strength_max = float(upper)
+        if not counted:
+            _bare_count(rest[m.end() :], sig)
         if unit is None:
             sig.unit, sig.unit_assumed = "mg", True
             sig.problems.append(f"no unit after {m.group(0).strip()!r}; read as mg")

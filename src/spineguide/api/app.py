@@ -1,7 +1,9 @@
 """The FastAPI application: REST API under /api/v1, CDS Hooks under /cds-services, OpenAPI docs.
 
-Hot path: the knowledge base is loaded once at startup; an anonymous assessment touches no
-database and no thread pool, and its response is serialised once by pydantic-core.
+The knowledge base is loaded once at startup; CPU-heavy work (assessment, parsing, FHIR
+mapping) runs in the thread pool so one large request never stalls the event loop. Middleware,
+outermost first: CatchAll (500 with an incident id, nothing sensitive logged), BodySizeLimit,
+InputGuard (NUL, surrogates, nesting depth), SecurityHeaders (no-store, nosniff).
 """
 
 from __future__ import annotations
@@ -17,8 +19,12 @@ from fastapi import FastAPI
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from spineguide import __version__
+from spineguide.api.cds_auth import JwksCache
+from spineguide.api.logsafe import install_log_filter
+from spineguide.api.middleware import CatchAll, InputGuard, SecurityHeaders
+from spineguide.api.openapi_docs import install_docs, secure_openapi
 from spineguide.api.problems import install_problem_handlers, problem_body
-from spineguide.api.ratelimit import TokenBucketLimiter
+from spineguide.api.ratelimit import SharedWindowLimiter, TokenBucketLimiter
 from spineguide.api.settings import Settings
 
 if TYPE_CHECKING:
@@ -37,9 +43,11 @@ class Services:
 
     settings: Settings
     engine: Engine
-    sessions: sessionmaker[Session]
+    sessions: sessionmaker[Session]  # may write (SQLite: BEGIN IMMEDIATE)
+    read_sessions: sessionmaker[Session]  # read-only (SQLite: deferred, beside writers)
     kb: KnowledgeBase
-    limiters: dict[str, TokenBucketLimiter]
+    limiters: dict[str, TokenBucketLimiter | SharedWindowLimiter]
+    jwks_cache: JwksCache
     condition_summaries: list[ConditionSummary] = field(default_factory=list)
 
 
@@ -134,15 +142,21 @@ def _build_services(settings: Settings) -> Services:
         )
         for c in sorted(kb.conditions.values(), key=lambda c: (c.group, c.id))
     ]
+    sessions = db.make_session_factory(engine)
     return Services(
         settings=settings,
         engine=engine,
-        sessions=db.make_session_factory(engine),
+        sessions=sessions,
+        read_sessions=db.make_read_session_factory(engine),
         kb=kb,
         limiters={
-            "login": TokenBucketLimiter(*settings.login_rate),
+            # shared by every worker (database): brute force must not scale with workers
+            "login": SharedWindowLimiter.from_rate(sessions, "login", settings.login_rate),
+            "cds": SharedWindowLimiter(sessions, "cds", settings.cds_default_rate_per_minute, 60),
+            # per worker: protects that worker's CPU
             "assess": TokenBucketLimiter(*settings.assess_rate),
         },
+        jwks_cache=JwksCache(ttl=settings.cds_jwks_cache_s),
         condition_summaries=summaries,
     )
 
@@ -166,7 +180,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     from spineguide.api.routers import assessments, auth, health, knowledge, patients
 
     settings = settings or Settings.from_env()
+    install_log_filter()
     services = _build_services(settings)
+    if settings.cds_allow_anonymous:
+        log.warning(
+            "CDS Hooks calls without a JWT are accepted (sandbox mode); never in production"
+        )
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -183,6 +202,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             "and does not replace, the judgement of a qualified clinician."
         ),
         lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.sg = services
     install_problem_handlers(app)
@@ -191,7 +212,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(module.router, prefix=api_prefix)
     app.include_router(cds_hooks.router)
     _include_web(app)
+    install_docs(app)
+    secure_openapi(app)
+    # add_middleware wraps: the last added runs first.
+    app.add_middleware(SecurityHeaders)
+    app.add_middleware(InputGuard, max_depth=settings.json_max_depth)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(CatchAll)
     return app
 
 

@@ -1,10 +1,14 @@
 """CDS Hooks 2.0 service: discovery, the `patient-view` lumbar-spine service, and feedback.
 
-Prefetch policy (documented in docs/API.md): `patient` is required; when it is absent and the
-request carries no fhirServer we answer 412 with an OperationOutcome. We never call back to the
-FHIR server in this version, so with a fhirServer but no `patient` prefetch we also answer 412.
-Every other key is optional: the service runs on what is available and says in the plan card
-which keys were not supplied ("not run") versus supplied empty ("ran, empty").
+Trust (docs/SECURITY.md): every service call and feedback post must carry a JWT signed by a
+trusted EHR (see cds_auth); the verified issuer is what the audit log records. Each EHR has its
+own rate limit, shared by every worker.
+
+Prefetch policy (docs/API.md): every resource must sit under its declared key and reference
+context.patientId (else 400). Keys the EHR did not send are fetched from `fhirServer` with
+`fhirAuthorization` (bounded timeouts); without a fhirServer a missing `patient` is 412. Every
+other key is optional: the plan card says which keys were not available ("not run") versus
+supplied empty ("ran, empty"). Mapping and assessment run in the thread pool.
 """
 
 from __future__ import annotations
@@ -13,12 +17,14 @@ import logging
 import uuid
 from typing import Any, Literal
 
-from fastapi import APIRouter, Path, Request
+from fastapi import APIRouter, Depends, Path, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
+from spineguide.api.cds_auth import VerifiedEhr, verify_request_jwt
 from spineguide.api.problems import ProblemError
+from spineguide.api.ratelimit import retry_after_header
 from spineguide.api.security import client_key
 from spineguide.errors import SpineGuideError
 from spineguide.reasoning.assess import Assessment, assess
@@ -56,8 +62,29 @@ SERVICE = {
     "id": SERVICE_ID,
     "prefetch": PREFETCH,
     "usageRequirements": (
-        "The `patient` prefetch is required (412 otherwise); the others are used when present."
+        "Calls must carry a JWT signed by a registered EHR (CDS Hooks 2.0 security). Prefetch "
+        "keys that are not sent are fetched from fhirServer; without a fhirServer the `patient` "
+        "prefetch is required (412 otherwise)."
     ),
+}
+_CDS_ERRORS: dict[int | str, dict[str, Any]] = {
+    code: {
+        "description": desc,
+        "content": {
+            "application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}},
+            "application/json": {"schema": {"$ref": "#/components/schemas/Problem"}},
+        },
+    }
+    for code, desc in (
+        (400, "invalid request or prefetch (OperationOutcome fields alongside problem fields)"),
+        (401, "missing, invalid, expired, replayed or untrusted EHR JWT"),
+        (404, "no such service"),
+        (412, "required prefetch missing and no fhirServer to fetch it from"),
+        (413, "request body too large"),
+        (422, "the request does not match the CDS Hooks schema"),
+        (429, "this EHR's rate limit was exceeded"),
+        (502, "the FHIR server could not be read"),
+    )
 }
 
 
@@ -67,21 +94,21 @@ class CdsContext(BaseModel):
     model_config = ConfigDict(extra="allow")
 
     userId: str = Field(min_length=1, max_length=500)
-    patientId: str = Field(min_length=1, max_length=500)
+    patientId: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9\-.]{1,64}$")
     encounterId: str | None = Field(None, max_length=500)
 
 
 class FhirAuthorization(BaseModel):
-    """OAuth 2.0 access to the FHIR server (accepted; not used: we do not call back)."""
+    """OAuth 2.0 access to the FHIR server, used to fetch prefetch data the EHR did not send."""
 
     model_config = ConfigDict(extra="allow")
 
-    access_token: str
+    access_token: str = Field(max_length=8000)
     token_type: Literal["Bearer"]
     expires_in: int
-    scope: str
-    subject: str
-    patient: str | None = None
+    scope: str = Field(max_length=4000)
+    subject: str = Field(max_length=500)
+    patient: str | None = Field(None, max_length=500)
 
 
 class CdsRequest(BaseModel):
@@ -104,15 +131,15 @@ class FeedbackItem(BaseModel):
 
     card: str = Field(min_length=1, max_length=100)
     outcome: Literal["accepted", "overridden"]
-    acceptedSuggestions: list[dict[str, Any]] | None = None
+    acceptedSuggestions: list[dict[str, Any]] | None = Field(None, max_length=20)
     overrideReason: dict[str, Any] | None = None
     outcomeTimestamp: str = Field(max_length=40)
 
 
 class FeedbackRequest(BaseModel):
-    """CDS Hooks feedback: a list of card outcomes."""
+    """CDS Hooks feedback: a list of card outcomes (at most 64 kB in all)."""
 
-    feedback: list[FeedbackItem] = Field(min_length=1, max_length=100)
+    feedback: list[FeedbackItem] = Field(min_length=1, max_length=50)
 
 
 def operation_outcome(status: int, code: str, text: str) -> JSONResponse:
@@ -257,7 +284,48 @@ def _base_url(request: Request) -> str:
     return (configured or str(request.base_url)).rstrip("/")
 
 
-def _audit_call(request: Request, body: CdsRequest, outcome: str, detail: str | None) -> None:
+def service_url(request: Request, service_id: str = SERVICE_ID) -> str:
+    """This service's URL as EHRs address it (the JWT `aud`)."""
+    return f"{_base_url(request)}/cds-services/{service_id}"
+
+
+async def authenticate_ehr(request: Request, audiences: list[str]) -> VerifiedEhr | None:
+    """Verify the EHR's JWT and charge its rate limit; None only in anonymous sandbox mode."""
+    sg = request.app.state.sg
+    header = request.headers.get("authorization")
+    if header is None and sg.settings.cds_allow_anonymous:
+        return None
+    ehr: VerifiedEhr = await run_in_threadpool(
+        verify_request_jwt, header, sg, audiences, sg.jwks_cache
+    )
+    limiter = sg.limiters["cds"]
+    wait = await run_in_threadpool(limiter.hit, ehr.issuer, 1.0, None, ehr.rate_per_minute)
+    if wait:
+        raise ProblemError(
+            429,
+            "too many CDS calls from this EHR",
+            f"wait {retry_after_header(wait)} s before retrying",
+            headers={"Retry-After": retry_after_header(wait)},
+        )
+    return ehr
+
+
+async def cds_caller(request: Request) -> VerifiedEhr | None:
+    """Dependency: the verified EHR calling this service (before the body is even looked at)."""
+    service_id = str(request.path_params.get("service_id", SERVICE_ID))[:100]
+    audiences = [service_url(request, service_id)]
+    if request.url.path.endswith("/feedback"):
+        audiences.append(audiences[0] + "/feedback")
+    return await authenticate_ehr(request, audiences)
+
+
+def _audit_call(
+    request: Request,
+    body: CdsRequest,
+    ehr: VerifiedEhr | None,
+    outcome: str,
+    detail: str | None,
+) -> None:
     with request.app.state.sg.sessions.begin() as s:
         repo.audit(
             s,
@@ -268,48 +336,30 @@ def _audit_call(request: Request, body: CdsRequest, outcome: str, detail: str | 
             resource_id=str(body.hookInstance),
             client=client_key(request),
             detail=detail,
+            issuer=ehr.issuer if ehr else "anonymous (sandbox mode)",
         )
 
 
-@router.post("/{service_id}")
-async def call_service(
-    request: Request, body: CdsRequest, service_id: str = Path(max_length=100)
-) -> JSONResponse:
-    """Run the service on the hook's prefetch and answer cards."""
+def _bad_prefetch(problems: list[str]) -> JSONResponse:
+    text = "; ".join(problems[:5]) + (
+        f" (and {len(problems) - 5} more)" if len(problems) > 5 else ""
+    )
+    return operation_outcome(400, "invalid", f"prefetch refused: {text}")
+
+
+def _run(prefetch: dict[str, Any], kb: Any, base: str) -> list[dict[str, Any]]:
+    """Map the prefetch and assess (CPU-bound: runs in the thread pool)."""
     from spineguide.fhir.mapping import case_from_prefetch
 
-    if service_id != SERVICE_ID:
-        raise ProblemError(
-            404, f"no CDS service {service_id!r}", "see GET /cds-services", slug="unknown-service"
-        )
-    if body.hook != "patient-view":
-        raise ProblemError(
-            400,
-            f"service {SERVICE_ID} answers the patient-view hook, not {body.hook!r}",
-            "call it with hook 'patient-view'",
-            slug="wrong-hook",
-        )
-    prefetch = body.prefetch or {}
-    absent = [k for k in REQUIRED_PREFETCH if prefetch.get(k) is None]
-    if absent:
-        await run_in_threadpool(_audit_call, request, body, "precondition_failed", None)
-        return operation_outcome(
-            412,
-            "required",
-            f"required prefetch {', '.join(absent)!s} was not supplied and this service does not "
-            "query the FHIR server; send the prefetch declared at GET /cds-services",
-        )
-    kb = request.app.state.sg.kb
-    fc = case_from_prefetch({k: prefetch.get(k) for k in prefetch}, kb)
+    fc = case_from_prefetch(prefetch, kb)
     notes = list(fc.notes)
     not_run = [k for k in PREFETCH if k not in prefetch or prefetch.get(k) is None]
     if not_run:
         notes.append("prefetch not supplied (not run): " + ", ".join(not_run))
     if fc.empty:
         notes.append("prefetch supplied but empty: " + ", ".join(fc.empty))
-    base = _base_url(request)
     if fc.case is None:
-        cards = [
+        return [
             _card(
                 "info",
                 "SpineGuide: not enough data for a lumbar assessment",
@@ -324,23 +374,88 @@ async def call_service(
                 [],
             )
         ]
-    else:
+    try:
+        a = assess(fc.case, kb)
+    except SpineGuideError as exc:
+        raise ProblemError(
+            400,
+            f"the FHIR data could not be assessed: {exc.message}",
+            exc.hint,
+            slug="invalid-input",
+        ) from None
+    return build_cards(a, base, notes)
+
+
+@router.post("/{service_id}", responses=_CDS_ERRORS)
+async def call_service(
+    request: Request,
+    body: CdsRequest,
+    service_id: str = Path(max_length=100),
+    ehr: VerifiedEhr | None = Depends(cds_caller),
+) -> JSONResponse:
+    """Run the service on the hook's prefetch and answer cards (needs a trusted EHR's JWT)."""
+    from spineguide.fhir.prefetch import FhirFetchError, fetch_prefetch, prefetch_problems
+
+    if service_id != SERVICE_ID:
+        raise ProblemError(
+            404, f"no CDS service {service_id!r}", "see GET /cds-services", slug="unknown-service"
+        )
+    if body.hook != "patient-view":
+        raise ProblemError(
+            400,
+            f"service {SERVICE_ID} answers the patient-view hook, not {body.hook!r}",
+            "call it with hook 'patient-view'",
+            slug="wrong-hook",
+        )
+    sg = request.app.state.sg
+    patient_id = body.context.patientId
+    prefetch = dict(body.prefetch or {})
+    problems = prefetch_problems(prefetch, patient_id)
+    if problems:
+        await run_in_threadpool(_audit_call, request, body, ehr, "refused", "prefetch mismatch")
+        return _bad_prefetch(problems)
+    missing = [k for k in PREFETCH if k not in prefetch]
+    if missing and body.fhirServer:
+        token = body.fhirAuthorization.access_token if body.fhirAuthorization else None
         try:
-            a = assess(fc.case, kb)
-        except SpineGuideError as exc:
-            raise ProblemError(
-                400,
-                f"the FHIR data could not be assessed: {exc.message}",
-                exc.hint,
-                slug="invalid-input",
-            ) from None
-        cards = build_cards(a, base, notes)
-    log.info("cds call hook=%s cards=%d resources=%s", body.hook, len(cards), fc.counts)
-    await run_in_threadpool(_audit_call, request, body, "ok", f"cards={len(cards)}")
+            fetched = await run_in_threadpool(
+                fetch_prefetch,
+                body.fhirServer,
+                token,
+                patient_id,
+                PREFETCH,
+                missing,
+                sg.settings.cds_fhir_connect_timeout_s,
+                sg.settings.cds_fhir_read_timeout_s,
+                sg.settings.cds_fhir_max_bytes,
+            )
+        except FhirFetchError as exc:
+            await run_in_threadpool(_audit_call, request, body, ehr, "fhir_error", None)
+            return operation_outcome(502, "transient", f"prefetch could not be fetched: {exc}")
+        problems = prefetch_problems(fetched, patient_id)
+        if problems:
+            await run_in_threadpool(_audit_call, request, body, ehr, "refused", "fetched mismatch")
+            return _bad_prefetch(problems)
+        prefetch.update(fetched)
+    absent = [k for k in REQUIRED_PREFETCH if prefetch.get(k) is None]
+    if absent:
+        await run_in_threadpool(_audit_call, request, body, ehr, "precondition_failed", None)
+        return operation_outcome(
+            412,
+            "required",
+            f"required prefetch {', '.join(absent)!s} was not supplied and there is no "
+            "fhirServer to fetch it from; send the prefetch declared at GET /cds-services",
+        )
+    cards = await run_in_threadpool(_run, prefetch, sg.kb, _base_url(request))
+    log.info("cds call hook=%s cards=%d", body.hook, len(cards))
+    await run_in_threadpool(_audit_call, request, body, ehr, "ok", f"cards={len(cards)}")
     return JSONResponse({"cards": cards})
 
 
-def _store_feedback(request: Request, service_id: str, body: FeedbackRequest) -> None:
+def _store_feedback(
+    request: Request, service_id: str, body: FeedbackRequest, ehr: VerifiedEhr | None
+) -> None:
+    issuer = ehr.issuer if ehr else None
     with request.app.state.sg.sessions.begin() as s:
         for item in body.feedback:
             repo.add_feedback(
@@ -350,6 +465,7 @@ def _store_feedback(request: Request, service_id: str, body: FeedbackRequest) ->
                 item.outcome,
                 item.model_dump(mode="json"),
                 item.outcomeTimestamp,
+                issuer=issuer,
             )
         repo.audit(
             s,
@@ -359,17 +475,30 @@ def _store_feedback(request: Request, service_id: str, body: FeedbackRequest) ->
             resource_id=service_id,
             client=client_key(request),
             detail=f"items={len(body.feedback)}",
+            issuer=issuer or "anonymous (sandbox mode)",
         )
 
 
-@router.post("/{service_id}/feedback")
+@router.post("/{service_id}/feedback", responses=_CDS_ERRORS)
 async def feedback(
-    request: Request, body: FeedbackRequest, service_id: str = Path(max_length=100)
+    request: Request,
+    body: FeedbackRequest,
+    service_id: str = Path(max_length=100),
+    ehr: VerifiedEhr | None = Depends(cds_caller),
 ) -> JSONResponse:
-    """Record what the clinician did with the cards (accepted or overridden)."""
+    """Record what the clinician did with the cards (needs a trusted EHR's JWT; 64 kB max)."""
     if service_id != SERVICE_ID:
         raise ProblemError(
             404, f"no CDS service {service_id!r}", "see GET /cds-services", slug="unknown-service"
         )
-    await run_in_threadpool(_store_feedback, request, service_id, body)
+    sg = request.app.state.sg
+    size = len(await request.body())
+    if size > sg.settings.cds_feedback_max_bytes:
+        raise ProblemError(
+            413,
+            f"feedback is limited to {sg.settings.cds_feedback_max_bytes} bytes",
+            "send card outcomes without large free text",
+            slug="payload-too-large",
+        )
+    await run_in_threadpool(_store_feedback, request, service_id, body, ehr)
     return JSONResponse({})

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 
 class _Strict(BaseModel):
@@ -14,6 +14,8 @@ class _Strict(BaseModel):
 
 class Problem(BaseModel):
     """RFC 9457 problem details (with a `hint` saying what to do)."""
+
+    model_config = ConfigDict(extra="allow")
 
     type: str
     title: str
@@ -130,10 +132,17 @@ class ScoreOut(BaseModel):
 
 
 class PatientDetail(PatientOut):
-    """A patient with saved assessments and outcome scores over time."""
+    """A patient with a page of assessment summaries (newest first) and outcome scores over time.
+
+    Full assessments are read one at a time from GET /api/v1/assessments/{id}.
+    """
 
     assessments: list[AssessmentSummary]
+    assessments_total: int = Field(description="how many assessments the patient has in all")
+    assessments_limit: int
+    assessments_offset: int
     scores: list[ScoreOut]
+    scores_total: int = Field(description="how many outcome scores the patient has in all")
     series: dict[str, list[dict[str, Any]]] = Field(
         description="per instrument: [{recorded_at, score, band}] in time order"
     )
@@ -146,7 +155,9 @@ class ScoreCreate(_Strict):
     payload: dict[str, Any] | list[Any] | int = Field(
         description="the instrument's JSON payload, as POST /instruments/{instrument}/score takes"
     )
-    recorded_at: datetime | None = Field(None, description="when it was measured (default now)")
+    recorded_at: AwareDatetime | None = Field(
+        None, description="when it was measured, with a time zone (default now)"
+    )
 
 
 class SavedAssessment(BaseModel):

@@ -3,12 +3,18 @@
 The web app reuses this module: `login_session(...)` sets the session cookie after a password
 check, `current_user` (bearer or cookie) and `require_clinician` are FastAPI dependencies, and
 `verify_csrf(request, token)` checks the per-session CSRF token on HTML form posts.
+`check_login(request, username, password)` is the whole login policy (per-account lockout,
+audit) and `check_origin(request)` refuses cross-site logins.
+
+Client addresses: `client_key` uses the TCP peer; X-Forwarded-For is honoured only when that
+peer is one of the configured trusted proxies (SPINEGUIDE_TRUSTED_PROXIES).
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import ipaddress
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -20,8 +26,9 @@ from fastapi import Depends, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from spineguide.api.problems import ProblemError
-from spineguide.api.ratelimit import retry_after_header
+from spineguide.api.ratelimit import TokenBucketLimiter, retry_after_header
 from spineguide.store import repository as repo
+from spineguide.store.db import aware
 from spineguide.store.models import User, utcnow
 
 if TYPE_CHECKING:
@@ -85,9 +92,33 @@ def _sessions(request: Request) -> sessionmaker[Session]:
     return request.app.state.sg.sessions
 
 
+def _in_networks(address: str, networks: list[str]) -> bool:
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return any(ip in ipaddress.ip_network(n, strict=False) for n in networks)
+
+
 def client_key(request: Request) -> str:
-    """The rate-limit and audit key of the caller: the client IP address."""
-    return request.client.host if request.client else "unknown"
+    """The rate-limit and audit key of the caller: its IP address.
+
+    The TCP peer, unless that peer is a configured trusted proxy: then the right-most address in
+    X-Forwarded-For that is not itself a trusted proxy.
+    """
+    peer = request.client.host if request.client else "unknown"
+    proxies: list[str] = request.app.state.sg.settings.trusted_proxies
+    if not proxies or not _in_networks(peer, proxies):
+        return peer
+    forwarded = ",".join(request.headers.getlist("x-forwarded-for"))
+    hops = [h.strip() for h in forwarded.split(",") if h.strip()]
+    for hop in reversed(hops):
+        if not _in_networks(hop, proxies):
+            try:
+                return str(ipaddress.ip_address(hop))
+            except ValueError:
+                return peer  # a malformed hop: fall back to the proxy itself
+    return peer
 
 
 def authenticate(sf: sessionmaker[Session], username: str, password: str) -> User | None:
@@ -98,6 +129,110 @@ def authenticate(sf: sessionmaker[Session], username: str, password: str) -> Use
             verify_password(_DUMMY_HASH, password)  # same cost whether or not the user exists
             return None
         return user if verify_password(user.password_hash, password) else None
+
+
+def _fail_key(username: str) -> str:
+    return "login-fail:" + username.strip().lower()[:80]
+
+
+def _lock_key(username: str) -> str:
+    return "login-lock:" + username.strip().lower()[:80]
+
+
+def _locked_for(sf: sessionmaker[Session], username: str) -> float:
+    """Seconds left on an account lockout (0 when not locked)."""
+    from spineguide.store.models import RateWindow
+
+    with sf() as s:
+        row = s.get(RateWindow, (_lock_key(username), 0))
+        if row is None:
+            return 0.0
+        left = (aware(row.expires) - utcnow()).total_seconds()
+    return max(0.0, left)
+
+
+def check_login(request: Request, username: str, password: str) -> User:
+    """The login policy: lockout check, password check, failure counting and audit.
+
+    Returns the user, or raises 401 (bad credentials) or 429 (account temporarily locked).
+    Runs in a worker thread. The same rules apply whether or not the username exists.
+    """
+    sg = request.app.state.sg
+    settings = sg.settings
+    client = client_key(request)
+    wait = _locked_for(sg.sessions, username)
+    if wait > 0:
+        with sg.sessions.begin() as s:
+            known = repo.user_by_username(s, username)
+            repo.audit(s, known, "auth.login", "locked", client=client, detail="account locked")
+        raise ProblemError(
+            429,
+            "too many failed sign-ins for this account; it is locked for a while",
+            f"wait {retry_after_header(wait)} s, or ask an administrator to reset the password",
+            headers={"Retry-After": retry_after_header(wait)},
+            slug="account-locked",
+        )
+    user = authenticate(sg.sessions, username, password)
+    with sg.sessions.begin() as s:
+        if user is not None:
+            repo.rate_clear(s, _fail_key(username))
+            repo.audit(s, user, "auth.login", "ok", client=client)
+            return user
+        known = repo.user_by_username(s, username)
+        until = utcnow() + timedelta(seconds=settings.lockout_seconds)
+        failures = repo.rate_hit(s, _fail_key(username), 0, until)
+        repo.audit(
+            s,
+            known,
+            "auth.login",
+            "denied",
+            client=client,
+            detail="bad credentials" if known else "bad credentials (unknown account)",
+        )
+        if failures >= settings.lockout_failures:
+            repo.rate_clear(s, _fail_key(username))
+            repo.rate_clear(s, _lock_key(username))
+            repo.rate_hit(s, _lock_key(username), 0, until)
+            repo.audit(
+                s,
+                known,
+                "auth.lockout",
+                "locked",
+                client=client,
+                detail=f"{failures} failed sign-ins; locked {settings.lockout_seconds} s",
+            )
+    raise ProblemError(
+        401,
+        "unknown username or wrong password",
+        "check the username and password",
+        slug="bad-login",
+    )
+
+
+def check_origin(request: Request) -> None:
+    """Refuse a login posted from another site (login CSRF): Origin must be this service's."""
+    origin = request.headers.get("origin")
+    site = request.headers.get("sec-fetch-site")
+    if origin is None:
+        if site == "cross-site":
+            raise ProblemError(403, "cross-site sign-in refused", slug="cross-origin")
+        return
+    settings = request.app.state.sg.settings
+    own = f"{request.url.scheme}://{request.url.netloc}"
+    allowed = {own, *settings.allowed_origins}
+    if settings.public_base_url:
+        from urllib.parse import urlsplit
+
+        parts = urlsplit(settings.public_base_url)
+        allowed.add(f"{parts.scheme}://{parts.netloc}")
+    if origin.rstrip("/") not in allowed:
+        raise ProblemError(
+            403,
+            "sign-in from another origin is refused",
+            "sign in from this service's own pages, or add the origin to "
+            "SPINEGUIDE_ALLOWED_ORIGINS",
+            slug="cross-origin",
+        )
 
 
 def issue_token(sf: sessionmaker[Session], user: User, ttl_hours: float) -> tuple[str, datetime]:
@@ -130,11 +265,20 @@ def login_session(request: Request, response: Response, user: User) -> str:
 
 
 def logout_session(request: Request, response: Response) -> None:
-    """End the browser session (server side) and clear the cookie."""
+    """End the browser session and revoke the bearer token sent with the request, if any."""
     secret = request.cookies.get(SESSION_COOKIE)
-    if secret:
+    auth = request.headers.get("authorization") or ""
+    scheme, _, token = auth.partition(" ")
+    token = token.strip()
+    if secret or (scheme.lower() == "bearer" and token):
         with _sessions(request).begin() as s:
-            repo.delete_session(s, digest(secret))
+            if secret:
+                repo.delete_session(s, digest(secret))
+            if scheme.lower() == "bearer" and token:
+                user = repo.user_for_token(s, digest(token))
+                if repo.revoke_token(s, digest(token)):
+                    repo.audit(s, user, "auth.logout", "ok", client=client_key(request),
+                               detail="bearer token revoked")  # fmt: skip
     response.delete_cookie(SESSION_COOKIE, path="/")
 
 
@@ -157,7 +301,7 @@ def verify_csrf(principal: Principal | None, token: str | None) -> None:
 
 def _lookup(request: Request) -> Principal | None:
     """Resolve the bearer token or session cookie to a principal (runs in a worker thread)."""
-    sf = _sessions(request)
+    sf = request.app.state.sg.read_sessions
     auth = request.headers.get("authorization")
     if auth:
         scheme, _, token = auth.partition(" ")
@@ -233,7 +377,10 @@ def rate_limit(bucket: str) -> Any:
 
     async def _check(request: Request) -> None:
         limiter = request.app.state.sg.limiters[bucket]
-        wait = limiter.hit(client_key(request))
+        if isinstance(limiter, TokenBucketLimiter):
+            wait = limiter.hit(client_key(request))
+        else:  # shared limiter: a database round trip
+            wait = await run_in_threadpool(limiter.hit, client_key(request))
         if wait:
             raise ProblemError(
                 429,

@@ -1,4 +1,5 @@
-"""ORM tables: users, tokens, sessions, patients, assessments, outcome scores, audit, feedback."""
+"""ORM tables: users, tokens, sessions, patients, assessments, outcome scores, audit, feedback,
+trusted EHRs, the CDS JWT replay cache, shared rate-limit windows and idempotency keys."""
 
 from __future__ import annotations
 
@@ -6,7 +7,18 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, DateTime, Float, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -137,6 +149,7 @@ class AuditEntry(Base):
     outcome: Mapped[str] = mapped_column(String(20), nullable=False)
     client: Mapped[str | None] = mapped_column(String(100))
     detail: Mapped[str | None] = mapped_column(Text)
+    issuer: Mapped[str | None] = mapped_column(String(300))  # verified EHR `iss` (CDS Hooks)
 
 
 class CdsFeedback(Base):
@@ -151,3 +164,60 @@ class CdsFeedback(Base):
     outcome_timestamp: Mapped[str | None] = mapped_column(String(40))
     payload: Mapped[dict[str, Any]] = mapped_column(JsonType, nullable=False)
     received: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    issuer: Mapped[str | None] = mapped_column(String(300))  # the EHR that sent it (verified)
+
+
+class TrustedEhr(Base):
+    """An EHR allowed to call the CDS service: its JWT issuer, JWKS URL and/or public keys."""
+
+    __tablename__ = "trusted_ehrs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    issuer: Mapped[str] = mapped_column(String(300), unique=True, nullable=False)
+    jku: Mapped[str | None] = mapped_column(String(1000))  # allow-listed JWKS URL
+    jwks: Mapped[dict[str, Any] | None] = mapped_column(JsonType)  # configured public keys
+    label: Mapped[str | None] = mapped_column(String(200))
+    rate_per_minute: Mapped[int] = mapped_column(Integer, nullable=False, default=120)
+    active: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
+    created: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class SeenJwt(Base):
+    """A CDS Hooks JWT id already used (replay cache shared by every worker)."""
+
+    __tablename__ = "cds_seen_jti"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    issuer: Mapped[str] = mapped_column(String(300), nullable=False)
+    jti: Mapped[str] = mapped_column(String(300), nullable=False)
+    expires: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, index=True)
+
+    __table_args__ = (UniqueConstraint("issuer", "jti", name="uq_cds_seen_jti"),)
+
+
+class RateWindow(Base):
+    """A fixed-window request counter keyed by bucket and caller (shared across workers)."""
+
+    __tablename__ = "rate_windows"
+
+    key: Mapped[str] = mapped_column(String(400), primary_key=True)
+    window: Mapped[int] = mapped_column(Integer, primary_key=True)
+    count: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    expires: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, index=True)
+
+
+class IdempotencyKey(Base):
+    """A client-chosen Idempotency-Key of a save and the response it produced."""
+
+    __tablename__ = "idempotency_keys"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), nullable=False)
+    key: Mapped[str] = mapped_column(String(200), nullable=False)
+    request_hash: Mapped[str] = mapped_column(String(64), nullable=False)
+    status: Mapped[int] = mapped_column(Integer, nullable=False)
+    location: Mapped[str | None] = mapped_column(String(300))
+    body: Mapped[str] = mapped_column(Text, nullable=False)
+    created: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+
+    __table_args__ = (UniqueConstraint("user_id", "key", name="uq_idempotency_user_key"),)

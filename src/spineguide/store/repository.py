@@ -11,8 +11,8 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.orm import Session, load_only
 
 from spineguide.store.db import aware
 from spineguide.store.models import (
@@ -20,8 +20,12 @@ from spineguide.store.models import (
     AssessmentRecord,
     AuditEntry,
     CdsFeedback,
+    IdempotencyKey,
     OutcomeScore,
     Patient,
+    RateWindow,
+    SeenJwt,
+    TrustedEhr,
     User,
     WebSession,
     utcnow,
@@ -126,6 +130,42 @@ def delete_session(s: Session, session_hash: str) -> None:
         s.delete(sess)
 
 
+def revoke_token(s: Session, token_hash: str) -> bool:
+    """Revoke one bearer token (logout); True when a live token was revoked."""
+    result = s.execute(
+        update(ApiToken)
+        .where(ApiToken.token_hash == token_hash, ApiToken.revoked.is_(False))
+        .values(revoked=True)
+    )
+    return bool(result.rowcount)
+
+
+def revoke_user_credentials(s: Session, user_id: int) -> tuple[int, int]:
+    """Revoke every bearer token and end every browser session of a user: (tokens, sessions)."""
+    tokens = s.execute(
+        update(ApiToken)
+        .where(ApiToken.user_id == user_id, ApiToken.revoked.is_(False))
+        .values(revoked=True)
+    ).rowcount
+    sessions = s.execute(delete(WebSession).where(WebSession.user_id == user_id)).rowcount
+    return int(tokens or 0), int(sessions or 0)
+
+
+def list_users(s: Session) -> list[User]:
+    """Every account, by username."""
+    return list(s.scalars(select(User).order_by(User.username)))
+
+
+def live_token_counts(s: Session) -> dict[int, int]:
+    """Per user id: how many unrevoked, unexpired bearer tokens exist."""
+    rows = s.execute(
+        select(ApiToken.user_id, func.count())
+        .where(ApiToken.revoked.is_(False), ApiToken.expires > utcnow())
+        .group_by(ApiToken.user_id)
+    )
+    return {uid: n for uid, n in rows}
+
+
 # -- patients ----------------------------------------------------------------------------------
 
 
@@ -210,14 +250,48 @@ def visible_assessment(s: Session, user: User, assessment_id: str) -> Assessment
     return rec
 
 
-def assessments_for(s: Session, patient_id: str) -> list[AssessmentRecord]:
-    """A patient's saved assessments, oldest first."""
+_SUMMARY_COLUMNS = (
+    AssessmentRecord.id,
+    AssessmentRecord.patient_id,
+    AssessmentRecord.clinician_id,
+    AssessmentRecord.kb_version,
+    AssessmentRecord.urgency,
+    AssessmentRecord.leading_diagnosis,
+    AssessmentRecord.created,
+)
+
+
+def assessments_for(
+    s: Session,
+    patient_id: str,
+    limit: int | None = None,
+    offset: int = 0,
+    newest_first: bool = False,
+) -> list[AssessmentRecord]:
+    """A patient's saved assessments (summary columns only; the JSON loads lazily if touched)."""
+    order = (
+        (AssessmentRecord.created.desc(), AssessmentRecord.id.desc())
+        if newest_first
+        else (AssessmentRecord.created, AssessmentRecord.id)
+    )
     q = (
         select(AssessmentRecord)
+        .options(load_only(*_SUMMARY_COLUMNS))
         .where(AssessmentRecord.patient_id == patient_id)
-        .order_by(AssessmentRecord.created, AssessmentRecord.id)
+        .order_by(*order)
+        .offset(offset)
     )
-    return list(s.scalars(q))
+    if limit is not None:
+        q = q.limit(limit)
+    with s.no_autoflush:
+        return list(s.scalars(q))
+
+
+def count_assessments(s: Session, patient_id: str) -> int:
+    """How many assessments a patient has."""
+    q = select(func.count()).select_from(AssessmentRecord)
+    with s.no_autoflush:
+        return s.scalar(q.where(AssessmentRecord.patient_id == patient_id)) or 0
 
 
 def add_score(
@@ -250,14 +324,27 @@ def add_score(
     return row
 
 
-def scores_for(s: Session, patient_id: str) -> list[OutcomeScore]:
+def scores_for(
+    s: Session, patient_id: str, limit: int | None = None, offset: int = 0
+) -> list[OutcomeScore]:
     """A patient's outcome scores in time order."""
     q = (
         select(OutcomeScore)
         .where(OutcomeScore.patient_id == patient_id)
-        .order_by(OutcomeScore.recorded_at, OutcomeScore.created)
+        .order_by(OutcomeScore.recorded_at, OutcomeScore.created, OutcomeScore.id)
+        .offset(offset)
     )
-    return list(s.scalars(q))
+    if limit is not None:
+        q = q.limit(limit)
+    with s.no_autoflush:
+        return list(s.scalars(q))
+
+
+def count_scores(s: Session, patient_id: str) -> int:
+    """How many outcome scores a patient has."""
+    q = select(func.count()).select_from(OutcomeScore)
+    with s.no_autoflush:
+        return s.scalar(q.where(OutcomeScore.patient_id == patient_id)) or 0
 
 
 # -- audit and feedback ------------------------------------------------------------------------
@@ -272,16 +359,18 @@ def audit(
     resource_id: str | None = None,
     client: str | None = None,
     detail: str | None = None,
+    issuer: str | None = None,
 ) -> AuditEntry:
     """Add one audit row (ids and outcomes only; never clinical text)."""
     row = AuditEntry(
+        issuer=issuer[:300] if issuer else None,
         user_id=user.id if user else None,
         username=user.username if user else None,
         action=action,
         outcome=outcome,
         patient_id=patient_id,
         resource_id=resource_id,
-        client=client,
+        client=client[:100] if client else None,
         detail=detail,
         at=utcnow(),
     )
@@ -304,9 +393,11 @@ def add_feedback(
     outcome: str,
     payload: dict[str, Any],
     outcome_timestamp: str | None = None,
+    issuer: str | None = None,
 ) -> CdsFeedback:
     """Store one CDS Hooks feedback item."""
     row = CdsFeedback(
+        issuer=issuer,
         service_id=service_id,
         card_uuid=card_uuid,
         outcome=outcome,
@@ -315,3 +406,119 @@ def add_feedback(
     )
     s.add(row)
     return row
+
+
+# -- trusted EHRs and the JWT replay cache -----------------------------------------------------
+
+
+def list_ehrs(s: Session, active_only: bool = False) -> list[TrustedEhr]:
+    """Trusted EHRs, by issuer."""
+    q = select(TrustedEhr).order_by(TrustedEhr.issuer)
+    if active_only:
+        q = q.where(TrustedEhr.active.is_(True))
+    return list(s.scalars(q))
+
+
+def ehr_by_issuer(s: Session, issuer: str) -> TrustedEhr | None:
+    """The trusted EHR with this issuer, if any."""
+    return s.scalar(select(TrustedEhr).where(TrustedEhr.issuer == issuer))
+
+
+def upsert_ehr(
+    s: Session,
+    issuer: str,
+    jku: str | None = None,
+    jwks: dict[str, Any] | None = None,
+    label: str | None = None,
+    rate_per_minute: int = 120,
+) -> TrustedEhr:
+    """Add a trusted EHR or replace the keys and settings of an existing one."""
+    row = ehr_by_issuer(s, issuer)
+    if row is None:
+        row = TrustedEhr(issuer=issuer)
+        s.add(row)
+    row.jku, row.jwks, row.label = jku, jwks, label
+    row.rate_per_minute, row.active = rate_per_minute, True
+    s.flush()
+    return row
+
+
+def remove_ehr(s: Session, issuer: str) -> bool:
+    """Delete a trusted EHR; True when it existed."""
+    return bool(s.execute(delete(TrustedEhr).where(TrustedEhr.issuer == issuer)).rowcount)
+
+
+def remember_jti(s: Session, issuer: str, jti: str, expires: datetime) -> None:
+    """Record a JWT id as used (the unique constraint makes a replay fail with IntegrityError)."""
+    s.add(SeenJwt(issuer=issuer, jti=jti, expires=expires))
+    s.flush()
+
+
+def purge_expired(s: Session, now: datetime | None = None) -> None:
+    """Delete replay-cache entries and rate windows that can no longer matter."""
+    now = now or utcnow()
+    s.execute(delete(SeenJwt).where(SeenJwt.expires < now))
+    s.execute(delete(RateWindow).where(RateWindow.expires < now))
+
+
+# -- shared rate-limit windows -------------------------------------------------------------------
+
+
+def rate_hit(s: Session, key: str, window: int, expires: datetime, cost: int = 1) -> int:
+    """Add `cost` to the (key, window) counter atomically; return the new count."""
+    dialect = s.get_bind().dialect.name
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    stmt = insert(RateWindow).values(key=key, window=window, count=cost, expires=expires)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=[RateWindow.key, RateWindow.window],
+        set_={"count": RateWindow.count + cost},
+    ).returning(RateWindow.count)
+    return int(s.execute(stmt).scalar_one())
+
+
+def rate_count(s: Session, key: str, window: int) -> int:
+    """The current count of a (key, window) counter (0 when absent)."""
+    row = s.get(RateWindow, (key, window))
+    return row.count if row else 0
+
+
+def rate_clear(s: Session, key: str) -> None:
+    """Forget every window of a key (e.g. failed logins after a success)."""
+    s.execute(delete(RateWindow).where(RateWindow.key == key))
+
+
+# -- idempotency keys ----------------------------------------------------------------------------
+
+
+def idempotent_response(s: Session, user_id: int, key: str) -> IdempotencyKey | None:
+    """The stored response of an earlier save with this key, if any."""
+    return s.scalar(
+        select(IdempotencyKey).where(IdempotencyKey.user_id == user_id, IdempotencyKey.key == key)
+    )
+
+
+def store_idempotent_response(
+    s: Session,
+    user_id: int,
+    key: str,
+    request_hash: str,
+    status: int,
+    body: str,
+    location: str | None = None,
+) -> None:
+    """Remember a save's response under its key (unique per user: a race loses with an error)."""
+    s.add(
+        IdempotencyKey(
+            user_id=user_id,
+            key=key,
+            request_hash=request_hash,
+            status=status,
+            body=body,
+            location=location,
+            created=utcnow(),
+        )
+    )
+    s.flush()

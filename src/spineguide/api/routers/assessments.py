@@ -1,4 +1,8 @@
-"""POST /assessments (assess; optionally save for a patient) and GET /assessments/{id}."""
+"""POST /assessments (assess; optionally save for a patient) and GET /assessments/{id}.
+
+The assessment itself runs in the thread pool (CPU-bound); a save is one short write
+transaction (patient check, insert, audit) and accepts an Idempotency-Key.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +13,9 @@ from typing import Any
 from fastapi import APIRouter, Depends, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 
+from spineguide.api import idempotency
 from spineguide.api.problems import ProblemError
+from spineguide.api.routers.patients import _audit, _fingerprint, _idempotent_save
 from spineguide.api.schemas import Problem, SavedAssessment
 from spineguide.api.security import (
     Principal,
@@ -20,6 +26,7 @@ from spineguide.api.security import (
 )
 from spineguide.reasoning.assess import Assessment, CaseInput, assess
 from spineguide.store import repository as repo
+from spineguide.store.db import aware
 
 router = APIRouter(tags=["assessments"])
 log = logging.getLogger("spineguide.api")
@@ -27,7 +34,9 @@ log = logging.getLogger("spineguide.api")
 _ERRORS: dict[int | str, dict[str, Any]] = {
     400: {"model": Problem, "description": "invalid input (e.g. unknown evidence id)"},
     401: {"model": Problem},
+    403: {"model": Problem},
     404: {"model": Problem},
+    409: {"model": Problem, "description": "Idempotency-Key reused for another request"},
     413: {"model": Problem},
     422: {"model": Problem},
     429: {"model": Problem},
@@ -63,29 +72,41 @@ def _included(fields: str | None) -> set[str] | None:
 
 
 def _save(
-    request: Request, principal: Principal, patient_id: str, case: CaseInput, output: str
-) -> None:
-    """Store input, output and KB version in one transaction (all or nothing)."""
-    sf = request.app.state.sg.sessions
+    request: Request,
+    principal: Principal,
+    patient_id: str,
+    case: CaseInput,
+    output: str,
+    include: set[str] | None,
+    key: str | None,
+    fp: str,
+) -> Response:
+    """Store input, output and KB version in one short transaction (all or nothing)."""
     user = principal.as_user()
     client = client_key(request)
-    with sf.begin() as s:
+    missing = False
+    output_json = json.loads(output)
+    input_json = case.model_dump(mode="json")
+
+    def work(s: Any) -> tuple[int, str, str | None]:
+        nonlocal missing
         patient = repo.visible_patient(s, user, patient_id)
-        if patient is not None:
-            rec = repo.save_assessment(
-                s, user, patient, case.model_dump(mode="json"), json.loads(output), client
-            )
-            log.info(
-                "assessment saved id=%s patient=%s user=%s evidence=%d",
-                rec.id,
-                patient.id,
-                user.id,
-                len(case.evidence),
-            )
-            return
-    with sf.begin() as s:
-        repo.audit(s, user, "assessment.create", "denied", patient_id=patient_id, client=client)
-    raise _not_found("patient", patient_id)
+        if patient is None:
+            missing = True
+            raise _not_found("patient", patient_id)
+        rec = repo.save_assessment(s, user, patient, input_json, output_json, client)
+        log.info("assessment saved id=%s user=%s evidence=%d", rec.id, user.id, len(case.evidence))
+        body = output
+        if include:
+            body = json.dumps({k: v for k, v in output_json.items() if k in include})
+        return 201, body, f"/api/v1/assessments/{rec.id}"
+
+    try:
+        return _idempotent_save(request, principal, key, fp, work)
+    except ProblemError:
+        if missing:
+            _audit(request, principal, "assessment.create", "denied", patient_id=patient_id[:200])
+        raise
 
 
 @router.post(
@@ -107,6 +128,7 @@ async def create_assessment(
         "default: everything. Saved assessments always keep the full output.",
     ),
     principal: Principal | None = Depends(current_user),
+    idempotency_key: str | None = idempotency.IdempotencyHeader,
 ) -> Response:
     """Assess a presentation: triage, localisation, differential, work-up, plan, medication alerts.
 
@@ -129,46 +151,63 @@ async def create_assessment(
                 slug="invalid-input",
             )
     include = _included(fields)
-    result = assess(case, request.app.state.sg.kb)
     if not save:
-        return Response(result.model_dump_json(include=include), media_type="application/json")
-    body = result.model_dump_json()
+        return await run_in_threadpool(_assess_json, case, request.app.state.sg.kb, include)
     assert principal is not None and patient_id is not None
-    await run_in_threadpool(_save, request, principal, patient_id, case, body)
-    return Response(
-        result.model_dump_json(include=include) if include else body,
-        status_code=201,
-        media_type="application/json",
-        headers={"Location": f"/api/v1/assessments/{result.id}"},
+    fp = await _fingerprint(request)
+    if idempotency_key:  # a retry: answer from the stored response without assessing again
+        replay = await run_in_threadpool(_replay, request, principal, idempotency_key, fp)
+        if replay is not None:
+            return replay
+    result = await run_in_threadpool(assess, case, request.app.state.sg.kb)
+    return await run_in_threadpool(
+        _save,
+        request,
+        principal,
+        patient_id,
+        case,
+        result.model_dump_json(),
+        include,
+        idempotency_key,
+        fp,
     )
 
 
+def _assess_json(case: CaseInput, kb: Any, include: set[str] | None) -> Response:
+    """Assess and serialise (CPU-bound: runs in the thread pool)."""
+    result = assess(case, kb)
+    return Response(result.model_dump_json(include=include), media_type="application/json")
+
+
+def _replay(request: Request, principal: Principal, key: str, fp: str) -> Response | None:
+    with request.app.state.sg.read_sessions() as s:
+        stored = idempotency.lookup(s, principal.id, key, fp)
+    return stored.to_response() if stored else None
+
+
 def _read(request: Request, principal: Principal, assessment_id: str) -> SavedAssessment:
-    sf = request.app.state.sg.sessions
     user = principal.as_user()
-    with sf.begin() as s:
+    out = None
+    with request.app.state.sg.read_sessions() as s:
         rec = repo.visible_assessment(s, user, assessment_id)
-        repo.audit(
-            s,
-            user,
-            "assessment.read",
-            "ok" if rec else "not_found",
-            patient_id=rec.patient_id if rec else None,
-            resource_id=assessment_id,
-            client=client_key(request),
-        )
-        if rec is None:
-            out = None
-        else:
+        if rec is not None:
             out = SavedAssessment(
                 id=rec.id,
                 patient_id=rec.patient_id,
                 clinician_id=rec.clinician_id,
-                created=rec.created,
+                created=aware(rec.created),
                 kb_version=rec.kb_version,
                 input=rec.input_json,
                 assessment=rec.output_json,
             )
+    _audit(
+        request,
+        principal,
+        "assessment.read",
+        "ok" if out else "not_found",
+        patient_id=out.patient_id if out else None,
+        resource_id=assessment_id[:200],
+    )
     if out is None:
         raise _not_found("assessment", assessment_id)
     return out

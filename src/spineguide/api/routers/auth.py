@@ -2,53 +2,49 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter, Depends, Request, Response
 from starlette.concurrency import run_in_threadpool
 
-from spineguide.api.problems import ProblemError
 from spineguide.api.schemas import Me, Problem, SessionResponse, TokenRequest, TokenResponse
 from spineguide.api.security import (
     Principal,
-    authenticate,
-    client_key,
+    check_login,
+    check_origin,
     issue_token,
     login_session,
     logout_session,
     rate_limit,
     require_user,
 )
-from spineguide.store import repository as repo
 from spineguide.store.models import User, utcnow
 
 router = APIRouter(prefix="/auth", tags=["auth"])
-_BAD_LOGIN = "unknown username or wrong password"
+_LOGIN_ERRORS: dict[int | str, dict[str, Any]] = {
+    401: {"model": Problem, "description": "unknown username or wrong password"},
+    403: {"model": Problem, "description": "sign-in posted from another origin"},
+    429: {"model": Problem, "description": "too many attempts (client or account lockout)"},
+}
 
 
 def _login(request: Request, body: TokenRequest) -> User:
-    sg = request.app.state.sg
-    user = authenticate(sg.sessions, body.username, body.password)
-    with sg.sessions.begin() as s:
-        repo.audit(
-            s,
-            user,
-            "auth.login",
-            "ok" if user else "denied",
-            client=client_key(request),
-            detail=None if user else "bad credentials",
-        )
-    if user is None:
-        raise ProblemError(401, _BAD_LOGIN, "check the username and password", slug="bad-login")
-    return user
+    return check_login(request, body.username, body.password)
 
 
 @router.post(
     "/token",
     response_model=TokenResponse,
-    responses={401: {"model": Problem}, 429: {"model": Problem}},
+    responses=_LOGIN_ERRORS,
     dependencies=[Depends(rate_limit("login"))],
 )
 async def token(request: Request, body: TokenRequest) -> TokenResponse:
-    """Exchange a username and password for a bearer token (send it as `Authorization: Bearer`)."""
+    """Exchange a username and password for a bearer token (send it as `Authorization: Bearer`).
+
+    Five failed attempts lock the account for 15 minutes (429 with Retry-After); every attempt
+    is audited.
+    """
+    check_origin(request)
     sg = request.app.state.sg
     user = await run_in_threadpool(_login, request, body)
     tok, expires = await run_in_threadpool(
@@ -64,19 +60,23 @@ async def token(request: Request, body: TokenRequest) -> TokenResponse:
 @router.post(
     "/session",
     response_model=SessionResponse,
-    responses={401: {"model": Problem}, 429: {"model": Problem}},
+    responses=_LOGIN_ERRORS,
     dependencies=[Depends(rate_limit("login"))],
 )
 async def session(request: Request, response: Response, body: TokenRequest) -> SessionResponse:
-    """Start a browser session: sets an HttpOnly, SameSite=Lax session cookie."""
+    """Start a browser session: sets an HttpOnly, SameSite=Lax session cookie.
+
+    A request whose Origin is another site is refused (login CSRF).
+    """
+    check_origin(request)
     user = await run_in_threadpool(_login, request, body)
     csrf = await run_in_threadpool(login_session, request, response, user)
     return SessionResponse(username=user.username, role=user.role, csrf_token=csrf)
 
 
-@router.post("/logout", status_code=204)
+@router.post("/logout", status_code=204, responses={403: {"model": Problem}})
 async def logout(request: Request, response: Response) -> Response:
-    """End the browser session and clear its cookie."""
+    """Sign out: revoke the bearer token sent with the request and end the browser session."""
     await run_in_threadpool(logout_session, request, response)
     response.status_code = 204
     return response

@@ -7,6 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Body, Depends, Path, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
+from starlette.concurrency import run_in_threadpool
 
 from spineguide.api.problems import ProblemError
 from spineguide.api.schemas import ConditionSummary, ImagingParseRequest, Problem
@@ -57,7 +58,7 @@ async def parse_imaging(body: ImagingParseRequest) -> ImagingReport:
     """Extract findings (level, side, severity, negation, uncertainty, span) from a report."""
     from spineguide.text.imaging import parse_imaging_report
 
-    return parse_imaging_report(body.text)
+    return await run_in_threadpool(parse_imaging_report, body.text)
 
 
 @router.post(
@@ -70,7 +71,9 @@ async def check_medications(
     request: Request, body: MedicationCheckRequest
 ) -> medsafety.MedicationReport:
     """Interactions, patient-specific risks (age, kidney, liver, pregnancy) and dose ceilings."""
-    return medsafety.check_medications(body.medications, body.patient, request.app.state.sg.kb)
+    return await run_in_threadpool(
+        medsafety.check_medications, body.medications, body.patient, request.app.state.sg.kb
+    )
 
 
 def score_instrument(instrument: str, payload: Any) -> dict[str, Any]:
@@ -101,4 +104,4 @@ async def score(
     ),
 ) -> JSONResponse:
     """Score ODI, STarT Back, Roland-Morris or NRS with the documented bands and sources."""
-    return JSONResponse(score_instrument(instrument, payload))
+    return JSONResponse(await run_in_threadpool(score_instrument, instrument, payload))

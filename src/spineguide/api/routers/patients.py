@@ -1,7 +1,9 @@
 """Patients: create, list, read (with assessments and outcome scores over time), add scores.
 
 Every read or write here is audited; a patient is visible only to its clinician (and admins),
-and anyone else gets the same 404 as for an id that does not exist.
+and anyone else gets the same 404 as for an id that does not exist. Reads run in a read-only
+transaction and the audit row is written afterwards in its own short transaction, so a reader
+never holds the write lock; saves accept an Idempotency-Key.
 """
 
 from __future__ import annotations
@@ -9,8 +11,11 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import Response
+from sqlalchemy.exc import IntegrityError
 from starlette.concurrency import run_in_threadpool
 
+from spineguide.api import idempotency
 from spineguide.api.problems import ProblemError
 from spineguide.api.routers.knowledge import score_instrument
 from spineguide.api.schemas import (
@@ -31,7 +36,9 @@ router = APIRouter(prefix="/patients", tags=["patients"])
 _ERR: dict[int | str, dict[str, Any]] = {
     400: {"model": Problem},
     401: {"model": Problem},
+    403: {"model": Problem},
     404: {"model": Problem},
+    409: {"model": Problem, "description": "Idempotency-Key reused for another request"},
     422: {"model": Problem},
 }
 
@@ -79,30 +86,79 @@ def _missing(patient_id: str) -> ProblemError:
     )
 
 
-def _create(request: Request, principal: Principal, body: PatientCreate) -> PatientOut:
-    user = principal.as_user()
+def _audit(request: Request, principal: Principal, action: str, outcome: str, **kw: Any) -> None:
+    """One audit row in its own short write transaction."""
     with request.app.state.sg.sessions.begin() as s:
+        repo.audit(s, principal.as_user(), action, outcome, client=client_key(request), **kw)
+
+
+def _idempotent_save(
+    request: Request,
+    principal: Principal,
+    key: str | None,
+    fingerprint: str,
+    work: Any,
+) -> Response:
+    """Run `work(session) -> (status, body_json, location)` once per Idempotency-Key."""
+    sf = request.app.state.sg.sessions
+    for attempt in range(2):
+        try:
+            with sf.begin() as s:
+                if key:
+                    stored = idempotency.lookup(s, principal.id, key, fingerprint)
+                    if stored is not None:
+                        return stored.to_response()
+                status, body, location = work(s)
+                if key:
+                    repo.store_idempotent_response(
+                        s, principal.id, key, fingerprint, status, body, location
+                    )
+        except IntegrityError:
+            if not key or attempt:
+                raise
+            continue  # a concurrent request with the same key won: replay its response
+        headers = {"Location": location} if location else None
+        return Response(body, status_code=status, media_type="application/json", headers=headers)
+    raise AssertionError("unreachable")
+
+
+async def _fingerprint(request: Request) -> str:
+    return idempotency.request_fingerprint(
+        request.method, request.url.path, request.url.query, await request.body()
+    )
+
+
+def _create(
+    request: Request, principal: Principal, body: PatientCreate, key: str | None, fp: str
+) -> Response:
+    user = principal.as_user()
+
+    def work(s: Any) -> tuple[int, str, str | None]:
         p = repo.create_patient(s, user, body.label, body.external_ref, body.birth_year, body.sex)
         repo.audit(s, user, "patient.create", "ok", patient_id=p.id, client=client_key(request))
-        return _out(p)
+        return 201, _out(p).model_dump_json(), f"/api/v1/patients/{p.id}"
+
+    return _idempotent_save(request, principal, key, fp, work)
 
 
 @router.post("", response_model=PatientOut, status_code=201, responses=_ERR)
 async def create_patient(
-    request: Request, body: PatientCreate, principal: Principal = Depends(require_clinician)
-) -> PatientOut:
+    request: Request,
+    body: PatientCreate,
+    principal: Principal = Depends(require_clinician),
+    idempotency_key: str | None = idempotency.IdempotencyHeader,
+) -> Response:
     """Create a patient record owned by the signed-in clinician."""
-    return await run_in_threadpool(_create, request, principal, body)
+    fp = await _fingerprint(request)
+    return await run_in_threadpool(_create, request, principal, body, idempotency_key, fp)
 
 
 def _list(request: Request, principal: Principal, limit: int, offset: int) -> list[PatientOut]:
     user = principal.as_user()
-    with request.app.state.sg.sessions.begin() as s:
-        rows = repo.list_patients(s, user, limit, offset)
-        repo.audit(
-            s, user, "patient.list", "ok", client=client_key(request), detail=f"count={len(rows)}"
-        )
-        return [_out(p) for p in rows]
+    with request.app.state.sg.read_sessions() as s:
+        rows = [_out(p) for p in repo.list_patients(s, user, limit, offset)]
+    _audit(request, principal, "patient.list", "ok", detail=f"count={len(rows)}")
+    return rows
 
 
 @router.get("", response_model=list[PatientOut], responses=_ERR)
@@ -116,23 +172,19 @@ async def list_patients(
     return await run_in_threadpool(_list, request, principal, limit, offset)
 
 
-def _detail(request: Request, principal: Principal, patient_id: str) -> PatientDetail:
+def _detail(
+    request: Request,
+    principal: Principal,
+    patient_id: str,
+    page: tuple[int, int, int, int],
+) -> PatientDetail:
+    a_limit, a_offset, s_limit, s_offset = page
     user = principal.as_user()
-    sf = request.app.state.sg.sessions
-    with sf.begin() as s:
+    detail = None
+    with request.app.state.sg.read_sessions() as s:
         p = repo.visible_patient(s, user, patient_id)
-        repo.audit(
-            s,
-            user,
-            "patient.read",
-            "ok" if p else "not_found",
-            patient_id=patient_id,
-            client=client_key(request),
-        )
-        if p is None:
-            detail = None
-        else:
-            scores = [_score_out(r) for r in repo.scores_for(s, p.id)]
+        if p is not None:
+            scores = [_score_out(r) for r in repo.scores_for(s, p.id, s_limit, s_offset)]
             series: dict[str, list[dict[str, Any]]] = {}
             for sc in scores:
                 series.setdefault(sc.instrument, []).append(
@@ -148,11 +200,22 @@ def _detail(request: Request, principal: Principal, patient_id: str) -> PatientD
                         urgency=a.urgency,
                         leading_diagnosis=a.leading_diagnosis,
                     )
-                    for a in repo.assessments_for(s, p.id)
+                    for a in repo.assessments_for(s, p.id, a_limit, a_offset, newest_first=True)
                 ],
+                assessments_total=repo.count_assessments(s, p.id),
+                assessments_limit=a_limit,
+                assessments_offset=a_offset,
                 scores=scores,
+                scores_total=repo.count_scores(s, p.id),
                 series=series,
             )
+    _audit(
+        request,
+        principal,
+        "patient.read",
+        "ok" if detail else "not_found",
+        patient_id=patient_id[:200],
+    )
     if detail is None:
         raise _missing(patient_id)
     return detail
@@ -160,40 +223,59 @@ def _detail(request: Request, principal: Principal, patient_id: str) -> PatientD
 
 @router.get("/{patient_id}", response_model=PatientDetail, responses=_ERR)
 async def get_patient(
-    request: Request, patient_id: str, principal: Principal = Depends(require_clinician)
+    request: Request,
+    patient_id: str,
+    assessments_limit: int = Query(50, ge=1, le=200, description="assessment summaries per page"),
+    assessments_offset: int = Query(0, ge=0, le=1_000_000),
+    scores_limit: int = Query(500, ge=1, le=2000, description="outcome scores per page"),
+    scores_offset: int = Query(0, ge=0, le=1_000_000),
+    principal: Principal = Depends(require_clinician),
 ) -> PatientDetail:
-    """A patient with saved assessments and outcome scores over time."""
-    return await run_in_threadpool(_detail, request, principal, patient_id)
+    """A patient with a page of assessment summaries (newest first) and outcome scores."""
+    page = (assessments_limit, assessments_offset, scores_limit, scores_offset)
+    return await run_in_threadpool(_detail, request, principal, patient_id, page)
 
 
 def _add_score(
-    request: Request, principal: Principal, patient_id: str, body: ScoreCreate
-) -> ScoreOut:
+    request: Request,
+    principal: Principal,
+    patient_id: str,
+    body: ScoreCreate,
+    key: str | None,
+    fp: str,
+) -> Response:
     user = principal.as_user()
-    sf = request.app.state.sg.sessions
-    with sf.begin() as s:
+    # Scoring is pure computation: do it before the write transaction.
+    result = score_instrument(body.instrument, body.payload)
+    value, band = score_headline(result)
+    missing = False
+
+    def work(s: Any) -> tuple[int, str, str | None]:
+        nonlocal missing
         p = repo.visible_patient(s, user, patient_id)
-        if p is not None:
-            result = score_instrument(body.instrument, body.payload)
-            value, band = score_headline(result)
-            row = repo.add_score(
-                s,
-                user,
-                p,
-                body.instrument,
-                body.payload,
-                result,
-                value,
-                band,
-                body.recorded_at or utcnow(),
-                client_key(request),
-            )
-            return _score_out(row)
-    with sf.begin() as s:
-        repo.audit(
-            s, user, "score.create", "not_found", patient_id=patient_id, client=client_key(request)
+        if p is None:
+            missing = True
+            raise _missing(patient_id)
+        row = repo.add_score(
+            s,
+            user,
+            p,
+            body.instrument,
+            body.payload,
+            result,
+            value,
+            band,
+            body.recorded_at or utcnow(),
+            client_key(request),
         )
-    raise _missing(patient_id)
+        return 201, _score_out(row).model_dump_json(), None
+
+    try:
+        return _idempotent_save(request, principal, key, fp, work)
+    except ProblemError:
+        if missing:  # the failed transaction rolled back its audit row: write it on its own
+            _audit(request, principal, "score.create", "not_found", patient_id=patient_id[:200])
+        raise
 
 
 @router.post("/{patient_id}/scores", response_model=ScoreOut, status_code=201, responses=_ERR)
@@ -202,6 +284,10 @@ async def add_score(
     patient_id: str,
     body: ScoreCreate,
     principal: Principal = Depends(require_clinician),
-) -> ScoreOut:
+    idempotency_key: str | None = idempotency.IdempotencyHeader,
+) -> Response:
     """Score an outcome instrument and store it in the patient's time series."""
-    return await run_in_threadpool(_add_score, request, principal, patient_id, body)
+    fp = await _fingerprint(request)
+    return await run_in_threadpool(
+        _add_score, request, principal, patient_id, body, idempotency_key, fp
+    )

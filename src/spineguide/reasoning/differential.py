@@ -131,6 +131,7 @@ class _Model:
         self.mnm_emergency = bool(mnm.get("emergency_any_probability", True))
         ranking = model.get("ranking", {})
         self.uncertain_weight = float(ranking.get("uncertain_imaging_weight", 0.5))
+        self.historical_weight = float(ranking.get("historical_imaging_weight", 0.1))
         self.refine_factor = float(ranking.get("refined_rank_factor", 0.999))
         exclusion = model.get("exclusion", {})
         self.of_exclusion = frozenset(exclusion.get("diagnoses", ()))
@@ -469,6 +470,9 @@ def _imaging_lr(
             lr = 1 + (lr - 1) * m.severity_scale.get(f.severity, 1.0)
         if f.uncertain and lr > 1:
             lr = 1 + (lr - 1) * m.uncertain_weight  # "possible" findings count part
+        if getattr(f, "historical", False) and lr > 1:
+            lr = 1 + (lr - 1) * m.historical_weight  # old, healed or previous: a distractor
+            how = f"old or healed ({how})"
         where = f"{f.level or 'level not stated'}, {f.side or 'side not stated'}"
         detail = f"{how}: {f.severity} at {where}"
         if best is None or lr > best[0] or (best[0] < 1 and lr >= 1):

@@ -20,6 +20,7 @@ import yaml
 
 from spineguide.errors import InputError, InputTooLargeError
 from spineguide.reasoning.evidence import Choice, Evidence
+from spineguide.text.pipeline import MedicationMention, Uninterpreted
 
 MAX_TEXT_CHARS = 100_000  # documented input limit for one presentation
 VOCAB_PATH = Path(__file__).parent / "vocabulary" / "clinical.yaml"
@@ -43,6 +44,14 @@ _PAIN_FREE = re.compile(r"pain[- ]free", re.I)
 _FAMILY = re.compile(
     r"(?<!\w)(?:mother|father|mum|dad|brother|sister|son|daughter|grand(?:mother|father)|aunt|"
     r"uncle|cousin|sibling|parent|family history|fhx|fh of|wife|husband|partner)(?!\w)",
+    re.I,
+)
+# A relative who tells the story is an informant, not the subject ("wife reports 3 days of pain").
+_INFORMANT = re.compile(
+    r"(?<!\w)(?:family|relatives?|mother|father|mum|dad|brother|sister|son|daughter|wife|husband|"
+    r"partner|carer|parents?)(?:\s+(?:\w+\s+)?(?:reports?|reported|says?|said|states?|stated|"
+    r"notic\w+|describ\w+|think|thinks|thought|feels?|felt|brought|called|rang|worried|concerned|"
+    r"is worried|are worried|mentions?|mentioned|noted|explains?|explained|found|witnessed))(?!\w)",
     re.I,
 )
 _FAMILY_SPA = re.compile(
@@ -133,7 +142,10 @@ _FORTNIGHT = re.compile(
     r"(?<!\w)(?:for|over|in|since|x)\s+(?:the\s+)?(?:last\s+|past\s+)?(a|one|two)\s+fortnights?(?!\w)|(?<!\w)(a|one|two)[- ]fortnights?[- ](?:of|history)(?!\w)",
     re.I,
 )
-_GRADE = re.compile(r"(?<![\w/])([0-5])(?:\+|-)?/5(?!\w)")
+_GRADE = re.compile(
+    r"(?<![\w/])([0-5])\s?(?:\+|-)?\s?(?:/|out of\s)\s?5(?!\w)|(?<!\w)(?:mrc|grade)\s?([0-5])(?:\+|-)?(?![\w/])",
+    re.I,
+)
 _AGAINST_GRAVITY = re.compile(
     r"(?:cannot|can't|unable to|not)\s+(?:\w+\s+){0,6}against gravity", re.I
 )
@@ -161,6 +173,7 @@ class _Region:
     pain: str | None
     sensory: str | None
     tingle: str | None
+    weak: str | None = None
 
 
 @dataclass(frozen=True)
@@ -173,6 +186,9 @@ class _Phrase:
     is_test: bool
     choice: Choice | None  # fixed polarity stated by the wording itself ("afebrile")
     literals: tuple[str, ...] | None = None  # some literal must occur, else the regex cannot match
+    also: tuple[str, ...] = ()  # further findings the same words state ("fall from a roof")
+    time_value: bool = False  # value = days since, when the sentence states it ("2 weeks ago")
+    older_than: tuple[float, str] | None = None  # (days, finding) when the stated time is older
 
 
 _QUANT = "?*+{"
@@ -317,6 +333,15 @@ def _literals(patterns: list[str]) -> tuple[str, ...] | None:
 
 
 @dataclass(frozen=True)
+class _Numeric:
+    finding: str
+    regex: re.Pattern[str]  # the name, then a number within a few characters
+    above: float | None
+    below: float | None
+    plausible: tuple[float, float]
+
+
+@dataclass(frozen=True)
 class _Vocab:
     pain: re.Pattern[str]
     sens: re.Pattern[str]
@@ -332,6 +357,9 @@ class _Vocab:
     tension: tuple[tuple[str, re.Pattern[str]], ...]
     tension_pos: re.Pattern[str]
     tension_neg: re.Pattern[str]
+    weakword: re.Pattern[str]
+    numeric: tuple[_Numeric, ...]
+    lexicon: tuple[tuple[re.Pattern[str], str], ...]
 
 
 def _expand(pattern: str, macros: dict[str, str]) -> str:
@@ -355,6 +383,7 @@ def _vocab() -> _Vocab:
             r.get("pain"),
             r.get("sensory"),
             r.get("tingle"),
+            r.get("weak"),
         )
         for r in raw["regions"]
     )
@@ -375,6 +404,13 @@ def _vocab() -> _Vocab:
                 is_test=bool(p.get("test")),
                 choice=Choice(p["choice"]) if p.get("choice") else None,
                 literals=_literals([_expand(x, macros) for x in p["patterns"]]),
+                also=tuple(p.get("also", ())),
+                time_value=bool(p.get("time_value")),
+                older_than=(
+                    (float(p["older_than"]["days"]), str(p["older_than"]["finding"]))
+                    if p.get("older_than")
+                    else None
+                ),
             )
         )
     rf = raw["reflexes"]
@@ -394,6 +430,20 @@ def _vocab() -> _Vocab:
         tension=tuple((t["finding"], _word_regex(t["pattern"])) for t in tt["tests"]),
         tension_pos=_word_regex(tt["positive"]),
         tension_neg=_word_regex(tt["negative"]),
+        weakword=_word_regex(macros["WEAKWORD"]),
+        numeric=tuple(
+            _Numeric(
+                finding=n["finding"],
+                regex=re.compile(rf"(?<!\w)(?:{n['name']})(?!\w)\D{{0,12}}?(\d+(?:\.\d+)?)", re.I),
+                above=n.get("above"),
+                below=n.get("below"),
+                plausible=(float(n["plausible"][0]), float(n["plausible"][1])),
+            )
+            for n in raw.get("numeric", [])
+        ),
+        lexicon=tuple(
+            (_word_regex(x["pattern"]), str(x["reason"])) for x in raw["red_flag_lexicon"]
+        ),
     )
 
 
@@ -449,7 +499,7 @@ def _segment(text: str) -> _Doc:
     for i, (c_start, c_end) in enumerate(clauses):
         chunk = text[c_start:c_end]
         sent = max(0, bisect.bisect_right(sentence_starts, c_start) - 1)
-        family[i] = bool(_FAMILY.search(chunk)) or (
+        family[i] = (bool(_FAMILY.search(chunk)) and not _INFORMANT.search(chunk)) or (
             i > 0 and family[i - 1] and sent == prev_sentence and len(_WORD.findall(chunk)) <= 4
         )
         if i > 0 and sent == prev_sentence:
@@ -661,31 +711,47 @@ class _Collector:
 
 def _regions(col: _Collector, vocab: _Vocab) -> None:
     doc = col.doc
-    for c_start, c_end in doc.clauses:
+    pending: list[tuple[int, str]] = []  # list items without a region: (clause index, kinds)
+    for ci, (c_start, c_end) in enumerate(doc.clauses):
         chunk = doc.text[c_start:c_end]
         has_pain = vocab.pain.search(chunk)
         has_sens = vocab.sens.search(chunk)
         has_tingle = vocab.tingle.search(chunk)
-        if not (has_pain or has_sens or has_tingle):
+        has_weak = vocab.weakword.search(chunk)
+        if not (has_pain or has_sens or has_tingle or has_weak):
+            if not (pending and _is_list_item(doc, ci)):
+                pending = []
             continue
         pain_free = bool(_PAIN_FREE.search(chunk))
         taken = bytearray(c_end - c_start)
         found_any = False
+        first_region: tuple[_Region, int, int] | None = None
         for region in vocab.regions:
             for m in region.regex.finditer(doc.text, c_start, c_end):
                 if any(taken[m.start() - c_start : m.end() - c_start]):
                     continue
                 taken[m.start() - c_start : m.end() - c_start] = b"\x01" * (m.end() - m.start())
                 found_any = True
+                if first_region is None or m.start() < first_region[1]:
+                    first_region = (region, m.start(), m.end())
                 kinds = (
                     (has_pain, region.pain),
                     (has_sens, region.sensory),
                     (has_tingle, region.tingle),
+                    (has_weak, region.weak),
                 )
                 for cue, finding in kinds:
                     if cue and finding:
                         choice = Choice.absent if (pain_free and cue is has_pain) else None
                         col.add(finding, m.start(), m.end(), choice=choice)
+        if found_any and first_region is not None and pending:
+            _distribute(col, pending, first_region)
+        if found_any:
+            pending = []
+        elif _is_list_item(doc, ci):
+            pending.append((ci, ""))
+        else:
+            pending = []
         if not found_any and has_pain and "sciatica" in has_pain.group(0).lower():
             col.add("leg_pain", c_start + has_pain.start(), c_start + has_pain.end())
         if has_pain and "sciatica" in chunk.lower():
@@ -696,6 +762,45 @@ def _regions(col: _Collector, vocab: _Vocab) -> None:
                     continue
         if has_tingle and not found_any:
             col.add("paresthesia", c_start + has_tingle.start(), c_start + has_tingle.end())
+
+
+_LIST_ITEM_WORDS = 3
+
+
+def _is_list_item(doc: _Doc, ci: int) -> bool:
+    """A short clause followed by a comma in the same sentence: an item of a coordinated list."""
+    c_start, c_end = doc.clauses[ci]
+    if len(_WORD.findall(doc.text, c_start, c_end)) > _LIST_ITEM_WORDS:
+        return False
+    if ci + 1 >= len(doc.clauses) or doc.sentence_of(doc.clauses[ci + 1][0]) != doc.sentence_of(
+        c_start
+    ):
+        return False
+    return doc.text[c_end : doc.clauses[ci + 1][0]].strip() == ","
+
+
+def _distribute(
+    col: _Collector, pending: list[tuple[int, str]], region: tuple[_Region, int, int]
+) -> None:
+    """Give list items the region and side of the item that names it.
+
+    "Pain, numbness and weakness of the left leg": the pain is leg pain on the left too.
+    """
+    vocab = _vocab()
+    doc = col.doc
+    reg, r_start, r_end = region
+    side = _side_near(doc, r_start, r_end)
+    for ci, _ in pending:
+        c_start, c_end = doc.clauses[ci]
+        for regex, finding in (
+            (vocab.pain, reg.pain),
+            (vocab.sens, reg.sensory),
+            (vocab.tingle, reg.tingle),
+            (vocab.weakword, reg.weak),
+        ):
+            m = regex.search(doc.text, c_start, c_end)
+            if m and finding:
+                col.add(finding, m.start(), m.end(), side=side)
 
 
 def _following(
@@ -715,6 +820,12 @@ def _following(
             break
         end = b
     return end
+
+
+def _grades(text: str, start: int = 0, end: int | None = None) -> list[int]:
+    """MRC grades written in `text[start:end]`, in order (every spelling of _GRADE)."""
+    stop = len(text) if end is None else end
+    return [int(m.group(1) or m.group(2)) for m in _GRADE.finditer(text, start, stop)]
 
 
 def _muscles(col: _Collector, vocab: _Vocab) -> None:
@@ -738,13 +849,13 @@ def _muscles(col: _Collector, vocab: _Vocab) -> None:
         hits.sort()
         tail_end = _following(doc, ci, (*names, _POWER_NORMAL))
         tail = doc.text[c_end:tail_end]
-        tail_grades = [int(g) for g in _GRADE.findall(tail)]
-        clause_grades = [int(g) for g in _GRADE.findall(chunk)]
+        tail_grades = _grades(tail)
+        clause_grades = _grades(chunk)
         weak = vocab.weak.search(chunk) or any(g < 5 for g in tail_grades)
         against_gravity = bool(_AGAINST_GRAVITY.search(chunk))
         for i, (start, end, finding) in enumerate(hits):
             seg_end = hits[i + 1][0] if i + 1 < len(hits) else c_end
-            grades = [int(g) for g in _GRADE.findall(doc.text, end, seg_end)]
+            grades = _grades(doc.text, end, seg_end)
             if i + 1 == len(hits):
                 grades += tail_grades
             if not grades:
@@ -878,8 +989,47 @@ def _phrases(col: _Collector, vocab: _Vocab) -> None:
                     value = None
             if phrase.choice is not None and _is_negated(doc, m.start(), m.end()):
                 continue  # "not afebrile": leave it to the positive wording and the numbers
-            col.add(phrase.finding, m.start(), m.end(), choice=phrase.choice, value=value,
+            finding = phrase.finding
+            if phrase.time_value:
+                value = _days_ago(doc, m.start(), m.end())
+                if value is not None and phrase.older_than and value > phrase.older_than[0]:
+                    finding = phrase.older_than[1]  # "discectomy 2 years ago" is not recent
+            n = len(col.items)
+            col.add(finding, m.start(), m.end(), choice=phrase.choice, value=value,
                     negatable=not phrase.no_negation)  # fmt: skip
+            if len(col.items) > n:
+                added = col.items[-1]
+                for extra in phrase.also:
+                    col.items.append(added.model_copy(update={"id": extra}))
+
+
+_AGO = re.compile(
+    rf"(?<!\w){_NUM}\s+(hour|day|week|month|year)s?\s+(?:ago|before|earlier|previously|prior)(?!\w)|"
+    r"(?<!\w)(?:pod|post-?op(?:erative)? day|day)\s?(\d{1,3})(?!\w)|"
+    r"(?<!\w)(yesterday|last night|this morning|last week|last month)(?!\w)",
+    re.I,
+)
+_AGO_WORDS = {"yesterday": 1.0, "last night": 0.5, "this morning": 0.25, "last week": 7.0,
+              "last month": 30.4}  # fmt: skip
+
+
+def _days_ago(doc: _Doc, start: int, end: int) -> float | None:
+    """Days since the event named at [start, end), when its sentence says ("10 days ago")."""
+    s_start, s_end = doc.sentences[doc.sentence_of(start)]
+    best: tuple[int, float] | None = None
+    for m in _AGO.finditer(doc.text, s_start, s_end):
+        if m.group(1):
+            num = m.group(1).lower()
+            count = float(num) if num[0].isdigit() else _NUMBER_WORDS.get(num, 1)
+            days = count * _UNIT_DAYS[m.group(2).lower()]
+        elif m.group(3):
+            days = float(m.group(3))
+        else:
+            days = _AGO_WORDS[m.group(4).lower()]
+        dist = abs(m.start() - end) if m.start() >= end else abs(start - m.end())
+        if best is None or dist < best[0]:
+            best = (dist, round(days, 2))
+    return best[1] if best else None
 
 
 _LABS: tuple[tuple[str, re.Pattern[str]], ...] = (
@@ -914,7 +1064,10 @@ _HB = re.compile(
 )
 _INR = re.compile(r"(?<!\w)inr\D{0,10}?(\d+(?:\.\d+)?)", re.I)
 _BP = re.compile(r"(?<!\w)(?:blood pressure|bp)\D{0,10}?(\d{2,3})\s*/\s*(\d{2,3})", re.I)
-_PULSE = re.compile(r"(?<!\w)(?:pulse|heart rate|hr)\D{0,10}?(\d{2,3})(?!\s*/)", re.I)
+_PULSE = re.compile(
+    r"(?<![\w/])(?:pulse|heart rate|hr|p)\s*(?:rate\s*)?(?:of\s*|is\s*|was\s*|[:=]\s*)?(\d{2,3})(?!\s*/|\.\d|\s*(?:mg|kg|mm|%))",
+    re.I,
+)
 _ABI = re.compile(
     r"(?<!\w)(?:ankle[- ]brachial(?: pressure)? index|abpi|abi)\D{0,10}?(\d(?:\.\d+)?)", re.I
 )
@@ -972,6 +1125,16 @@ def _labs(col: _Collector, findings: dict[str, Any]) -> None:
         threshold("tachycardia", float(m.group(1)), m.start(), m.end())
     for m in _ABI.finditer(text):
         threshold("low_abi", float(m.group(1)), m.start(), m.end())
+    for num in _vocab().numeric:
+        for m in num.regex.finditer(text):
+            value = float(m.group(1))
+            if not num.plausible[0] <= value <= num.plausible[1]:
+                continue
+            high = num.above is not None and value > num.above
+            low = num.below is not None and value < num.below
+            if high or low:  # a normal reading does not rule the finding out
+                col.add(num.finding, m.start(), m.end(), value=value, negatable=False,
+                        lateral=False)  # fmt: skip
 
 
 def _demographics(col: _Collector) -> None:
@@ -1069,8 +1232,23 @@ def _dedupe(items: list[Evidence]) -> list[Evidence]:
     return list(out.values())
 
 
+@dataclass
+class NoteReading:
+    """Everything the note reader found in one text (the pipeline wraps it in an Extraction)."""
+
+    evidence: list[Evidence]
+    medications: list[MedicationMention]
+    uninterpreted: list[Uninterpreted]
+    imaging_spans: list[tuple[int, int]]
+
+
 def extract_clinical_evidence(text: str) -> list[Evidence]:
     """Read a free-text presentation into evidence items with spans."""
+    return read_note(text).evidence
+
+
+def read_note(text: str) -> NoteReading:
+    """Read a clinical note: evidence, medicines, uninterpreted red-flag wording, imaging spans."""
     if not isinstance(text, str):
         raise InputError("clinical text must be a string")
     if len(text) > MAX_TEXT_CHARS:
@@ -1079,12 +1257,18 @@ def extract_clinical_evidence(text: str) -> list[Evidence]:
             "send one presentation at a time (history, exam, labs and imaging summary)",
         )
     if not text.strip():
-        return []
+        return NoteReading([], [], [], [])
     from spineguide.knowledge.loader import get_kb
+    from spineguide.text.medications import find_medications, medication_evidence
+    from spineguide.text.pipeline import imaging_spans
+    from spineguide.text.spelling import correct
 
     kb = get_kb()
     normalized = text.translate(_DASHES)
-    doc = _segment(normalized)
+    spans = imaging_spans(normalized)
+    masked = _mask(normalized, spans)  # imaging sentences go to the imaging reader, not here
+    corrected, to_original = correct(masked)
+    doc = _segment(corrected)
     vocab = _vocab()
     col = _Collector(doc)
     _demographics(col)
@@ -1109,18 +1293,92 @@ def extract_clinical_evidence(text: str) -> list[Evidence]:
                 historical[ci] = _is_historical(doc, e.span[0])
             if historical[ci]:
                 e.choice, e.history = Choice.unknown, True
-    bilateral = next(
-        (
-            e
-            for e in items
-            if e.id in _BILATERAL_LEG and e.choice == Choice.present and e.side == "bilateral"
-        ),
-        None,
-    )
-    if bilateral is not None:
-        items.append(bilateral.model_copy(update={"id": "bilateral_leg_pain", "side": None}))
+    _bilateral(items)
     for e in items:
         if e.id not in lateral_ids:
             e.side = None
     _dominant_side(items, lateral_ids)
-    return _dedupe(items)
+    for e in items:  # spans point into the text as the caller wrote it
+        if e.span is not None:
+            start, end = to_original(e.span[0]), to_original(e.span[1])
+            e.span = (start, end)
+            e.text = text[start:end]
+    meds = find_medications(masked)
+    items += [e for e in medication_evidence(masked, meds) if e.id in kb.findings]
+    evidence = _dedupe(items)
+    return NoteReading(
+        evidence=evidence,
+        medications=meds,
+        uninterpreted=_uninterpreted(text, masked, evidence, meds, vocab),
+        imaging_spans=spans,
+    )
+
+
+def _mask(text: str, spans: list[tuple[int, int]]) -> str:
+    """The text with the given spans blanked out (offsets unchanged)."""
+    if not spans:
+        return text
+    out = list(text)
+    for start, end in spans:
+        out[start:end] = " " * (end - start)
+    return "".join(out)
+
+
+def _bilateral(items: list[Evidence]) -> None:
+    """Bilateral leg pain or weakness stated with a side word gets its bilateral finding too."""
+    for source, target in (
+        (_BILATERAL_LEG, "bilateral_leg_pain"),
+        (("leg_weakness_reported",), "bilateral_leg_weakness"),
+    ):
+        hit = next(
+            (
+                e
+                for e in items
+                if e.id in source and e.choice == Choice.present and e.side == "bilateral"
+            ),
+            None,
+        )
+        if hit is not None:
+            items.append(hit.model_copy(update={"id": target, "side": None}))
+
+
+_CLAUSE_MARK = re.compile(r"[.;,:()\n!?]|(?<!\w)(?:but|and|with|or)(?!\w)", re.I)
+
+
+def _clause_bounds(text: str, start: int, end: int) -> tuple[int, int]:
+    """The clause around [start, end): from the previous to the next clause mark."""
+    lo = max(0, start - _WINDOW_CHARS)
+    left = lo
+    for m in _CLAUSE_MARK.finditer(text, lo, start):
+        left = m.end()
+    stop = _CLAUSE_MARK.search(text, end, min(len(text), end + _WINDOW_CHARS))
+    return left, stop.start() if stop else min(len(text), end + _WINDOW_CHARS)
+
+
+def _uninterpreted(
+    text: str,
+    masked: str,
+    evidence: list[Evidence],
+    meds: list[MedicationMention],
+    vocab: _Vocab,
+) -> list[Uninterpreted]:
+    """Red-flag wording (data lexicon) that no evidence item or medicine covers."""
+    covered = bytearray(len(text) + 1)
+    for start, end in [e.span for e in evidence if e.span] + [m.span for m in meds]:
+        covered[start:end] = b"\x01" * max(0, end - start)
+    out: list[Uninterpreted] = []
+    seen: set[tuple[int, int]] = set()
+    for regex, reason in vocab.lexicon:
+        for m in regex.finditer(masked):
+            if (m.start(), m.end()) in seen:
+                continue
+            # the words of one clause are read together ("numb under the right foot" is read
+            # through its region), so any evidence in the clause covers the wording
+            c_start, c_end = _clause_bounds(masked, m.start(), m.end())
+            if any(covered[c_start:c_end]):
+                continue
+            seen.add((m.start(), m.end()))
+            out.append(Uninterpreted(text=text[m.start() : m.end()], span=(m.start(), m.end()),
+                                     reason=reason))  # fmt: skip
+    out.sort(key=lambda u: u.span)
+    return out

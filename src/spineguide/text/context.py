@@ -405,17 +405,20 @@ class ContextEngine:
     def qualify_tokens(
         self,
         words: Sequence[str],
-        targets: Sequence[int],
+        targets: Sequence[int | Sequence[int]],
         starts: Sequence[int] | None = None,
         ends: Sequence[int] | None = None,
         cues: Sequence[CueMatch] | None = None,
     ) -> list[Qualifiers]:
         """Qualify targets given as word indices of an already tokenised sentence.
 
-        Pass every target of the sentence at once: list items are distributed only over items
-        that hold a target (strict lists).
+        A target is one word index or several (e.g. the anchor and head words of "canal ...
+        stenosis"); it is qualified when any of its words is in a cue's scope. Pass every target
+        of the sentence at once: list items are distributed only over items that hold a target
+        (strict lists).
         """
-        return self._qualify_groups(words, starts, ends, [[t] for t in targets], cues)
+        groups = [[t] if isinstance(t, int) else list(t) for t in targets]
+        return self._qualify_groups(words, starts, ends, groups, cues)
 
     def _qualify_groups(
         self,

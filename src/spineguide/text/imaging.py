@@ -97,7 +97,7 @@ def _analyse_sentence(
         update_carry(state, groups)
         return
     qualifiers = vocab.context.qualify_tokens(
-        words, [m.target for m in mentions], sent.starts, sent.ends
+        words, [[m.target, *m.anchor_words] for m in mentions], sent.starts, sent.ends
     )
     sentence_mods = SentenceModifiers(items)
     item_of_word = {it.i0: idx for idx, it in enumerate(items)}

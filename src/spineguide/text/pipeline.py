@@ -63,33 +63,92 @@ class Extraction(BaseModel):
     warnings: list[str] = Field(default_factory=list)
 
 
+# An imaging sentence inside a note: a modality, then a colon or a result verb within a few words
+# ("MRI: …", "CT showed …", "X-ray L-spine: collapse of L1", "MRI lumbar spine on 3/4 reported …").
+_IMAGING_SENTENCE = re.compile(
+    r"(?<!\w)(?:(?:urgent|emergency|repeat|recent|previous|outside|today'?s|his|her|an?|the)\s+)?"
+    r"(?:MRI|MR|CT|CTA|CT myelogra\w+|radiographs?|x-?rays?|XR|plain films?|imaging|scan|"
+    r"bone scan|PET(?:-CT)?|myelogra\w+|ultrasound|USS?)(?!\w)"
+    r"(?:[^.:\n]{0,40}?(?::|(?<!\w)(?:shows?|showed|showing|demonstrat\w+|reveal\w*|confirm\w*|"
+    r"report\w*|found|finds|identif\w+|noted|notes|with)(?!\w)))",
+    re.I,
+)
+_SENTENCE_STOP = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9(\"'])|\n|$")
+
+
+def imaging_spans(text: str) -> list[tuple[int, int]]:
+    """Character spans of the imaging sentences inside a clinical note (each to its sentence end)."""
+    spans: list[tuple[int, int]] = []
+    pos = 0
+    n = len(text)
+    while pos < n:
+        m = _IMAGING_SENTENCE.search(text, pos)
+        if not m:
+            break
+        start = max(text.rfind(".", 0, m.start()), text.rfind("\n", 0, m.start())) + 1
+        if spans and start < spans[-1][1]:
+            start = spans[-1][1]
+        while start < m.start() and text[start].isspace():
+            start += 1
+        stop = _SENTENCE_STOP.search(text, m.end())
+        end = stop.start() if stop else n
+        while end < n and text[end - 1 : end] not in (".", "!", "?", "\n") and end > m.end():
+            break
+        spans.append((start, end))
+        pos = max(end, m.end()) + 1
+    return spans
+
+
 def imaging_segment(text: str) -> str | None:
-    """The part of a clinical note that reports imaging (from the first imaging cue onwards)."""
-    m = _IMAGING_CUE.search(text)
-    if not m:
+    """The imaging sentences of a clinical note joined into one report text (None when there are none)."""
+    spans = imaging_spans(text)
+    if not spans:
         return None
-    start = max(text.rfind(".", 0, m.start()), text.rfind("\n", 0, m.start())) + 1
-    segment = text[start:]
-    # "MRI lumbar spine: …" — drop the modality label so the report body is parsed as findings.
-    label = _IMAGING_LABEL.match(segment)
-    return segment[label.end() :] if label else segment
+    parts = []
+    for start, end in spans:
+        segment = text[start:end]
+        # "MRI lumbar spine: …" — drop the modality label so the report body is parsed as findings.
+        label = _IMAGING_LABEL.match(segment)
+        parts.append(segment[label.end() :] if label else segment)
+    return "\n".join(p.strip() for p in parts if p.strip())
 
 
 def extract(text: str, kind: TextKind = "note") -> Extraction:
     """Read a clinical note or an imaging report into an `Extraction`."""
-    from spineguide.text.clinical import extract_clinical_evidence
+    from spineguide.errors import InputError
+    from spineguide.text.clinical import read_note
     from spineguide.text.imaging import parse_imaging_report
 
+    if not isinstance(text, str):
+        raise InputError("text must be a string")
+    if kind not in ("note", "report"):
+        raise InputError(f"unknown text kind {kind!r}", "use 'note' or 'report'")
     if kind == "report":
         report = parse_imaging_report(text)
         return Extraction(imaging=report.findings, warnings=list(report.warnings))
     out = Extraction()
     if not text.strip():
         return out
-    out.evidence = extract_clinical_evidence(text)
-    segment = imaging_segment(text)
-    if segment:
-        report = parse_imaging_report(segment)
-        out.imaging = report.findings
-        out.warnings += report.warnings
+    reading = read_note(text)
+    out.evidence = reading.evidence
+    out.medications = reading.medications
+    out.uninterpreted = reading.uninterpreted
+    for start, end in reading.imaging_spans:
+        segment = text[start:end]
+        label = _IMAGING_LABEL.match(segment)
+        offset = start + (label.end() if label else 0)
+        report = parse_imaging_report(segment[label.end() :] if label else segment)
+        for f in report.findings:  # spans into the note, not into the sentence
+            update: dict[str, object] = {}
+            if f.span is not None:
+                update["span"] = (f.span[0] + offset, f.span[1] + offset)
+            if getattr(f, "cue_spans", None):
+                update["cue_spans"] = [(a + offset, b + offset) for a, b in f.cue_spans]
+            out.imaging.append(f.model_copy(update=update))
+        out.warnings += [w for w in report.warnings if w not in out.warnings]
+    if out.uninterpreted:
+        out.warnings.append(
+            f"{len(out.uninterpreted)} clinically significant phrase(s) were not interpreted; "
+            "review them before relying on the assessment"
+        )
     return out

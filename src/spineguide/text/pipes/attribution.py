@@ -9,6 +9,22 @@ from spineguide.text.levels import LevelGroup
 from spineguide.text.pipes.mentions import Mention
 from spineguide.text.pipes.vocab import Item
 
+WHOLE_SPINE_SUBJECTS = frozenset(
+    {
+        "disc spaces",
+        "disk spaces",
+        "intervertebral disc spaces",
+        "intervertebral disk spaces",
+        "disc heights",
+        "disk heights",
+        "interspaces",
+        "discs",
+        "disks",
+        "vertebral body heights",
+        "vertebral heights",
+    }
+)
+
 
 class State:
     __slots__ = ("carry", "heading", "heading_line_content", "heading_strong")
@@ -61,6 +77,8 @@ def finding_levels(
     if state.heading is not None and (state.heading_strong or props["inherit"]):
         return state.heading.levels_for(kind)
     if state.carry is not None and props["inherit"]:
+        if m.anchor_phrase in WHOLE_SPINE_SUBJECTS:
+            return [None]  # "disc spaces are preserved": a statement about every level
         return state.carry.levels_for(kind)
     return [None]
 

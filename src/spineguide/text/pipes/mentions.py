@@ -33,6 +33,8 @@ DISC_FINDINGS = frozenset(
 class Mention:
     __slots__ = (
         "anchor_phrase",
+        "anchor_words",
+        "confidence",
         "default_sev",
         "finding",
         "head_word",
@@ -65,6 +67,8 @@ class Mention:
         self.item_index = 0
         self.nums: list[tuple[float, str]] = []
         self.anchor_phrase = ""
+        self.anchor_words: list[int] = []
+        self.confidence = 1.0
 
 
 def walkable(item: Item) -> bool:
@@ -84,6 +88,7 @@ def walkable(item: Item) -> bool:
         or "qty" in r
         or "ldir" in r
         or "mig" in r
+        or "migverb" in r
     )
 
 
@@ -155,6 +160,10 @@ def walk_back(
                         j -= 1
                         continue
                     groups.append(Group())
+                    j -= 1
+                    continue
+                if j - 1 >= 0 and walkable(items[j - 1]) and groups[-1].sevs == []:
+                    # "moderate posterior and lateral bulging": coordinated filler words
                     j -= 1
                     continue
                 break
@@ -330,6 +339,8 @@ def make_compound(
                     i0 = min(a_i0, head.i0)
                     i1 = max(a_i1, head.i1)
                     m = Mention(finding, i0, i1, head.i0)
+                    m.anchor_words = [items[x].i0 for x in g.anchors if x >= 0]
+                    m.anchor_phrase = anchor_item.word if anchor_item else ""
                     m.polarity = polarity
                     m.default_sev = default_sev
                     m.head_word = head.word

@@ -7,13 +7,43 @@ from spineguide.text.pipes.mentions import BOUNDARY, DISC_FINDINGS, Mention
 from spineguide.text.pipes.vocab import ROMAN, Item, Vocab
 
 
+_POST_STOPS = frozenset({"with", "and", "but", "while", "without", "whereas", "however"})
+_SEV_BEFORE = frozenset({",", "(", "as", "of", "a", "is", "are", "to", "be", "being"})
+_SEV_AFTER = frozenset({"in", "degree", "severity", ")", ".", "extent", "grade", ",", ";"})
+
+
+def _modifies_next(items: list[Item], j: int) -> bool:
+    """True when the word at j modifies a following finding or anatomy word ("both S1 roots")."""
+    for k in range(j + 1, min(len(items), j + 4)):
+        r = items[k].roles
+        if r is None:
+            return False
+        if "find" in r or "head" in r or "anchor" in r:
+            return True
+        if "lvl" in r or "filler" in r or "side" in r or "zone" in r:
+            continue
+        return False
+    return False
+
+
+_LOCATIVE = frozenset({"in", "within", "into", "on", "at", "toward", "towards", "occupying"})
+
+
+def _locative(items: list[Item], j: int) -> bool:
+    """True when the side word says where the finding lies ("lies in the right recess")."""
+    k = j - 1
+    if k >= 0 and items[k].word in ("the", "a"):
+        k -= 1
+    return k >= 0 and items[k].word in _LOCATIVE
+
+
 def post_window(items: list[Item], k: int, stop: int) -> list[int]:
     """Item indices after item k up to the next mention, a boundary, 'with' or 'and'."""
     out = []
     j = k + 1
     while j < stop and j < k + 20:
         it = items[j]
-        if it.word in BOUNDARY or it.word in ("with", "and", "but", "which", "while", "without"):
+        if (it.word in BOUNDARY and it.word not in "()") or it.word in _POST_STOPS:
             break
         out.append(j)
         j += 1
@@ -64,6 +94,13 @@ def meyerding(percent: float) -> int:
     return 5
 
 
+def settle_sides(sides: list[str], paired: bool) -> list[str]:
+    """Resolve predominance ("left+" = worse on the left): bilateral for paired structures."""
+    if not any(s.endswith("+") for s in sides):
+        return sides
+    return [("bilateral" if paired else s[:-1]) if s.endswith("+") else s for s in sides]
+
+
 def resolve_side(sides: list[str], zone: str | None) -> str | None:
     if sides:
         uniq = set(sides)
@@ -80,7 +117,7 @@ def nearest_disc_side(mentions: list[Mention], m: Mention, vocab: Vocab) -> str 
     for other in mentions:
         if other is m or other.finding not in DISC_FINDINGS:
             continue
-        s = resolve_side(other.sides, None)
+        s = resolve_side(settle_sides(other.sides, False), None)
         if s and s != "central" and (best is None or abs(other.i0 - m.i0) < best[0]):
             best = (abs(other.i0 - m.i0), s)
     return best[1] if best else None
@@ -188,22 +225,29 @@ def post_modifiers(
     nums = list(m.nums)
     for j in post_window(items, m.item_index, stop):
         r = items[j].roles or {}
+        if "side" in r and not sides and _modifies_next(items, j) and not _locative(items, j):
+            continue  # "close to both S1 roots": the side belongs to the roots
         if (
             "side" in r
             and not sides
             and (
                 items[j].word in ("bilaterally",)
                 or items[j].word.endswith("sided")
+                or " " in items[j].word
                 or (j > 0 and items[j - 1].word in ("on", "to", "the", "of", "in", "at"))
             )
         ):
             sides.append(r["side"])
-        if (
-            "sev" in r
-            and not sevs
-            and (items[j].word.endswith("ly") or (items[j - 1].roles or {}).get("copula"))
-        ):
-            sevs.append(r["sev"])
+        if "sev" in r and not sevs and not _modifies_next(items, j):
+            prev = items[j - 1]
+            after = items[j + 1].word if j + 1 < len(items) else "."
+            if (
+                items[j].word.endswith("ly")
+                or (prev.roles or {}).get("copula")
+                or prev.word in _SEV_BEFORE
+                or after in _SEV_AFTER
+            ):
+                sevs.append(r["sev"])
         if "num" in r:
             unit = words[items[j].i1] if items[j].i1 < len(words) else ""
             nums.append((r["num"], unit))
@@ -283,6 +327,24 @@ def grade_mention(
     return g
 
 
+FOCAL_DISC_FINDINGS = frozenset(
+    {"disc_protrusion", "disc_extrusion", "disc_sequestration", "disc_herniation"}
+)
+
+
+def _side_of_structure(m: Mention, mentions: list[Mention]) -> str | None:
+    """A focal disc lesion with no side lies on the side of the structure it occupies or
+    compresses next ("fragment ... occupying the left lateral recess")."""
+    following = [o for o in mentions if o.i0 >= m.i1 and o is not m]
+    if not following:
+        return None
+    nxt = min(following, key=lambda o: o.i0)
+    if nxt.anchor_words and nxt.sides and nxt.polarity == "positive":
+        side = resolve_side(settle_sides(nxt.sides, False), None)
+        return side if side in ("left", "right") else None
+    return None
+
+
 def mention_side(
     m: Mention,
     props: dict[str, object],
@@ -294,11 +356,14 @@ def mention_side(
     """Return (zone, side) of a mention, with the finding's default side when none is stated."""
     fid = m.finding
     zone = m.zones[0] if m.zones else None
+    sides = settle_sides(sides, props["default_side"] == "bilateral")
     side = resolve_side(sides, zone if fid in DISC_FINDINGS else None)
     if props["fixed_side"]:
         side = str(props["fixed_side"])
     if side is None and fid == "nerve_root_compression" and not negated:
         side = nearest_disc_side(mentions, m, vocab)
+    if side is None and fid in FOCAL_DISC_FINDINGS and not negated:
+        side = _side_of_structure(m, mentions)
     if side is None:
         side = str(props["negated_side"] if negated else props["default_side"])
     return zone, side

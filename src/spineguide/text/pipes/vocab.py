@@ -77,6 +77,9 @@ class Vocab:
         for side, phrases in data["sides"].items():
             for p in phrases:
                 add(p, "side", side)
+        for side, phrases in (data.get("predominant_sides") or {}).items():
+            for p in phrases:
+                add(p, "side", side + "+")  # "left+": left predominates
         for zone, phrases in data["zones"].items():
             for p in phrases:
                 add(p, "zone", zone)

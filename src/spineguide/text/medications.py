@@ -1,0 +1,213 @@
+"""Medicines named in a clinical note: drug or brand names and class words → mentions and evidence.
+
+Drug and brand names are found with the maintained ``drug-named-entity-recognition`` dictionary
+(loaded lazily, once per process: importing it unpickles a dictionary of ~1 s) and resolved to
+knowledge-base drugs where they exist (``kb.drug``). Classes come from the knowledge base, else from
+``vocabulary/medications.yaml``; that file also holds the class words ("blood thinners"), the
+evidence each class gives and the context cues ("stopped", "not on", "previously"), which are read
+with the shared context engine (``text/context.py``).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from spineguide.reasoning.evidence import Choice, Evidence
+from spineguide.text.context import ContextEngine, ContextRules
+from spineguide.text.pipeline import MedicationMention
+
+VOCAB_PATH = Path(__file__).parent / "vocabulary" / "medications.yaml"
+REPORTED_CLASSES = (
+    "anticoagulant",
+    "antiplatelet",
+    "corticosteroid",
+    "immunosuppressant",
+    "opioid",
+    "nsaid",
+    "antidiabetic",
+)
+_TOKEN = re.compile(r"[A-Za-z][A-Za-z0-9]*(?:-[A-Za-z0-9]+)*|\d+(?:\.\d+)?|[^\sA-Za-z0-9]")
+_SENTENCE = re.compile(r"(?<=[.!?])\s+|\n+|;")
+_STEROID_WINDOW = 40  # characters after a steroid mention checked for "inhaler", "course", …
+
+
+@dataclass(frozen=True)
+class _MedVocab:
+    class_evidence: dict[str, str | None]
+    generic_classes: dict[str, tuple[str, ...]]
+    class_words: re.Pattern[str]
+    class_of_word: dict[str, str]
+    steroid_not_systemic: re.Pattern[str]
+    not_medicines: frozenset[str]
+    context: ContextEngine
+
+
+@lru_cache(maxsize=1)
+def _vocab() -> _MedVocab:
+    raw: dict[str, Any] = yaml.safe_load(VOCAB_PATH.read_text(encoding="utf-8"))
+    class_of_word = {w.lower(): cls for cls, words in raw["class_words"].items() for w in words}
+    words = sorted(class_of_word, key=len, reverse=True)
+    return _MedVocab(
+        class_evidence=dict(raw["class_evidence"]),
+        generic_classes={k.lower(): tuple(v) for k, v in raw["generic_classes"].items()},
+        class_words=re.compile(
+            r"(?<![\w-])(?:" + "|".join(re.escape(w) for w in words) + r")(?![\w-])", re.I
+        ),
+        class_of_word=class_of_word,
+        steroid_not_systemic=re.compile(
+            r"(?<!\w)(?:"
+            + "|".join(re.escape(w) for w in raw["steroid_not_systemic"])
+            + r")(?!\w)",
+            re.I,
+        ),
+        not_medicines=frozenset(w.lower() for w in raw["not_medicines"]),
+        context=ContextEngine(
+            ContextRules(raw["context"], list_breakers=raw.get("list_breakers", ()))
+        ),
+    )
+
+
+@lru_cache(maxsize=1)
+def _finder() -> Any:
+    """The drug dictionary's look-up function (imported on first use only)."""
+    from drug_named_entity_recognition import find_drugs
+
+    return find_drugs
+
+
+def _classes_for(name: str, drug_id: str | None, vocab: _MedVocab) -> list[str]:
+    from spineguide.knowledge.loader import get_kb
+
+    out: list[str] = []
+    if drug_id is not None:
+        drug = get_kb().drugs.get(drug_id)
+        if drug is not None:
+            out = [c for c in drug.classes if c in REPORTED_CLASSES]
+    for c in vocab.generic_classes.get(name.lower(), ()):
+        if c not in out:
+            out.append(c)
+    return out
+
+
+def _resolve(generic: str, written: str) -> str | None:
+    from spineguide.knowledge.loader import get_kb
+
+    kb = get_kb()
+    for name in (written, generic):
+        drug = kb.drug(name)
+        if drug is not None:
+            return drug.id
+    return None
+
+
+def find_medications(text: str) -> list[MedicationMention]:
+    """Medicines and medicine classes named in `text`, with their context (negated, historical)."""
+    if not text or not text.strip():
+        return []
+    vocab = _vocab()
+    mentions: list[MedicationMention] = []
+    start = 0
+    bounds = [m.end() for m in _SENTENCE.finditer(text)] + [len(text)]
+    for end in bounds:
+        if end > start:
+            mentions += _sentence_mentions(text, start, end, vocab)
+        start = end
+    return mentions
+
+
+def _sentence_mentions(
+    text: str, s_start: int, s_end: int, vocab: _MedVocab
+) -> list[MedicationMention]:
+    toks = list(_TOKEN.finditer(text, s_start, s_end))
+    if not toks:
+        return []
+    words = [t.group(0).lower() for t in toks]
+    found: list[
+        tuple[int, int, str, str | None, list[str]]
+    ] = []  # tok_start, tok_end, name, id, classes
+    taken: set[int] = set()
+    lower = text[s_start:s_end].lower()
+    has_alpha_drug = any(len(w) >= 4 and w.isalpha() for w in words)
+    if has_alpha_drug:
+        for entry, a, b in _finder()([t.group(0) for t in toks], is_ignore_case=True):
+            generic = str(entry.get("name") or "")
+            written = " ".join(words[a:b])
+            if generic.lower() in vocab.not_medicines or written in vocab.not_medicines:
+                continue
+            if written in vocab.class_of_word:
+                continue  # a class word ("anticoagulants") is handled below with its class
+            drug_id = _resolve(generic, written)
+            classes = _classes_for(generic, drug_id, vocab)
+            found.append((a, b, generic.lower(), drug_id, classes))
+            taken.update(range(a, b))
+    if vocab.class_words.search(lower):
+        offsets = [t.start() for t in toks]
+        for m in vocab.class_words.finditer(text, s_start, s_end):
+            a = next((i for i, o in enumerate(offsets) if o >= m.start()), None)
+            if a is None or a in taken:
+                continue
+            b = a
+            while b < len(toks) and toks[b].end() <= m.end():
+                b += 1
+            cls = vocab.class_of_word[m.group(0).lower()]
+            found.append((a, max(b, a + 1), "", None, [cls]))
+            taken.update(range(a, max(b, a + 1)))
+    if not found:
+        return []
+    found.sort()
+    quals = vocab.context.qualify_tokens(
+        words, [a for a, *_ in found], [t.start() for t in toks], [t.end() for t in toks]
+    )
+    out = []
+    for (a, b, _generic, drug_id, classes), q in zip(found, quals, strict=True):
+        start, end = toks[a].start(), toks[b - 1].end()
+        negated, historical = q.negated or q.hypothetical, q.historical
+        neg = next((c for c in q.cues if c.category == "negated"), None)
+        if neg is not None and neg.span[0] >= end and "," in text[end : neg.span[0]]:
+            negated = False  # "on apixaban, warfarin stopped": the cue after a comma is not ours
+        out.append(
+            MedicationMention(
+                name=text[start:end],
+                drug_id=drug_id,
+                classes=classes,
+                span=(start, end),
+                negated=negated,
+                historical=historical,
+            )
+        )
+    return out
+
+
+def medication_evidence(text: str, mentions: list[MedicationMention]) -> list[Evidence]:
+    """Evidence the medicines stand for: anticoagulant_use, antiplatelet_use, steroids, …"""
+    vocab = _vocab()
+    out: list[Evidence] = []
+    for m in mentions:
+        for cls in m.classes:
+            fid = vocab.class_evidence.get(cls)
+            if not fid:
+                continue
+            if cls == "corticosteroid" and vocab.steroid_not_systemic.search(
+                text, max(0, m.span[0] - 25), min(len(text), m.span[1] + _STEROID_WINDOW)
+            ):
+                continue  # an inhaler, a joint or epidural injection, a short course
+            choice = (
+                Choice.absent if m.negated else Choice.unknown if m.historical else Choice.present
+            )
+            out.append(
+                Evidence(
+                    id=fid,
+                    choice=choice,
+                    span=m.span,
+                    text=text[m.span[0] : m.span[1]],
+                    source="text",
+                    history=m.historical,
+                )
+            )
+    return out

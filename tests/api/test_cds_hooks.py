@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-from api_helpers import assert_problem
+from api_helpers import TEST_ISSUER, assert_problem, cds_headers
 from sqlalchemy import select
 
 from spineguide.store.models import AuditEntry, CdsFeedback
@@ -44,7 +44,7 @@ def test_discovery_declares_patient_view_with_prefetch(client) -> None:
 
 
 def test_radiculopathy_gives_plan_and_medication_cards(client, fhir_request) -> None:
-    r = client.post(URL, json=fhir_request("patient_view_l3_radiculopathy"))
+    r = client.post(URL, json=fhir_request("patient_view_l3_radiculopathy"), headers=cds_headers())
     assert r.status_code == 200, r.text
     cards = r.json()["cards"]
     _check_cards(cards)
@@ -64,7 +64,7 @@ def test_radiculopathy_gives_plan_and_medication_cards(client, fhir_request) -> 
 
 
 def test_cauda_equina_gives_a_critical_card(client, fhir_request) -> None:
-    r = client.post(URL, json=fhir_request("patient_view_cauda_equina"))
+    r = client.post(URL, json=fhir_request("patient_view_cauda_equina"), headers=cds_headers())
     assert r.status_code == 200, r.text
     cards = r.json()["cards"]
     _check_cards(cards)
@@ -76,7 +76,7 @@ def test_cauda_equina_gives_a_critical_card(client, fhir_request) -> None:
 
 
 def test_infection_red_flags_are_not_under_triaged(client, fhir_request) -> None:
-    r = client.post(URL, json=fhir_request("patient_view_spinal_infection"))
+    r = client.post(URL, json=fhir_request("patient_view_spinal_infection"), headers=cds_headers())
     assert r.status_code == 200, r.text
     cards = r.json()["cards"]
     _check_cards(cards)
@@ -84,7 +84,7 @@ def test_infection_red_flags_are_not_under_triaged(client, fhir_request) -> None
 
 
 def test_missing_required_prefetch_is_412_operation_outcome(app, client, fhir_request) -> None:
-    r = client.post(URL, json=fhir_request("patient_view_missing_patient"))
+    r = client.post(URL, json=fhir_request("patient_view_missing_patient"), headers=cds_headers())
     assert r.status_code == 412
     body = r.json()
     assert body["resourceType"] == "OperationOutcome"
@@ -94,42 +94,51 @@ def test_missing_required_prefetch_is_412_operation_outcome(app, client, fhir_re
 
 
 def test_malformed_fhir_is_a_clear_400(client, fhir_request) -> None:
-    body = assert_problem(client.post(URL, json=fhir_request("malformed_observation_value")), 400)
+    body = assert_problem(
+        client.post(URL, json=fhir_request("malformed_observation_value"), headers=cds_headers()),
+        400,
+    )
     assert "observations" in body["detail"] and "Bundle" in body["detail"]
     req = fhir_request("patient_view_l3_radiculopathy")
     req["prefetch"]["patient"] = {"resourceType": "Patientt", "id": "x"}
-    body = assert_problem(client.post(URL, json=req), 400)
+    body = assert_problem(client.post(URL, json=req, headers=cds_headers()), 400)
     assert "Patientt" in body["detail"]
     req["prefetch"]["patient"] = ["not", "a", "resource"]
-    assert_problem(client.post(URL, json=req), 400)
-    req["prefetch"]["patient"] = {"resourceType": "Patient", "birthDate": "14/03/1972"}
-    body = assert_problem(client.post(URL, json=req), 400)
+    assert_problem(client.post(URL, json=req, headers=cds_headers()), 400)
+    req["prefetch"]["patient"] = {
+        "resourceType": "Patient",
+        "id": "pt-1001",
+        "birthDate": "14/03/1972",
+    }
+    body = assert_problem(client.post(URL, json=req, headers=cds_headers()), 400)
     assert "birthDate" in body["detail"]
 
 
 def test_bad_envelope_wrong_hook_and_unknown_service(client, fhir_request) -> None:
     req = fhir_request("patient_view_l3_radiculopathy")
     bad = dict(req, hookInstance="not-a-uuid")
-    assert_problem(client.post(URL, json=bad), 422)
+    assert_problem(client.post(URL, json=bad, headers=cds_headers()), 422)
     bad = dict(req, context={"patientId": "p"})
-    assert_problem(client.post(URL, json=bad), 422)
-    body = assert_problem(client.post(URL, json=dict(req, hook="order-sign")), 400)
+    assert_problem(client.post(URL, json=bad, headers=cds_headers()), 422)
+    body = assert_problem(
+        client.post(URL, json=dict(req, hook="order-sign"), headers=cds_headers()), 400
+    )
     assert "patient-view" in body["hint"]
-    assert_problem(client.post("/cds-services/other", json=req), 404)
+    assert_problem(client.post("/cds-services/other", json=req, headers=cds_headers()), 404)
 
 
 def test_patient_without_clinical_data_gets_an_info_card(client, fhir_request) -> None:
     req = fhir_request("patient_view_l3_radiculopathy")
     req["prefetch"] = {"patient": req["prefetch"]["patient"]}
-    r = client.post(URL, json=req)
+    r = client.post(URL, json=req, headers=cds_headers())
     assert r.status_code == 200
     (card,) = r.json()["cards"]
     assert card["indicator"] == "info" and "not enough data" in card["summary"]
 
 
 def test_calls_are_audited_and_feedback_is_stored(app, client, fhir_request) -> None:
-    client.post(URL, json=fhir_request("patient_view_cauda_equina"))
-    r = client.post(URL + "/feedback", json=fhir_request("feedback"))
+    client.post(URL, json=fhir_request("patient_view_cauda_equina"), headers=cds_headers())
+    r = client.post(URL + "/feedback", json=fhir_request("feedback"), headers=cds_headers())
     assert r.status_code == 200
     with app.state.sg.sessions() as s:
         rows = list(s.scalars(select(CdsFeedback).order_by(CdsFeedback.id)))
@@ -138,4 +147,11 @@ def test_calls_are_audited_and_feedback_is_stored(app, client, fhir_request) -> 
         audit = [(a.action, a.patient_id) for a in s.scalars(select(AuditEntry))]
     assert ("cds.patient-view", "pt-1001") in audit
     assert ("cds.feedback", None) in audit
-    assert_problem(client.post(URL + "/feedback", json={"feedback": [{"card": "x"}]}), 422)
+    with app.state.sg.sessions() as s:
+        issuers = {a.issuer for a in s.scalars(select(AuditEntry))}
+        assert {r.issuer for r in s.scalars(select(CdsFeedback))} == {TEST_ISSUER}
+    assert issuers == {TEST_ISSUER}  # the verified issuer, not anything the caller chose
+    assert_problem(
+        client.post(URL + "/feedback", json={"feedback": [{"card": "x"}]}, headers=cds_headers()),
+        422,
+    )

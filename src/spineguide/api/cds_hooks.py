@@ -6,7 +6,8 @@ own rate limit, shared by every worker.
 
 Prefetch policy (docs/API.md): every resource must sit under its declared key and reference
 context.patientId (else 400). Keys the EHR did not send are fetched from `fhirServer` with
-`fhirAuthorization` (bounded timeouts); without a fhirServer a missing `patient` is 412. Every
+`fhirAuthorization` (bounded timeouts; we call the FHIR server only when the EHR grants access
+with fhirAuthorization); without that a missing `patient` is 412. Every
 other key is optional: the plan card says which keys were not available ("not run") versus
 supplied empty ("ran, empty"). Mapping and assessment run in the thread pool.
 """
@@ -154,6 +155,7 @@ def operation_outcome(status: int, code: str, text: str) -> JSONResponse:
             "detail": text,
         },
         status_code=status,
+        media_type="application/problem+json",
     )
 
 
@@ -313,6 +315,10 @@ async def authenticate_ehr(request: Request, audiences: list[str]) -> VerifiedEh
 async def cds_caller(request: Request) -> VerifiedEhr | None:
     """Dependency: the verified EHR calling this service (before the body is even looked at)."""
     service_id = str(request.path_params.get("service_id", SERVICE_ID))[:100]
+    if service_id != SERVICE_ID:
+        raise ProblemError(
+            404, f"no CDS service {service_id!r}", "see GET /cds-services", slug="unknown-service"
+        )
     audiences = [service_url(request, service_id)]
     if request.url.path.endswith("/feedback"):
         audiences.append(audiences[0] + "/feedback")
@@ -347,12 +353,14 @@ def _bad_prefetch(problems: list[str]) -> JSONResponse:
     return operation_outcome(400, "invalid", f"prefetch refused: {text}")
 
 
-def _run(prefetch: dict[str, Any], kb: Any, base: str) -> list[dict[str, Any]]:
+def _run(
+    prefetch: dict[str, Any], kb: Any, base: str, extra_notes: list[str] | None = None
+) -> list[dict[str, Any]]:
     """Map the prefetch and assess (CPU-bound: runs in the thread pool)."""
     from spineguide.fhir.mapping import case_from_prefetch
 
     fc = case_from_prefetch(prefetch, kb)
-    notes = list(fc.notes)
+    notes = [*(extra_notes or []), *fc.notes]
     not_run = [k for k in PREFETCH if k not in prefetch or prefetch.get(k) is None]
     if not_run:
         notes.append("prefetch not supplied (not run): " + ", ".join(not_run))
@@ -415,19 +423,20 @@ async def call_service(
         await run_in_threadpool(_audit_call, request, body, ehr, "refused", "prefetch mismatch")
         return _bad_prefetch(problems)
     missing = [k for k in PREFETCH if k not in prefetch]
-    if missing and body.fhirServer:
-        token = body.fhirAuthorization.access_token if body.fhirAuthorization else None
+    fetch_notes: list[str] = []
+    if missing and body.fhirServer and body.fhirAuthorization:
         try:
-            fetched = await run_in_threadpool(
+            fetched, failed = await run_in_threadpool(
                 fetch_prefetch,
                 body.fhirServer,
-                token,
+                body.fhirAuthorization.access_token,
                 patient_id,
                 PREFETCH,
                 missing,
                 sg.settings.cds_fhir_connect_timeout_s,
                 sg.settings.cds_fhir_read_timeout_s,
                 sg.settings.cds_fhir_max_bytes,
+                REQUIRED_PREFETCH,
             )
         except FhirFetchError as exc:
             await run_in_threadpool(_audit_call, request, body, ehr, "fhir_error", None)
@@ -437,6 +446,8 @@ async def call_service(
             await run_in_threadpool(_audit_call, request, body, ehr, "refused", "fetched mismatch")
             return _bad_prefetch(problems)
         prefetch.update(fetched)
+        fetch_notes = [f"{k} fetched from the FHIR server" for k in fetched]
+        fetch_notes += [f"{k} could not be fetched ({why})" for k, why in failed.items()]
     absent = [k for k in REQUIRED_PREFETCH if prefetch.get(k) is None]
     if absent:
         await run_in_threadpool(_audit_call, request, body, ehr, "precondition_failed", None)
@@ -444,9 +455,10 @@ async def call_service(
             412,
             "required",
             f"required prefetch {', '.join(absent)!s} was not supplied and there is no "
-            "fhirServer to fetch it from; send the prefetch declared at GET /cds-services",
+            "fhirServer with fhirAuthorization to fetch it from; send the prefetch declared at "
+            "GET /cds-services",
         )
-    cards = await run_in_threadpool(_run, prefetch, sg.kb, _base_url(request))
+    cards = await run_in_threadpool(_run, prefetch, sg.kb, _base_url(request), fetch_notes)
     log.info("cds call hook=%s cards=%d", body.hook, len(cards))
     await run_in_threadpool(_audit_call, request, body, ehr, "ok", f"cards={len(cards)}")
     return JSONResponse({"cards": cards})

@@ -107,6 +107,25 @@ def check_fhir_server(url: str) -> None:
     raise FhirFetchError("fhirServer must be an https URL")
 
 
+def _fetch_one(
+    opener: Any, url: str, headers: dict[str, str], timeout: float, budget: int, key: str
+) -> tuple[Any, int]:
+    req = urllib.request.Request(url, headers=headers)
+    try:
+        with opener.open(req, timeout=timeout) as resp:
+            raw = resp.read(budget + 1)
+    except urllib.error.HTTPError as exc:
+        raise FhirFetchError(f"the FHIR server answered HTTP {exc.code} for {key}") from None
+    except (urllib.error.URLError, OSError, TimeoutError):
+        raise FhirFetchError(f"the FHIR server could not be reached in time for {key}") from None
+    if len(raw) > budget:
+        raise FhirFetchError("the FHIR server's answers are too large")
+    try:
+        return json.loads(raw), len(raw)
+    except ValueError:
+        raise FhirFetchError(f"the FHIR server's answer for {key} is not JSON") from None
+
+
 def fetch_prefetch(
     fhir_server: str,
     access_token: str | None,
@@ -116,37 +135,35 @@ def fetch_prefetch(
     connect_timeout: float = 3.0,
     read_timeout: float = 10.0,
     max_bytes: int = 5_000_000,
-) -> dict[str, Any]:
-    """GET each missing prefetch query from the FHIR server (bounded time and size)."""
+    required: tuple[str, ...] = ("patient",),
+) -> tuple[dict[str, Any], dict[str, str]]:
+    """GET each missing prefetch query from the FHIR server within one time and size budget.
+
+    Returns (resources by key, reasons for keys that could not be fetched); a failure on a
+    `required` key raises FhirFetchError.
+    """
     check_fhir_server(fhir_server)
     base = fhir_server.rstrip("/")
     opener = urllib.request.build_opener(_NoRedirect)
     deadline = time.monotonic() + connect_timeout + read_timeout
+    headers = {"Accept": "application/fhir+json"}
+    if access_token:
+        headers["Authorization"] = f"Bearer {access_token}"
     out: dict[str, Any] = {}
+    failed: dict[str, str] = {}
     budget = max_bytes
-    for key in keys:
+    for key in sorted(keys, key=lambda k: k not in required):  # required keys first
         query = templates[key].replace("{{context.patientId}}", quote(patient_id, safe=""))
-        headers = {"Accept": "application/fhir+json"}
-        if access_token:
-            headers["Authorization"] = f"Bearer {access_token}"
         remaining = deadline - time.monotonic()
-        if remaining <= 0:
-            raise FhirFetchError("the FHIR server did not answer in time")
-        req = urllib.request.Request(f"{base}/{query}", headers=headers)
         try:
-            with opener.open(req, timeout=min(remaining, read_timeout)) as resp:
-                raw = resp.read(budget + 1)
-        except urllib.error.HTTPError as exc:
-            if exc.code == 404 and key == "patient":
-                raise FhirFetchError("the FHIR server has no such patient") from None
-            raise FhirFetchError(f"the FHIR server answered HTTP {exc.code} for {key}") from None
-        except (urllib.error.URLError, OSError, TimeoutError):
-            raise FhirFetchError("the FHIR server could not be reached in time") from None
-        if len(raw) > budget:
-            raise FhirFetchError("the FHIR server's answers are too large")
-        budget -= len(raw)
-        try:
-            out[key] = json.loads(raw)
-        except ValueError:
-            raise FhirFetchError(f"the FHIR server's answer for {key} is not JSON") from None
-    return out
+            if remaining <= 0:
+                raise FhirFetchError("the FHIR server did not answer in time")
+            out[key], used = _fetch_one(
+                opener, f"{base}/{query}", headers, min(remaining, read_timeout), budget, key
+            )
+            budget -= used
+        except FhirFetchError as exc:
+            if key in required:
+                raise
+            failed[key] = str(exc)
+    return out, failed

@@ -280,6 +280,9 @@ class ContextRules:
                     if k in cue_starts:
                         break
                     k += 1
+                if k == j + 1 and k < n and words[k] in separators:
+                    j += 1  # ", or" / ", and": one separator
+                    continue
                 if not self._segment_ok(words, j + 1, k, targets, lenient):
                     return j
             j += 1
@@ -308,6 +311,9 @@ class ContextRules:
                     if k + 1 in cue_ends:
                         break
                     k -= 1
+                if k == j - 1 and k >= 0 and words[k] in separators:
+                    j -= 1  # ", or" / ", and": one separator
+                    continue
                 if not self._segment_ok(words, k + 1, j, targets, lenient):
                     return j + 1
             j -= 1

@@ -41,8 +41,15 @@ from spineguide.text.document import (
     split_sections,
     split_sentences,
 )
+from spineguide.text.levels import LevelGroup
 from spineguide.text.models import ImagingFinding, ImagingReport, ReportSection
-from spineguide.text.pipes.attribution import State, finding_levels, read_heading, update_carry
+from spineguide.text.pipes.attribution import (
+    State,
+    finding_levels,
+    is_anaphoric,
+    read_heading,
+    update_carry,
+)
 from spineguide.text.pipes.levels import level_groups as find_level_groups
 from spineguide.text.pipes.levels import level_tokens as find_level_tokens
 from spineguide.text.pipes.mentions import DISC_FINDINGS, Mention, find_mentions
@@ -51,9 +58,13 @@ from spineguide.text.pipes.modifiers import (
     clauses,
     grade_mention,
     listhesis_direction,
+    locative,
     mention_side,
     modic_type,
+    modifies_next,
     post_modifiers,
+    resolve_side,
+    settle_sides,
 )
 from spineguide.text.pipes.reconcile import reconcile
 from spineguide.text.pipes.roots import infer_root, mention_roots
@@ -78,6 +89,71 @@ def _points_away(
     return False
 
 
+ANTECEDENT_FINDINGS = frozenset(
+    {
+        "disc_bulge",
+        "disc_protrusion",
+        "disc_extrusion",
+        "disc_sequestration",
+        "disc_herniation",
+        "synovial_cyst",
+        "epidural_collection",
+        "hematoma",
+        "bone_lesion",
+        "fracture",
+        "discitis",
+        "intradural_mass",
+        "psoas_abscess",
+        "iliopsoas_hematoma",
+    }
+)
+
+
+def _sentence_side(items: list[Item]) -> str | None:
+    """The first left/right word of a sentence (for "The appearance is typical of ...")."""
+    for it in items:
+        side = (it.roles or {}).get("side")
+        if side:
+            side = side.rstrip("+")
+            if side in ("left", "right"):
+                return side
+    return None
+
+
+def _resolve_anaphor(
+    state: State, items: list[Item], mentions: list[Mention], groups: list[LevelGroup]
+) -> str | None:
+    """A sentence about the previous lesion ("It lies to the right", "It arises from L5-S1")
+    completes the antecedent's side and level; returns the side later findings may take."""
+    spans = [(m.i0, m.i1) for m in mentions]
+    free_sides = [
+        it.roles["side"]
+        for idx, it in enumerate(items)
+        if it.roles
+        and "side" in it.roles
+        and not any(a <= it.i0 < b for a, b in spans)
+        and (not modifies_next(items, idx) or locative(items, idx))
+    ]
+    antecedent = state.antecedent
+    if free_sides and not state.antecedent_stated:
+        side = resolve_side(settle_sides(free_sides, False), None)
+        if side in ("left", "right", "bilateral"):
+            for f in antecedent:
+                f.side = side
+                f.confidence = min(f.confidence, 0.85)
+            state.antecedent_stated = True
+    if groups and all(f.level is None for f in antecedent):
+        levels = groups[0].levels_for(state.antecedent_kind)
+        if levels and levels[0] is not None:
+            for f in antecedent:
+                f.level = levels[0]
+                f.confidence = min(f.confidence, 0.85)
+    side = antecedent[0].side if antecedent else None
+    if side in ("left", "right"):
+        return side
+    return state.prev_side
+
+
 def _analyse_sentence(
     vocab: Vocab,
     sent: Sentence,
@@ -93,8 +169,13 @@ def _analyse_sentence(
     groups, root_groups = find_level_groups(words, tokens, items)
     content_from, groups = read_heading(sent, items, groups, state)
     mentions = find_mentions(vocab, items, words, content_from, root_groups)
+    fallback_side = None
+    if (state.antecedent or state.prev_side) and is_anaphoric(words):
+        fallback_side = _resolve_anaphor(state, items, mentions, groups)
+    sentence_side = _sentence_side(items)
     if not mentions:
         update_carry(state, groups)
+        state.prev_side = sentence_side
         return
     qualifiers = vocab.context.qualify_tokens(
         words, [[m.target, *m.anchor_words] for m in mentions], sent.starts, sent.ends
@@ -102,8 +183,9 @@ def _analyse_sentence(
     sentence_mods = SentenceModifiers(items)
     item_of_word = {it.i0: idx for idx, it in enumerate(items)}
     mention_starts = sorted({m.item_index for m in mentions})
+    focal: list[tuple[list[ImagingFinding], bool, str]] = []
     for m, q in zip(mentions, qualifiers, strict=True):
-        _emit(
+        made, stated = _emit(
             vocab,
             sent,
             text,
@@ -119,6 +201,19 @@ def _analyse_sentence(
             mention_starts,
             sentence_mods,
         )
+        if fallback_side and not stated:
+            for f in made:
+                if (
+                    f.side in ("central", "bilateral")
+                    and vocab.findings[f.finding]["fixed_side"] is None
+                ):
+                    f.side = fallback_side  # type: ignore[assignment]
+                    f.confidence = 0.8
+        if made and m.finding in ANTECEDENT_FINDINGS and not made[0].negated:
+            focal.append((made, stated, vocab.findings[m.finding]["kind"]))
+    if focal:
+        state.antecedent, state.antecedent_stated, state.antecedent_kind = focal[-1]
+    state.prev_side = sentence_side
     update_carry(state, groups)
 
 
@@ -137,21 +232,21 @@ def _emit(
     mentions: list[Mention],
     mention_starts: list[int],
     mods: SentenceModifiers,
-) -> None:
-    """Resolve one mention's context, side, grade, level and roots into findings."""
+) -> tuple[list[ImagingFinding], bool]:
+    """Resolve one mention into findings; return them and whether a side was stated."""
     words = sent.words
     props = vocab.findings[m.finding]
     negated = q.negated or m.polarity == "negative"
     uncertain = (q.uncertain or q.hypothetical) and not negated
     if negated and _points_away(m, items, item_of_word, words):
-        return
+        return [], True
     nxt = [s for s in mention_starts if s > m.item_index]
     sides, sevs, nums = post_modifiers(m, items, words, nxt[0] if nxt else len(items))
     g = grade_mention(m, props, items, words, sevs, nums, negated, mods.adverb_sev)
     negated = g.negated
     fid = m.finding
     zone, side = mention_side(m, props, sides, negated, mentions, vocab)
-    levels = finding_levels(m, props, groups, state)
+    levels = finding_levels(m, props, groups, state, negated)
     roots = mention_roots(m, negated, mentions, mods.zones)
     migration_dir = mods.migration[0][1] if fid in DISC_FINDINGS and mods.migration else None
     modic = modic_type(items, words, m) if fid == "modic_change" else None
@@ -159,13 +254,14 @@ def _emit(
     cstart = sent.starts[m.i0]
     cend = sent.ends[m.i1 - 1]
     cue_spans = list(q.cue_spans)
+    made: list[ImagingFinding] = []
     for level in levels:
         for root, inferred in roots:
             if root is not None and root.startswith("?"):
                 root = infer_root(level, root[1:])
                 if root is None:
                     inferred = False
-            out.append(
+            made.append(
                 ImagingFinding.model_construct(  # values come from the vocabulary: no re-check
                     finding=fid,  # type: ignore[arg-type]
                     level=level,
@@ -191,6 +287,8 @@ def _emit(
                     canal_compromise=None,
                 )
             )
+    out.extend(made)
+    return made, bool(sides) or zone is not None
 
 
 def parse_imaging_report(text: str) -> ImagingReport:

@@ -26,14 +26,79 @@ WHOLE_SPINE_SUBJECTS = frozenset(
 )
 
 
+# Anchors whose statements describe the whole spine ("alignment is normal", "marrow signal is
+# normal", "vertebral body heights are maintained"): they never take a carried level.
+WHOLE_SPINE_ANCHORS = frozenset({"alignment", "body_height", "marrow"})
+
+
 class State:
-    __slots__ = ("carry", "heading", "heading_line_content", "heading_strong")
+    """What one sentence leaves to the next: heading, carried level, antecedent finding."""
+
+    __slots__ = (
+        "antecedent",
+        "antecedent_kind",
+        "antecedent_stated",
+        "carry",
+        "heading",
+        "heading_line_content",
+        "heading_strong",
+        "prev_side",
+    )
 
     def __init__(self) -> None:
+        """Start a section with nothing carried."""
         self.heading: LevelGroup | None = None
         self.heading_strong = False
         self.heading_line_content = False
         self.carry: LevelGroup | None = None
+        self.antecedent: list[Any] = []  # findings of the last focal lesion (ImagingFinding)
+        self.antecedent_kind = "disc"
+        self.antecedent_stated = True
+        self.prev_side: str | None = None
+
+
+# Words that open a sentence about the previous sentence's lesion ("It contacts ...",
+# "The fragment lies ...", "On axial images it ...").
+ANAPHOR_PRONOUNS = frozenset({"it", "this", "these", "they", "which"})
+ANAPHOR_NOUNS = frozenset(
+    {
+        "fragment",
+        "fragments",
+        "extrusion",
+        "protrusion",
+        "herniation",
+        "bulge",
+        "disc",
+        "disk",
+        "collection",
+        "abscess",
+        "cyst",
+        "lesion",
+        "mass",
+        "haematoma",
+        "hematoma",
+        "appearance",
+        "appearances",
+        "finding",
+        "findings",
+        "fracture",
+        "sequestrum",
+        "component",
+    }
+)
+
+
+def is_anaphoric(words: list[str]) -> bool:
+    """True when the sentence opens by pointing back at the previous lesion."""
+    head = words[:6]
+    if not head:
+        return False
+    if head[0] in ANAPHOR_PRONOUNS:
+        return True
+    if head[0] in ("the", "this", "these") and len(head) > 1 and head[1] in ANAPHOR_NOUNS:
+        return True
+    # "On axial images it lies ...", "On the sagittal images, it ..."
+    return head[0] in ("on", "in", "at") and any(w in ("it", "this") for w in head[1:])
 
 
 def update_carry(state: State, level_groups: list[LevelGroup]) -> None:
@@ -46,8 +111,13 @@ def update_carry(state: State, level_groups: list[LevelGroup]) -> None:
 
 
 def finding_levels(
-    m: Mention, props: dict[str, Any], groups: list[LevelGroup], state: State
+    m: Mention,
+    props: dict[str, Any],
+    groups: list[LevelGroup],
+    state: State,
+    negated: bool = False,
 ) -> list[str | None]:
+    """The levels of a mention: its own level run, else the heading's, else the carried one."""
     kind = props["kind"]
     # "the fragment migrates to the level of the L5 pedicles": a landmark, not the level
     if (
@@ -76,8 +146,12 @@ def finding_levels(
         return best[1].levels_for(kind)
     if state.heading is not None and (state.heading_strong or props["inherit"]):
         return state.heading.levels_for(kind)
-    if state.carry is not None and props["inherit"]:
-        if m.anchor_phrase in WHOLE_SPINE_SUBJECTS:
+    if (
+        state.carry is not None
+        and props["inherit"]
+        and not (negated and props["inherit_positive_only"])
+    ):
+        if m.anchor_phrase in WHOLE_SPINE_SUBJECTS or m.anchor_name in WHOLE_SPINE_ANCHORS:
             return [None]  # "disc spaces are preserved": a statement about every level
         return state.carry.levels_for(kind)
     return [None]

@@ -32,6 +32,7 @@ DISC_FINDINGS = frozenset(
 
 class Mention:
     __slots__ = (
+        "anchor_name",
         "anchor_phrase",
         "anchor_words",
         "confidence",
@@ -67,6 +68,7 @@ class Mention:
         self.item_index = 0
         self.nums: list[tuple[float, str]] = []
         self.anchor_phrase = ""
+        self.anchor_name = ""
         self.anchor_words: list[int] = []
         self.confidence = 1.0
 
@@ -138,6 +140,14 @@ def walk_back(
         r = it.roles
         if r is None:
             w = it.word
+            if (
+                w in CONJ
+                and j - 1 >= 0
+                and items[j - 1].word in CONJ
+                and items[j - 1].roles is None
+            ):
+                j -= 1  # ", or" / ", and": one conjunction
+                continue
             if w in CONJ:
                 if (
                     j - 1 >= 0
@@ -341,6 +351,7 @@ def make_compound(
                     m = Mention(finding, i0, i1, head.i0)
                     m.anchor_words = [items[x].i0 for x in g.anchors if x >= 0]
                     m.anchor_phrase = anchor_item.word if anchor_item else ""
+                    m.anchor_name = name
                     m.polarity = polarity
                     m.default_sev = default_sev
                     m.head_word = head.word

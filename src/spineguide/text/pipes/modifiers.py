@@ -6,13 +6,12 @@ from spineguide.text.models import SEVERITY_ORDER
 from spineguide.text.pipes.mentions import BOUNDARY, DISC_FINDINGS, Mention
 from spineguide.text.pipes.vocab import ROMAN, Item, Vocab
 
-
 _POST_STOPS = frozenset({"with", "and", "but", "while", "without", "whereas", "however"})
 _SEV_BEFORE = frozenset({",", "(", "as", "of", "a", "is", "are", "to", "be", "being"})
 _SEV_AFTER = frozenset({"in", "degree", "severity", ")", ".", "extent", "grade", ",", ";"})
 
 
-def _modifies_next(items: list[Item], j: int) -> bool:
+def modifies_next(items: list[Item], j: int) -> bool:
     """True when the word at j modifies a following finding or anatomy word ("both S1 roots")."""
     for k in range(j + 1, min(len(items), j + 4)):
         r = items[k].roles
@@ -26,10 +25,12 @@ def _modifies_next(items: list[Item], j: int) -> bool:
     return False
 
 
-_LOCATIVE = frozenset({"in", "within", "into", "on", "at", "toward", "towards", "occupying"})
+_LOCATIVE = frozenset(
+    {"in", "within", "into", "on", "at", "toward", "towards", "occupying", "from"}
+)
 
 
-def _locative(items: list[Item], j: int) -> bool:
+def locative(items: list[Item], j: int) -> bool:
     """True when the side word says where the finding lies ("lies in the right recess")."""
     k = j - 1
     if k >= 0 and items[k].word in ("the", "a"):
@@ -225,7 +226,7 @@ def post_modifiers(
     nums = list(m.nums)
     for j in post_window(items, m.item_index, stop):
         r = items[j].roles or {}
-        if "side" in r and not sides and _modifies_next(items, j) and not _locative(items, j):
+        if "side" in r and not sides and modifies_next(items, j) and not locative(items, j):
             continue  # "close to both S1 roots": the side belongs to the roots
         if (
             "side" in r
@@ -238,7 +239,7 @@ def post_modifiers(
             )
         ):
             sides.append(r["side"])
-        if "sev" in r and not sevs and not _modifies_next(items, j):
+        if "sev" in r and not sevs and not modifies_next(items, j):
             prev = items[j - 1]
             after = items[j + 1].word if j + 1 < len(items) else "."
             if (

@@ -42,6 +42,7 @@ class Vocab:
                 "default_side": spec.get("default_side", "central"),
                 "negated_side": spec.get("negated_side", "central"),
                 "inherit": bool(spec.get("inherit", True)),
+                "inherit_positive_only": bool(spec.get("inherit_positive_only", False)),
                 "skip_if": frozenset(spec.get("skip_if_sentence_has", ())),
                 "fixed_side": spec.get("fixed_side"),
             }

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from web_helpers import CLINICIAN, LiveServer, add_user, make_settings
+from web_helpers import CLINICIAN, LiveServer, add_user, login, make_settings
 
 
 @pytest.fixture
@@ -42,7 +42,7 @@ def clinician(app: Any) -> tuple[str, str]:
 @pytest.fixture
 def logged_in(client: Any, clinician: tuple[str, str]) -> Any:
     """The client with a browser session cookie."""
-    r = client.post("/login", data={"username": clinician[0], "password": clinician[1]})
+    r = login(client, clinician[0], clinician[1])
     assert r.status_code == 303, r.text
     return client
 

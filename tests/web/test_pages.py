@@ -8,7 +8,7 @@ from html.parser import HTMLParser
 from typing import Any
 
 import pytest
-from web_helpers import NOTE, REPORT
+from web_helpers import NOTE, REPORT, follow, login
 
 EXTERNAL = re.compile(r"""(?:src|href|action|xlink:href)\s*=\s*["']?\s*(?:https?:)?//""", re.I)
 CSS_URL = re.compile(r"url\(\s*['\"]?\s*(?:https?:)?//", re.I)
@@ -126,15 +126,19 @@ def test_mri_explain(client: Any, caplog: pytest.LogCaptureFixture) -> None:
     """The explainer shows findings by level, reassurance, context, roots, red flags, badges."""
     caplog.set_level("DEBUG")
     r = client.post("/mri/explain", data={"report": REPORT})
+    assert r.status_code == 303 and r.headers["location"].startswith("/mri/result/")
+    r = follow(client, r)
     assert r.status_code == 200
     html = r.text
     check_page(html)
     for needle in (
+        "What your report says", "What it usually means", "When to get help now",
         "L3-L4", "L4-L5", "Narrow nerve exit", "both sides", "No sign of",
         "Common finding", "It can explain", "It cannot explain", "pain in the front of the thigh",
-        "Go to the emergency department now", "Numbness between the legs",
+        "Go to the emergency department now", "numbness between the legs",
         "Questions to ask your doctor", "does not replace a clinician", "data-print",
         "badge-recommended", "Not recommended", "Picture of the lower back bones",
+        "touching the L5 nerve", "sev-high", "Ask your doctor",
     ):  # fmt: skip
         assert needle in html, needle
     assert "severe paracentral" not in html
@@ -145,7 +149,9 @@ def test_mri_explain_empty_and_junk(client: Any) -> None:
     """An empty paste is a 400 with a message; junk text explains that nothing was found."""
     r = client.post("/mri/explain", data={"report": "  "})
     assert r.status_code == 400 and "Paste the text" in r.text
-    r = client.post("/mri/explain", data={"report": "hello <script>alert(1)</script>"})
+    r = follow(
+        client, client.post("/mri/explain", data={"report": "hello <script>alert(1)</script>"})
+    )
     assert r.status_code == 200
     assert "could not find any findings" in r.text
     assert "<script>alert(1)</script>" not in r.text  # autoescaped
@@ -166,7 +172,7 @@ def test_extract_endpoint(client: Any) -> None:
 
 def test_prefill_without_javascript(client: Any) -> None:
     """The 'fill the form' button works as a plain form post too."""
-    r = client.post("/assess", data={"action": "prefill", "note": NOTE})
+    r = follow(client, client.post("/assess", data={"action": "prefill", "note": NOTE}))
     assert r.status_code == 200
     assert re.search(r'id="age"[^>]*value="54"', r.text)
     assert "Filled from the note" in r.text
@@ -187,7 +193,7 @@ def _form(extra: dict[str, str] | None = None) -> dict[str, str]:
 
 def test_assess_result_page(client: Any) -> None:
     """Triage banner (text + colour), dermatome map, bars, work-up, plan badges, med alerts."""
-    r = client.post("/assess", data=_form())
+    r = follow(client, client.post("/assess", data=_form()))
     assert r.status_code == 200
     html = r.text
     check_page(html)
@@ -203,10 +209,14 @@ def test_assess_result_page(client: Any) -> None:
 
 def test_assess_red_flags_emergency(client: Any) -> None:
     """Ticked cauda equina red flags give an emergency banner that says so in words."""
-    r = client.post(
-        "/assess", data=_form({"f__saddle_anesthesia": "on", "f__urinary_retention": "on"})
+    r = follow(
+        client,
+        client.post(
+            "/assess", data=_form({"f__saddle_anesthesia": "on", "f__urinary_retention": "on"})
+        ),
     )
     assert r.status_code == 200
+    assert 'id="red-flags"' in r.text
     assert "triage-emergency" in r.text and "Triage: EMERGENCY" in r.text
     assert "Suspected cauda equina syndrome" in r.text
 
@@ -236,15 +246,15 @@ def test_anonymous_cannot_save_or_see_patients(client: Any, app: Any) -> None:
 
 def test_login_failure_and_logout(client: Any, clinician: tuple[str, str]) -> None:
     """Wrong passwords get a 401 page; a good login sets an HttpOnly cookie; logout clears it."""
-    r = client.post("/login", data={"username": clinician[0], "password": "wrong"})
+    r = login(client, clinician[0], "wrong")
     assert r.status_code == 401 and "wrong password" in r.text
-    r = client.post("/login", data={"username": clinician[0], "password": clinician[1],
-                                     "next": "//evil.example"})  # fmt: skip
+    r = login(client, clinician[0], clinician[1], "//evil.example")
     assert r.status_code == 303 and r.headers["location"] == "/patients"
     assert "httponly" in r.headers["set-cookie"].lower()
     page = client.get("/patients").text
     csrf = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
-    assert client.post("/logout", data={"csrf_token": "bad"}).status_code == 403
+    assert client.post("/logout", data={"csrf_token": "bad"}).status_code == 303
+    assert client.get("/patients").status_code == 200  # a forged sign-out does nothing
     assert client.post("/logout", data={"csrf_token": csrf}).status_code == 303
     assert client.get("/patients").status_code == 303
 
@@ -252,7 +262,7 @@ def test_login_failure_and_logout(client: Any, clinician: tuple[str, str]) -> No
 def test_save_to_patient_and_trends(logged_in: Any, app: Any) -> None:
     """A signed-in clinician saves to a new patient, records NRS and ODI, and sees the charts."""
     client = logged_in
-    r = client.post("/assess", data=_form())
+    r = follow(client, client.post("/assess", data=_form()))
     html = r.text
     assert "Save to patient" in html
     csrf = re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
@@ -260,11 +270,14 @@ def test_save_to_patient_and_trends(logged_in: Any, app: Any) -> None:
     import html as htmllib
 
     case_json = htmllib.unescape(case_json)
+    rid = re.search(r'name="rid" value="([^"]+)"', html).group(1)
     bad = client.post("/assess/save", data={"csrf_token": "nope", "case_json": case_json,
-                                             "patient_id": "new", "new_label": "X"})  # fmt: skip
-    assert bad.status_code == 403
+                                             "rid": rid, "patient_id": "new", "new_label": "X"})  # fmt: skip
+    assert bad.status_code == 303 and "resume=1" in bad.headers["location"]  # kept, not saved
+    kept = follow(client, bad)
+    assert 'value="X"' in kept.text and "press Save" in kept.text
     r = client.post("/assess/save", data={"csrf_token": csrf, "case_json": case_json,
-                                           "patient_id": "new", "new_label": "P-001"})  # fmt: skip
+                                           "rid": rid, "patient_id": "new", "new_label": "P-001"})  # fmt: skip
     assert r.status_code == 303
     url = r.headers["location"].split("?")[0]
     pid = url.rsplit("/", 1)[1]
@@ -294,6 +307,6 @@ def test_save_to_patient_and_trends(logged_in: Any, app: Any) -> None:
 
     add_user(app, "other", "other-password-1")
     client.post("/logout", data={"csrf_token": csrf})
-    client.post("/login", data={"username": "other", "password": "other-password-1"})
+    login(client, "other", "other-password-1")
     assert client.get(f"/patients/{pid}").status_code == 404
     assert client.get(f"/assessments/{assessment_id}").status_code == 404

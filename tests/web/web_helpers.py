@@ -76,3 +76,21 @@ class LiveServer:
     def __exit__(self, *exc: object) -> None:
         self.server.should_exit = True
         self.thread.join(timeout=10)
+
+
+def login(client: Any, username: str, password: str, nxt: str | None = None) -> Any:
+    """Sign in the way a browser does: load the form (cookie + token), then post it."""
+    import re
+
+    page = client.get("/login" + (f"?next={nxt}" if nxt else ""))
+    token = re.search(r'name="login_csrf" value="([^"]+)"', page.text).group(1)
+    data = {"username": username, "password": password, "login_csrf": token}
+    if nxt:
+        data["next"] = nxt
+    return client.post("/login", data=data)
+
+
+def follow(client: Any, response: Any) -> Any:
+    """GET the page a 303 points to (post/redirect/get)."""
+    assert response.status_code == 303, response.text[:300]
+    return client.get(response.headers["location"])

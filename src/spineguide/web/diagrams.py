@@ -25,6 +25,7 @@ class SpinePart:
     left: bool = False
     right: bool = False
     labels: list[str] = field(default_factory=list)
+    severity: str | None = None  # low | medium | high | urgent (colour in the picture)
 
     @property
     def marked(self) -> bool:
@@ -32,8 +33,14 @@ class SpinePart:
         return self.left or self.right
 
 
-def spine_parts(marks: list[tuple[str, str | None, str]]) -> list[SpinePart]:
-    """Vertebrae L1-L5, discs L1-L2..L5-S1 and the sacrum; marks are (level, side, label)."""
+def spine_parts(
+    marks: list[tuple[str, str | None, str]], severities: dict[str, str] | None = None
+) -> list[SpinePart]:
+    """Vertebrae L1-L5, discs L1-L2..L5-S1 and the sacrum; marks are (level, side, label).
+
+    `severities` maps a level to low/medium/high/urgent so each level is coloured by how much
+    it matters (without it every marked part is drawn the same way).
+    """
     parts: list[SpinePart] = []
     y = 12.0
     for i, v in enumerate(VERTEBRAE):
@@ -53,6 +60,8 @@ def spine_parts(marks: list[tuple[str, str | None, str]]) -> list[SpinePart]:
         if side in ("right", "bilateral", "central", None):
             part.right = True
         part.labels.append(label)
+        if severities and level in severities:
+            part.severity = severities[level]
     return parts
 
 
@@ -166,6 +175,8 @@ class Chart:
     x1: float
     y1: float
     better: str
+    mic_y: float | None = None
+    mic_label: str = ""
 
 
 def trend_chart(
@@ -174,10 +185,15 @@ def trend_chart(
     maximum: float,
     unit: str,
     better: str = "Lower is better.",
+    mic: float | None = None,
 ) -> Chart:
-    """Place time-ordered (when, value, band) items on a fixed 0..maximum axis."""
-    width, height = 560, 220
-    x0, x1, y0, y1 = 52.0, width - 16.0, 16.0, height - 40.0
+    """Place time-ordered (when, value, band) items on a fixed 0..maximum axis.
+
+    With `mic` (minimal important change) a dashed line marks the first score minus the MIC:
+    later scores at or below it are a change that matters to patients.
+    """
+    width, height = 400, 230
+    x0, x1, y0, y1 = 44.0, width - 14.0, 18.0, height - 42.0
     pts: list[ChartPoint] = []
     n = len(series)
     if n:
@@ -190,4 +206,9 @@ def trend_chart(
             pts.append(ChartPoint(x, y, value, when.strftime("%d %b %Y"), band))
     ticks = [(y1 - f * (y1 - y0), f"{maximum * f:g}") for f in (0, 0.25, 0.5, 0.75, 1)]
     poly = " ".join(f"{p.x:.1f},{p.y:.1f}" for p in pts)
-    return Chart(title, unit, width, height, pts, ticks, poly, x0, y0, x1, y1, better)
+    chart = Chart(title, unit, width, height, pts, ticks, poly, x0, y0, x1, y1, better)
+    if mic is not None and pts and pts[0].value - mic >= 0:
+        target = pts[0].value - mic
+        chart.mic_y = y1 - (target / maximum) * (y1 - y0)
+        chart.mic_label = f"first score − {mic:g} (important change)"
+    return chart

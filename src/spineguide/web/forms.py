@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from spineguide.reasoning.evidence import Choice, Evidence
 
@@ -100,7 +101,11 @@ def form_spec(kb: KnowledgeBase) -> FormSpec:
 
 
 class FormError(ValueError):
-    """A form value that cannot be used (shown next to the form)."""
+    """A form value that cannot be used (shown next to the form and next to its field)."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
 
 
 def _number(data: dict[str, str], key: str, lo: float, hi: float, label: str) -> float | None:
@@ -110,9 +115,9 @@ def _number(data: dict[str, str], key: str, lo: float, hi: float, label: str) ->
     try:
         value = float(raw)
     except ValueError:
-        raise FormError(f"{label} must be a number (got {raw[:20]!r}).") from None
+        raise FormError(f"{label} must be a number (got {raw[:20]!r}).", key) from None
     if not lo <= value <= hi:
-        raise FormError(f"{label} must be between {lo:g} and {hi:g}.")
+        raise FormError(f"{label} must be between {lo:g} and {hi:g}.", key)
     return value
 
 
@@ -150,7 +155,7 @@ def case_from_form(data: dict[str, str], kb: KnowledgeBase) -> CaseInput:
             elif grade == "5":
                 ev.append(Evidence(id=fid, side=side, choice=Choice.absent))
             elif grade:
-                raise FormError(f"{label} ({side}): unknown MRC grade.")
+                raise FormError(f"{label} ({side}): unknown MRC grade.", f"mrc__{fid}__{side}")
     for fid, _ in spec.reflexes:
         for side in SIDES:
             val = data.get(f"reflex__{fid}__{side}", "")
@@ -176,19 +181,21 @@ def case_from_form(data: dict[str, str], kb: KnowledgeBase) -> CaseInput:
     age = _number(data, "age", 0, 120, "Age")
     sex = data.get("sex") or None
     if sex not in (None, "male", "female"):
-        raise FormError("Sex must be male or female.")
+        raise FormError("Sex must be male or female.", "sex")
     setting = data.get("setting") or "primary"
     if setting not in ("primary", "emergency", "spine-clinic"):
-        raise FormError("Unknown care setting.")
+        raise FormError("Unknown care setting.", "setting")
     meds = [line.strip() for line in (data.get("meds") or "").splitlines() if line.strip()]
     imaging = (data.get("imaging_report") or "").strip() or None
     note = (data.get("note") or "").strip()
+    if not meds and note:
+        meds = note_medicines(note, kb)  # the note's medicines reach the medication check
     text = None
     if not ev and note:
         text = note  # nothing structured: assess the free text itself
     if not ev and not imaging and not text:
         raise FormError(
-            "Enter at least one finding, an imaging report, or a free-text presentation."
+            "Enter at least one finding, an imaging report, or a free-text presentation.", "note"
         )
     try:
         return CaseInput(
@@ -265,4 +272,60 @@ def form_values_from_text(text: str, kb: KnowledgeBase) -> tuple[dict[str, str],
     if segment and segment.strip():
         values["imaging_report"] = segment.strip()
         recognised.append("imaging report text")
+    meds = note_medicines(text, kb)
+    if meds:
+        values["meds"] = "\n".join(meds)
+        recognised.append("medicines: " + "; ".join(meds))
     return values, recognised
+
+
+_CLAUSE_SPLIT = re.compile(r"[.;\n]+|,\s*(?![\d/])|\band\b|\bplus\b|\+")
+_NOT_TAKING = re.compile(
+    r"\b(?:no|not on|not taking|nil|stopped|off|allerg\w*|intoleran\w*|previously|used to|"
+    r"past|formerly|tried|failed|declined|avoid\w*|never)\b",
+    re.IGNORECASE,
+)
+_LEAD_WORDS = re.compile(
+    r"^\s*(?:(?:current\s+)?(?:meds?|medications?|medicines?|drugs?|dhx|rx)\s*[:\-]?\s*|"
+    r"(?:is\s+|currently\s+|also\s+)?(?:on|taking|takes|uses|using)\s+)+",
+    re.IGNORECASE,
+)
+
+
+def note_medicines(text: str, kb: KnowledgeBase) -> list[str]:
+    """Medicines the note says the patient takes now, as sig lines (negated and past ones left out).
+
+    Uses the shared extractor's medication mentions when it finds any, and otherwise reads each
+    clause of the note for a knowledge-base drug name or alias.
+    """
+    from spineguide.text.sig import resolve_drug
+
+    out: list[str] = []
+    seen: set[str] = set()
+    clauses = [c.strip() for c in _CLAUSE_SPLIT.split(text) if c and c.strip()]
+    mentions: list[Any] = []
+    try:
+        from spineguide.text.pipeline import extract
+
+        mentions = list(getattr(extract(text), "medications", None) or [])
+    except Exception:  # the shared extractor is optional here; fall back to clause reading
+        mentions = []
+    excluded = {m.drug_id for m in mentions if (m.negated or m.historical) and m.drug_id}
+    for clause in clauses:
+        if len(clause) > 120:
+            continue
+        drug, name = resolve_drug(clause, kb)
+        if drug is None or drug.id in seen or drug.id in excluded:
+            continue
+        if _NOT_TAKING.search(clause):
+            continue
+        seen.add(drug.id)
+        first = (name or "").split(" ")[0]
+        at = clause.lower().find(first.lower()) if first else -1
+        out.append(clause[at:].strip() if at > 0 else _LEAD_WORDS.sub("", clause).strip())
+    for m in mentions:
+        if m.negated or m.historical or not m.drug_id or m.drug_id in seen:
+            continue
+        seen.add(m.drug_id)
+        out.append(m.name)
+    return out

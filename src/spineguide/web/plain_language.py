@@ -206,6 +206,7 @@ class PlainFinding:
     condition: str | None = None
     roots: list[RootExplanation] = field(default_factory=list)
     source_text: str = ""
+    what: str = ""
 
     @property
     def incidental(self) -> bool:
@@ -251,6 +252,7 @@ def explain_finding(f: ImagingFinding, kb: KnowledgeBase) -> PlainFinding:
         condition=info.get("condition"),
         roots=roots,
         source_text=f.text,
+        what=info.get("what", ""),
     )
 
 
@@ -295,13 +297,37 @@ def spine_text(marks: list[SpineMark]) -> str:
 
 @dataclass
 class TreatmentOption:
-    """One treatment with its evidence badge."""
+    """One treatment with its evidence badge (medicines: 'ask your doctor', never a tick)."""
 
     name: str
     text: str
     verdict: str
     badge: dict[str, str]
     tier: str
+    kind: str = ""
+    rank: int = 0
+
+
+@dataclass
+class LevelGroup:
+    """The findings at one level of the spine, with how much they matter and the nerves."""
+
+    level: str
+    severity: str  # low | medium | high | urgent (the picture's colour)
+    severity_label: str
+    headline: str
+    findings: list[PlainFinding]
+    roots: list[str]
+    library: tuple[str, str] | None = None  # (condition id, name) for "read more"
+
+
+@dataclass
+class Summary:
+    """The three lines at the top of the explainer."""
+
+    says: str
+    means: str
+    help_now: str
 
 
 @dataclass
@@ -331,6 +357,14 @@ class ReportExplanation:
     questions: list[str]
     urgent_findings: list[PlainFinding]
     warnings: list[str]
+    levels: list[LevelGroup] = field(default_factory=list)
+    nerves: list[RootExplanation] = field(default_factory=list)
+    summary: Summary | None = None
+
+    @property
+    def level_severity(self) -> dict[str, str]:
+        """Level -> severity for colouring the spine picture."""
+        return {g.level: g.severity for g in self.levels}
 
 
 def verdict_badge(verdict: str) -> dict[str, str]:
@@ -351,9 +385,18 @@ def _options(
                 continue
             seen.add(item.id)
             text = item.patient_text or ""
+            badge = verdict_badge(item.verdict)
+            if item.kind == "drug":
+                badge = dict(content()["ask_doctor_badge"])
             keep.append(
                 TreatmentOption(
-                    item.name, text, item.verdict, verdict_badge(item.verdict), step.title
+                    item.name,
+                    text,
+                    item.verdict,
+                    badge,
+                    step.title,
+                    item.kind,
+                    _tier_rank(step.tier),
                 )
             )
         for item in step.advised_against:
@@ -370,8 +413,14 @@ def _options(
                 )
             )
     order = {"recommended": 0, "consider": 1, "package_only": 2, "conflicting": 3}
-    keep.sort(key=lambda o: order.get(o.verdict, 4))
+    keep.sort(key=lambda o: (o.rank, order.get(o.verdict, 4)))
     return keep[:limit], against
+
+
+def _tier_rank(tier: str) -> int:
+    """First line first: self-care, then non-drug care, medicines, then procedures."""
+    tiers = content()["treatment_tier_order"]
+    return tiers.index(tier) if tier in tiers else len(tiers)
 
 
 def _questions(findings: list[PlainFinding], kb: KnowledgeBase, conditions: list[str]) -> list[str]:
@@ -410,11 +459,13 @@ def explain_report(text: str, kb: KnowledgeBase) -> ReportExplanation:
     negated = [p for p in plain if p.negated]
     # Conditions: specific findings first, incidental ones only when nothing else is found.
     cond_ids: list[str] = []
-    for p in sorted(present, key=lambda p: p.incidental):
-        if p.condition and p.condition in kb.conditions and p.condition not in cond_ids:
+    ranked = sorted(present, key=lambda p: (p.incidental, -_finding_score(p)))
+    for p in ranked:
+        cid = _library_for(p, kb)
+        if cid and cid not in cond_ids:
             if p.incidental and any(not q.incidental for q in present):
                 continue
-            cond_ids.append(p.condition)
+            cond_ids.append(cid)
     conditions = []
     for cid in cond_ids[:4]:
         cond = kb.conditions[cid]
@@ -452,7 +503,9 @@ def explain_report(text: str, kb: KnowledgeBase) -> ReportExplanation:
             "Findings and Impression parts."
         )
     marks = spine_marks(present)
-    return ReportExplanation(
+    levels = group_levels(present, kb)
+    nerves = explain_roots([r for g in levels for r in g.roots], kb)
+    ex = ReportExplanation(
         findings=present,
         reassurance=negated,
         marks=marks,
@@ -464,7 +517,111 @@ def explain_report(text: str, kb: KnowledgeBase) -> ReportExplanation:
         questions=_questions(present, kb, cond_ids),
         urgent_findings=[p for p in present if p.urgent],
         warnings=warnings,
+        levels=levels,
+        nerves=nerves,
     )
+    ex.summary = summarise(ex)
+    return ex
+
+
+_LEVEL_ORDER = ("T12-L1", "L1", "L1-L2", "L2", "L2-L3", "L3", "L3-L4", "L4", "L4-L5", "L5",
+                "L5-S1", "S1")  # fmt: skip
+_SEVERITY_RANK = {"low": 0, "medium": 1, "high": 2, "urgent": 3}
+
+
+def finding_weight(f: PlainFinding) -> str:
+    """How much one finding matters for the picture: low, medium, high or urgent."""
+    if f.urgent:
+        return "urgent"
+    if f.roots and (f.severity in ("moderate", "severe") or f.finding in _PRESSING):
+        return "high"
+    if f.roots or f.severity in ("moderate", "severe"):
+        return "medium"
+    return "low"
+
+
+_PRESSING = {"nerve_root_compression", "disc_extrusion", "disc_sequestration", "disc_protrusion"}
+
+
+def _finding_score(f: PlainFinding) -> float:
+    """Order of importance: weight class, then a named nerve contact, then the stated severity."""
+    contact = 0.5 if f.finding in _PRESSING else 0.0
+    sev = {"severe": 0.3, "moderate": 0.2, "mild": 0.1}.get(f.severity, 0.0)
+    return _SEVERITY_RANK[finding_weight(f)] + contact + sev
+
+
+def _library_for(f: PlainFinding, kb: KnowledgeBase) -> str | None:
+    """The library page for a finding at its level (level-specific pages only at their level)."""
+    cid = f.condition
+    rule = content()["level_specific_conditions"].get(cid or "")
+    if rule and f.level not in rule["levels"]:
+        cid = rule["otherwise"]
+    return cid if cid in kb.conditions else None
+
+
+def group_levels(findings: list[PlainFinding], kb: KnowledgeBase) -> list[LevelGroup]:
+    """Findings grouped by level, most to least important within a level, levels top to bottom."""
+    groups: dict[str, list[PlainFinding]] = {}
+    for f in findings:
+        groups.setdefault(f.level or "Level not stated", []).append(f)
+    labels = content()["level_severity"]
+    out = []
+    for level, items in groups.items():
+        items.sort(key=lambda f: -_finding_score(f))
+        sev = finding_weight(items[0])
+        roots = list(dict.fromkeys(r.root for f in items for r in f.roots))
+        lib = None
+        for f in items:
+            cid = _library_for(f, kb)
+            if cid:
+                lib = (cid, kb.conditions[cid].name)
+                break
+        headline = _headline(items, roots)
+        out.append(LevelGroup(level, sev, labels[sev], headline, items, roots, lib))
+    out.sort(key=lambda g: _LEVEL_ORDER.index(g.level) if g.level in _LEVEL_ORDER else 99)
+    return out
+
+
+def _headline(items: list[PlainFinding], roots: list[str]) -> str:
+    """One line for a level: its main finding and the nerve it may touch."""
+    nerves = " and ".join(roots)
+    causes = [f for f in items if f.finding != "nerve_root_compression"]
+    touches = any(f.finding == "nerve_root_compression" for f in items)
+    if touches and causes:
+        return f"{causes[0].name} touching the {nerves} nerve."
+    if touches:
+        return f"Pressure on the {nerves} nerve." if nerves else f"{items[0].name}."
+    near = f", near the {nerves} nerve" if nerves else ""
+    return f"{items[0].name}{near}."
+
+
+def summarise(ex: ReportExplanation) -> Summary:
+    """The three summary lines: what the report says, what it usually means, when to get help."""
+    words = content()["summary"]
+    named = [g for g in ex.levels if g.level != "Level not stated"]
+    if not ex.levels:
+        says = words["says_nothing"]
+    else:
+        worst = max(ex.levels, key=lambda g: max(_finding_score(f) for f in g.findings))
+        count = len(named)
+        where = (
+            f"{count} level{'s' if count != 1 else ''} of your lower back"
+            if count
+            else ("your lower back")
+        )
+        main = _lower_first(worst.headline.rstrip("."))
+        at = f" at {worst.level}" if worst.level in _LEVEL_ORDER else ""
+        says = f"Changes at {where}. The main one is {main}{at}."
+    if any(g.severity == "urgent" for g in ex.levels):
+        means = words["means_urgent"]
+    elif any(g.roots for g in ex.levels):
+        means = words["means_nerve"]
+    else:
+        means = words["means_common"]
+    help_now = words["help_now"]
+    if ex.urgent_findings:
+        help_now = words["help_today"] + " " + help_now
+    return Summary(says=says, means=means, help_now=help_now)
 
 
 def plain_sentences(ex: ReportExplanation) -> list[str]:

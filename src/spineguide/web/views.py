@@ -7,17 +7,20 @@ signed-in clinician saves an assessment to a patient.
 
 from __future__ import annotations
 
+import hmac
 import json
 from datetime import datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import FileResponse, JSONResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from starlette.concurrency import run_in_threadpool
+from starlette.routing import Match
 
+from spineguide.api.problems import problem_response
 from spineguide.api.security import (
     Principal,
     authenticate,
@@ -25,14 +28,14 @@ from spineguide.api.security import (
     current_user,
     login_session,
     logout_session,
-    verify_csrf,
 )
 from spineguide.errors import SpineGuideError
 from spineguide.reasoning.assess import Assessment, CaseInput, assess
 from spineguide.store import repository as repo
 from spineguide.store.db import aware
 from spineguide.store.models import utcnow
-from spineguide.web import diagrams, forms, library, plain_language
+from spineguide.web import diagrams, forms, library, plain_language, results
+from spineguide.web.state import BROWSER_COOKIE, WebState, login_token, new_browser_id
 
 HERE = Path(__file__).parent
 STATIC_DIR = HERE / "static"
@@ -68,16 +71,78 @@ def _render(
     status_code: int = 200,
 ) -> Response:
     """Render a page with the shared context (user, csrf token, content) and safe headers."""
+    browser = request.cookies.get(BROWSER_COOKIE)
+    fresh = browser is None
+    browser = browser or new_browser_id()
+    here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
     ctx = {
         "user": principal,
         "csrf": principal.csrf_token if principal else None,
         "content": plain_language.content(),
         "path": request.url.path,
+        "here": here if request.method == "GET" else request.url.path,
+        "login_csrf": login_token(browser),
         **context,
     }
-    return templates.TemplateResponse(
+    response = templates.TemplateResponse(
         request, name, ctx, status_code=status_code, headers=dict(_HEADERS)
     )
+    if fresh:
+        _set_browser_cookie(request, response, browser)
+    return response
+
+
+def _set_browser_cookie(request: Request, response: Response, browser: str) -> None:
+    response.set_cookie(
+        BROWSER_COOKIE,
+        browser,
+        httponly=True,
+        secure=request.app.state.sg.settings.cookie_secure,
+        samesite="lax",
+        path="/",
+    )
+
+
+def _state(request: Request) -> WebState:
+    """The app's per-browser result store (created on first use)."""
+    st = getattr(request.app.state, "web_state", None)
+    if st is None:
+        st = WebState()
+        request.app.state.web_state = st
+    return st
+
+
+def _remember(
+    request: Request, kind: str, data: dict[str, Any], cache: dict[str, Any] | None = None
+) -> tuple[str, str | None]:
+    """Store input for this browser; returns (id, new browser id when the cookie was missing)."""
+    browser = request.cookies.get(BROWSER_COOKIE)
+    fresh = None
+    if not browser:
+        browser = fresh = new_browser_id()
+    return _state(request).put(browser, kind, data, cache), fresh
+
+
+def _recall(request: Request, rid: str | None, kind: str) -> Any:
+    """The stored entry of this kind for this browser, or None."""
+    if not rid:
+        return None
+    return _state(request).get(request.cookies.get(BROWSER_COOKIE), rid, kind)
+
+
+def _see_other(request: Request, url: str, fresh_browser: str | None = None) -> Response:
+    """A 303 redirect (post/redirect/get), setting the browser cookie when it is new."""
+    response = RedirectResponse(url, status_code=303)
+    if fresh_browser:
+        _set_browser_cookie(request, response, fresh_browser)
+    return response
+
+
+def _csrf_ok(principal: Principal | None, token: str | None) -> bool:
+    """True when a cookie session's form carries its CSRF token (bearer callers pass)."""
+    if principal is None or principal.via != "session":
+        return True
+    return bool(token and principal.csrf_token and hmac.compare_digest(token, principal.csrf_token))
 
 
 async def _form(request: Request) -> dict[str, str]:
@@ -118,15 +183,17 @@ async def home(request: Request, principal: Principal | None = Depends(current_u
 async def mri_form(
     request: Request, principal: Principal | None = Depends(current_user)
 ) -> Response:
-    """The report explainer form."""
-    return _render(request, "mri.html", {"report": ""}, principal)
+    """The report explainer form (``?edit=<id>`` brings back a report explained earlier)."""
+    entry = _recall(request, request.query_params.get("edit"), "mri")
+    report = entry.data["report"] if entry else ""
+    return _render(request, "mri.html", {"report": report}, principal)
 
 
 @router.post("/mri/explain")
 async def mri_explain(
     request: Request, principal: Principal | None = Depends(current_user)
 ) -> Response:
-    """Explain a pasted report in plain language (nothing is stored)."""
+    """Keep the pasted report for this browser and redirect to its explanation (PRG)."""
     data = await _form(request)
     report = (data.get("report") or "").strip()
     if not report:
@@ -141,13 +208,49 @@ async def mri_explain(
         ex = plain_language.explain_report(report, _kb(request))
     except SpineGuideError as exc:
         return _render(request, "mri.html", {"report": report, "error": str(exc)}, principal, 400)
-    parts = diagrams.spine_parts([(m.level, m.side, m.label) for m in ex.marks])
+    rid, fresh = _remember(request, "mri", {"report": report}, {"ex": ex})
+    return _see_other(request, f"/mri/result/{rid}", fresh)
+
+
+@router.get("/mri/explain")
+async def mri_explain_get() -> Response:
+    """A bookmarked or reloaded form address: go to the form."""
+    return RedirectResponse("/mri", status_code=303)
+
+
+@router.get("/mri/result/{rid}")
+async def mri_result(
+    request: Request, rid: str, principal: Principal | None = Depends(current_user)
+) -> Response:
+    """The explanation of a report this browser pasted (kept for the session)."""
+    entry = _recall(request, rid, "mri")
+    if entry is None:
+        return _render(
+            request,
+            "mri.html",
+            {"report": "", "error": _GONE.format(what="explanation", again="paste the report")},
+            principal,
+            404,
+        )
+    ex = entry.cache.get("ex")
+    if ex is None:
+        ex = entry.cache["ex"] = plain_language.explain_report(entry.data["report"], _kb(request))
+    parts = diagrams.spine_parts(
+        [(m.level, m.side, m.label) for m in ex.marks],
+        {lvl: sev for lvl, sev in ex.level_severity.items()},
+    )
     return _render(
         request,
         "mri_result.html",
-        {"ex": ex, "parts": parts, "report": report, "by_level": _by_level(ex.findings)},
+        {"ex": ex, "parts": parts, "rid": rid, "levels": ex.levels},
         principal,
     )
+
+
+_GONE = (
+    "This {what} is no longer kept: results stay for 12 hours in the browser that made them, "
+    "and are forgotten when the service restarts. Please {again} again."
+)
 
 
 def _by_level(findings: list[plain_language.PlainFinding]) -> list[tuple[str, list[Any]]]:
@@ -169,6 +272,8 @@ def _assess_form(
     error: str | None = None,
     recognised: list[str] | None = None,
     status_code: int = 200,
+    error_field: str | None = None,
+    notice: str | None = None,
 ) -> Response:
     return _render(
         request,
@@ -177,8 +282,10 @@ def _assess_form(
             "spec": forms.form_spec(_kb(request)),
             "v": values or {},
             "error": error,
+            "error_field": error_field,
             "recognised": recognised,
             "forms": forms,
+            "notice": notice,
         },
         principal,
         status_code,
@@ -189,8 +296,20 @@ def _assess_form(
 async def assess_form(
     request: Request, principal: Principal | None = Depends(current_user)
 ) -> Response:
-    """The structured assessment form with a free-text box that pre-fills it."""
-    return _assess_form(request, principal)
+    """The assessment form; ``?edit=<id>`` or ``?filled=<id>`` bring back kept input."""
+    q = request.query_params
+    filled = _recall(request, q.get("filled"), "prefill")
+    if filled is not None:
+        return _assess_form(
+            request, principal, filled.data["values"], None, filled.data["recognised"]
+        )
+    edit = _recall(request, q.get("edit"), "assess")
+    if edit is not None:
+        return _assess_form(request, principal, edit.data["form"])
+    notice = None
+    if q.get("edit") or q.get("filled"):
+        notice = _GONE.format(what="form", again="enter the case")
+    return _assess_form(request, principal, notice=notice)
 
 
 @router.post("/web/api/extract")
@@ -209,7 +328,7 @@ async def extract(request: Request) -> JSONResponse:
     )
 
 
-def result_context(a: Assessment, kb: Any) -> dict[str, Any]:
+def result_context(a: Assessment, kb: Any, case: CaseInput | None = None) -> dict[str, Any]:
     """Everything the result page needs besides the assessment itself."""
     highlight: dict[str, set[str]] = {}
     roots = [r for r in a.localization.roots if r.probability >= 0.25][:2]
@@ -221,44 +340,120 @@ def result_context(a: Assessment, kb: Any) -> dict[str, Any]:
         for f in a.imaging
         if not f.negated and f.level
     ]
+    meds = results.medicines_taken(a, kb)
+    plan = results.plan_view(a, kb, meds)
     return {
         "a": a,
         "regions": diagrams.dermatome_regions(highlight),
         "legs": diagrams.legs_outline(),
         "highlight_roots": roots,
+        "root_sides": results.root_sides(a),
         "parts": diagrams.spine_parts(marks),
         "badge": plain_language.verdict_badge,
         "urgency": plain_language.content()["urgency"][a.triage.urgency.value],
         "kb": kb,
         "flabel": lambda fid: kb.findings[fid].name if fid in kb.findings else fid,
+        "meds_taken": meds,
+        "plan_view": plan,
+        "stances": results.stance_chips,
+        "workup": results.workup_view(a, case),
+        "show_red_flags": results.red_flags_fired(a),
+        "next_questions": list(getattr(a, "next_questions", None) or [])[:5],
+        "must_not_miss": [d for d in a.differential[:8] if getattr(d, "must_not_miss", False)],
+        "dx_side": results.diagnosis_side,
     }
+
+
+def _has_structured(data: dict[str, str]) -> bool:
+    skip = {"note", "action", "csrf_token", "setting"}
+    return any(v.strip() for k, v in data.items() if k not in skip and isinstance(v, str))
 
 
 @router.post("/assess")
 async def assess_submit(
     request: Request, principal: Principal | None = Depends(current_user)
 ) -> Response:
-    """Assess the form (or pre-fill it from the free text when that button was used)."""
+    """Assess the form (or pre-fill it from the note) and redirect to the kept result (PRG)."""
     kb = _kb(request)
     data = await _form(request)
-    if data.get("action") == "prefill":
-        note = data.get("note", "")
+    note = data.get("note", "")
+    if data.get("action") == "prefill" and (note.strip() or not _has_structured(data)):
         if not note.strip():
-            return _assess_form(request, principal, data, "Type or paste a note first.", None, 400)
+            return _assess_form(
+                request, principal, data, "Type or paste a note first.", None, 400, "note"
+            )
         values, recognised = forms.form_values_from_text(note, kb)
         values["note"] = note
-        return _assess_form(request, principal, values, None, recognised)
+        values.setdefault("setting", data.get("setting") or "primary")
+        rid, fresh = _remember(request, "prefill", {"values": values, "recognised": recognised})
+        return _see_other(request, f"/assess?filled={rid}", fresh)
     try:
         case = forms.case_from_form(data, kb)
         a = assess(case, kb)
-    except (forms.FormError, SpineGuideError) as exc:
+    except forms.FormError as exc:
+        return _assess_form(request, principal, data, str(exc), None, 400, exc.field)
+    except SpineGuideError as exc:
         return _assess_form(request, principal, data, str(exc), None, 400)
+    form = {k: v for k, v in data.items() if k not in ("csrf_token", "action")}
+    rid, fresh = _remember(request, "assess", {"form": form}, {"a": a, "case": case})
+    return _see_other(request, f"/assess/result/{rid}", fresh)
+
+
+def _assessed(request: Request, entry: Any) -> tuple[Assessment, CaseInput]:
+    """The kept assessment of an entry (computed again when not cached)."""
+    if "a" not in entry.cache:
+        kb = _kb(request)
+        case = forms.case_from_form(entry.data["form"], kb)
+        entry.cache.update({"a": assess(case, kb), "case": case})
+    return entry.cache["a"], entry.cache["case"]
+
+
+async def _result_page(
+    request: Request,
+    principal: Principal | None,
+    rid: str,
+    entry: Any,
+    error: str | None = None,
+    status_code: int = 200,
+) -> Response:
+    a, case = _assessed(request, entry)
     patients: list[Any] = []
     if principal is not None:
         patients = await run_in_threadpool(_patient_list, request, principal)
-    ctx = result_context(a, kb)
-    ctx.update({"case_json": case.model_dump_json(exclude_defaults=True), "patients": patients})
-    return _render(request, "assess_result.html", ctx, principal)
+    ctx = result_context(a, _kb(request), case)
+    pending = entry.data.get("save") or {}
+    notice = None
+    if request.query_params.get("resume") and pending:
+        notice = (
+            "Your sign-in had expired. The assessment is kept: check the patient and press Save."
+        )
+    ctx.update(
+        {
+            "case_json": case.model_dump_json(exclude_defaults=True),
+            "patients": patients,
+            "rid": rid,
+            "pending": pending,
+            "notice": notice,
+            "save_error": error,
+        }
+    )
+    return _render(request, "assess_result.html", ctx, principal, status_code)
+
+
+@router.get("/assess/result/{rid}")
+async def assess_result(
+    request: Request, rid: str, principal: Principal | None = Depends(current_user)
+) -> Response:
+    """An assessment this browser made (kept for the session; Back and links keep it)."""
+    entry = _recall(request, rid, "assess")
+    if entry is None:
+        return _assess_form(
+            request,
+            principal,
+            error=_GONE.format(what="assessment", again="enter the case"),
+            status_code=404,
+        )
+    return await _result_page(request, principal, rid, entry)
 
 
 def _patient_list(request: Request, principal: Principal) -> list[dict[str, Any]]:
@@ -301,21 +496,58 @@ def _save(request: Request, principal: Principal, data: dict[str, str]) -> str |
 async def assess_save(
     request: Request, principal: Principal | None = Depends(current_user)
 ) -> Response:
-    """Save the assessment to a patient (signed-in clinicians only; CSRF-checked)."""
+    """Save the assessment to a patient (signed-in clinicians only; CSRF-checked).
+
+    When the sign-in has expired the assessment and the chosen patient are kept for this browser
+    and the clinician is sent to sign in, then back to the result to press Save again.
+    """
     data = await _form(request)
-    if principal is None:
-        return RedirectResponse("/login?next=/assess", status_code=303)
-    verify_csrf(principal, data.get("csrf_token"))
+    save = {k: data.get(k, "") for k in ("patient_id", "new_label")}
+    rid = data.get("rid") or ""
+    entry = _recall(request, rid, "assess")
+    fresh: str | None = None
+    if entry is None and data.get("case_json"):
+        try:
+            case = CaseInput.model_validate_json(data["case_json"])
+            kept = {"case": case, "a": assess(case, _kb(request))}
+        except (ValueError, SpineGuideError):
+            kept = None
+        if kept is not None:
+            rid, fresh = _remember(request, "assess", {"form": {}}, kept)
+            browser = fresh or request.cookies.get(BROWSER_COOKIE)
+            entry = _state(request).get(browser, rid, "assess")
+    if principal is None or not _csrf_ok(principal, data.get("csrf_token")):
+        if entry is None and principal is None:
+            return RedirectResponse("/login?next=/assess", status_code=303)
+        if entry is None:
+            return _render(request, "error.html", {"message": _GONE.format(
+                what="assessment", again="enter the case")}, principal, 404)  # fmt: skip
+        entry.data["save"] = save
+        nxt = f"/assess/result/{rid}?resume=1"
+        if principal is None:
+            return _see_other(request, f"/login?expired=1&next={quote(nxt)}", fresh)
+        return _see_other(request, nxt, fresh)
     if principal.role not in ("clinician", "admin"):
         return _render(request, "error.html", {"message": "A clinician account is needed."},
                        principal, 403)  # fmt: skip
     try:
         patient_id = await run_in_threadpool(_save, request, principal, data)
     except (forms.FormError, SpineGuideError, ValueError) as exc:
+        if entry is not None:
+            entry.data["save"] = save
+            return await _result_page(request, principal, rid, entry, str(exc)[:300], 400)
         return _render(request, "error.html", {"message": str(exc)[:300]}, principal, 400)
     if patient_id is None:
         return _render(request, "error.html", {"message": "No such patient."}, principal, 404)
+    if entry is not None:
+        entry.data.pop("save", None)
     return RedirectResponse(f"/patients/{quote(patient_id)}?saved=1", status_code=303)
+
+
+@router.get("/assess/save")
+async def assess_save_get() -> Response:
+    """A reloaded save address: go to the form."""
+    return RedirectResponse("/assess", status_code=303)
 
 
 # -- sign in ------------------------------------------------------------------------------------
@@ -331,12 +563,37 @@ def _safe_next(value: str | None) -> str:
 async def login_form(
     request: Request, principal: Principal | None = Depends(current_user)
 ) -> Response:
-    """The sign-in page."""
+    """The sign-in page (says so when a sign-in expired and the work was kept)."""
     nxt = _safe_next(request.query_params.get("next"))
-    return _render(request, "login.html", {"next": nxt}, principal)
+    notice = None
+    if request.query_params.get("expired"):
+        notice = "Your sign-in has expired. Sign in again: what you entered is kept."
+    return _render(request, "login.html", {"next": nxt, "notice": notice}, principal)
 
 
-def _login(request: Request, username: str, password: str) -> Any:
+def _same_origin(request: Request) -> bool:
+    """False when the browser says the form came from another site (Origin, else Referer)."""
+    claimed = request.headers.get("origin") or request.headers.get("referer")
+    if not claimed or claimed == "null":
+        return claimed is None
+    parts = urlsplit(claimed)
+    host = request.headers.get("host", "")
+    return parts.netloc == host and parts.scheme in ("http", "https")
+
+
+def _login(request: Request, username: str, password: str) -> tuple[Any, str | None, int]:
+    """(user, error message, status): the service's login policy when it has one (lockout)."""
+    from spineguide.api import security
+    from spineguide.api.problems import ProblemError
+
+    policy = getattr(security, "check_login", None)
+    if policy is not None:
+        try:
+            return policy(request, username, password), None, 200
+        except ProblemError as exc:
+            if exc.status == 429:
+                return None, "Too many failed sign-ins for this account. Wait and try again.", 429
+            return None, "Unknown username or wrong password.", 401
     sg = request.app.state.sg
     user = authenticate(sg.sessions, username, password)
     with sg.sessions.begin() as s:
@@ -344,14 +601,25 @@ def _login(request: Request, username: str, password: str) -> Any:
             s, user, "auth.login", "ok" if user else "denied", client=client_key(request),
             detail=None if user else "bad credentials (web)",
         )  # fmt: skip
-    return user
+    return user, None if user else "Unknown username or wrong password.", 200 if user else 401
 
 
 @router.post("/login")
 async def login_submit(request: Request) -> Response:
-    """Check the password, start a session (cookie) and go on to the next page."""
+    """Check origin, form token and password, start a session (cookie) and go on to `next`."""
     data = await _form(request)
     nxt = _safe_next(data.get("next"))
+    browser = request.cookies.get(BROWSER_COOKIE)
+    token = data.get("login_csrf") or ""
+    if (
+        not _same_origin(request)
+        or not browser
+        or not hmac.compare_digest(token, login_token(browser))
+    ):
+        return _render(request, "login.html",
+                       {"next": nxt, "username": (data.get("username") or "")[:80],
+                        "error": "The sign-in form had expired or came from another site. "
+                                 "Please sign in again."}, None, 403)  # fmt: skip
     limiter = request.app.state.sg.limiters.get("login")
     if limiter is not None and limiter.hit(client_key(request)):
         return _render(request, "login.html",
@@ -359,11 +627,14 @@ async def login_submit(request: Request) -> Response:
                        None, 429)  # fmt: skip
     username = (data.get("username") or "").strip()[:80]
     password = (data.get("password") or "")[:1024]
-    user = await run_in_threadpool(_login, request, username, password) if username else None
+    user, message, status = (
+        await run_in_threadpool(_login, request, username, password)
+        if username
+        else (None, "Enter your username and password.", 401)
+    )
     if user is None:
         return _render(request, "login.html",
-                       {"next": nxt, "username": username,
-                        "error": "Unknown username or wrong password."}, None, 401)  # fmt: skip
+                       {"next": nxt, "username": username, "error": message}, None, status)  # fmt: skip
     response = RedirectResponse(nxt, status_code=303)
     await run_in_threadpool(login_session, request, response, user)
     return response
@@ -373,11 +644,17 @@ async def login_submit(request: Request) -> Response:
 async def logout(request: Request, principal: Principal | None = Depends(current_user)) -> Response:
     """End the session."""
     data = await _form(request)
-    if principal is not None:
-        verify_csrf(principal, data.get("csrf_token"))
+    if principal is not None and not _csrf_ok(principal, data.get("csrf_token")):
+        return RedirectResponse("/", status_code=303)
     response = RedirectResponse("/", status_code=303)
     await run_in_threadpool(logout_session, request, response)
     return response
+
+
+@router.get("/logout")
+async def logout_get() -> Response:
+    """Signing out needs the form (POST); a typed address goes home."""
+    return RedirectResponse("/", status_code=303)
 
 
 # -- patients -----------------------------------------------------------------------------------
@@ -426,14 +703,26 @@ async def patients_create(
     if principal is None:
         return _need_login(request)
     data = await _form(request)
-    verify_csrf(principal, data.get("csrf_token"))
+    if not _csrf_ok(principal, data.get("csrf_token")):
+        rows = await run_in_threadpool(_patient_list, request, principal)
+        return _render(request, "patients.html", {"patients": rows, "v": data,
+                       "error": "The form had expired. Check it and press Create again."},
+                       principal, 403)  # fmt: skip
     try:
         pid = await run_in_threadpool(_create_patient, request, principal, data)
     except forms.FormError as exc:
         rows = await run_in_threadpool(_patient_list, request, principal)
-        return _render(request, "patients.html", {"patients": rows, "error": str(exc)},
+        return _render(request, "patients.html", {"patients": rows, "error": str(exc), "v": data},
                        principal, 400)  # fmt: skip
     return RedirectResponse(f"/patients/{quote(pid)}", status_code=303)
+
+
+def _mic(instrument: str) -> float | None:
+    """The minimal important change of an outcome instrument (Ostelo 2008), from the scorer."""
+    from spineguide.reasoning.instruments import MIC_POINTS
+
+    t = MIC_POINTS.get(instrument)
+    return float(t.value) if t is not None else None
 
 
 def _patient_detail(request: Request, principal: Principal, patient_id: str) -> Any:
@@ -465,8 +754,12 @@ def _patient_detail(request: Request, principal: Principal, patient_id: str) -> 
         return {
             "patient": {"id": p.id, "label": p.label, "birth_year": p.birth_year, "sex": p.sex},
             "assessments": assessments,
-            "odi": diagrams.trend_chart("ODI (disability, %)", series.get("odi", []), 100, "%"),
-            "nrs": diagrams.trend_chart("Pain (NRS 0-10)", series.get("nrs", []), 10, ""),
+            "odi": diagrams.trend_chart(
+                "ODI (disability, %)", series.get("odi", []), 100, "%", mic=_mic("odi")
+            ),
+            "nrs": diagrams.trend_chart(
+                "Pain (NRS 0-10)", series.get("nrs", []), 10, "", mic=_mic("nrs")
+            ),
         }
 
 
@@ -477,14 +770,33 @@ async def patient_page(
     """A patient: ODI and pain trend charts and the saved assessments."""
     if principal is None:
         return _need_login(request)
+    return await _patient_view(request, principal, patient_id)
+
+
+async def _patient_view(
+    request: Request,
+    principal: Principal,
+    patient_id: str,
+    extra: dict[str, Any] | None = None,
+    status_code: int = 200,
+) -> Response:
     detail = await run_in_threadpool(_patient_detail, request, principal, patient_id)
     if detail is None:
         return _render(request, "error.html", {"message": "No such patient."}, principal, 404)
+    detail["notice"] = None
     from spineguide.reasoning.instruments import ODI_SECTION_LABELS, ODI_SECTIONS
 
     detail["odi_sections"] = [(k, ODI_SECTION_LABELS.get(k, k)) for k in ODI_SECTIONS]
     detail["saved"] = request.query_params.get("saved") == "1"
-    return _render(request, "patient.html", detail, principal)
+    detail["sv"] = {}
+    pending = _recall(request, request.query_params.get("pending"), "score")
+    if pending is not None and pending.data.get("patient_id") == patient_id:
+        detail["sv"] = pending.data["form"]
+        detail["notice"] = (
+            "Your sign-in had expired. Your answers are kept below: check them and press Save."
+        )
+    detail.update(extra or {})
+    return _render(request, "patient.html", detail, principal, status_code)
 
 
 def _add_score(
@@ -532,20 +844,32 @@ def _add_score(
 async def patient_score(
     request: Request, patient_id: str, principal: Principal | None = Depends(current_user)
 ) -> Response:
-    """Record an ODI questionnaire or a pain score for the patient."""
-    if principal is None:
-        return _need_login(request)
+    """Record an ODI questionnaire or a pain score (answers are kept if the sign-in expired)."""
     data = await _form(request)
-    verify_csrf(principal, data.get("csrf_token"))
+    form = {k: v for k, v in data.items() if k != "csrf_token"}
+    if principal is None or not _csrf_ok(principal, data.get("csrf_token")):
+        rid, fresh = _remember(request, "score", {"patient_id": patient_id, "form": form})
+        back = f"/patients/{quote(patient_id)}?pending={rid}"
+        if principal is None:
+            back = f"/login?expired=1&next={quote(back)}"
+        return _see_other(request, back, fresh)
     try:
         ok = await run_in_threadpool(_add_score, request, principal, patient_id, data)
     except (forms.FormError, SpineGuideError) as exc:
-        return _render(request, "error.html", {"message": str(exc)[:300]}, principal, 400)
+        return await _patient_view(request, principal, patient_id,
+                                   {"sv": form, "score_error": str(exc)[:300]}, 400)  # fmt: skip
     except Exception as exc:  # the scorer's ProblemError (bad answers) -> readable page
         detail = getattr(exc, "detail", None) or "The answers could not be scored."
-        return _render(request, "error.html", {"message": str(detail)[:300]}, principal, 400)
+        return await _patient_view(request, principal, patient_id,
+                                   {"sv": form, "score_error": str(detail)[:300]}, 400)  # fmt: skip
     if not ok:
         return _render(request, "error.html", {"message": "No such patient."}, principal, 404)
+    return RedirectResponse(f"/patients/{quote(patient_id)}", status_code=303)
+
+
+@router.get("/patients/{patient_id}/scores")
+async def patient_score_get(patient_id: str) -> Response:
+    """A reloaded score address (e.g. after signing in): go to the patient."""
     return RedirectResponse(f"/patients/{quote(patient_id)}", status_code=303)
 
 
@@ -573,7 +897,7 @@ async def saved_assessment(
         return _render(request, "error.html", {"message": "No such assessment."}, principal, 404)
     patient_id, output = found
     a = Assessment.model_validate(output)
-    ctx = result_context(a, _kb(request))
+    ctx = result_context(a, _kb(request), None)
     ctx.update({"saved_patient": patient_id, "patients": []})
     return _render(request, "assess_result.html", ctx, principal)
 
@@ -628,3 +952,47 @@ async def condition(
         },
         principal,
     )
+
+
+# -- error pages ---------------------------------------------------------------------------------
+
+_OTHER_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"]
+
+
+def _wants_html(request: Request) -> bool:
+    return "text/html" in request.headers.get("accept", "") and not request.url.path.startswith(
+        ("/api/", "/cds-services")
+    )
+
+
+@router.api_route("/{path:path}", methods=_OTHER_METHODS)
+async def not_found(
+    request: Request, path: str, principal: Principal | None = Depends(current_user)
+) -> Response:
+    """No page here: an HTML page for browsers, a problem document for programs (404 or 405)."""
+    allowed: set[str] = set()
+    for route in request.app.router.routes:
+        if getattr(route, "endpoint", None) is not_found:
+            continue
+        match, _ = route.matches(request.scope)
+        if match == Match.PARTIAL:
+            allowed |= set(getattr(route, "methods", None) or ())
+    status = 405 if allowed else 404
+    headers = {"Allow": ", ".join(sorted(allowed))} if allowed else None
+    if not _wants_html(request):
+        if status == 405:
+            return problem_response(405, f"{request.method} is not allowed on {request.url.path}",
+                                    "see /docs for the methods each endpoint accepts",
+                                    headers=headers)  # fmt: skip
+        return problem_response(404, f"no endpoint at {request.url.path}",
+                                "see /docs for the available endpoints")  # fmt: skip
+    message = (
+        "There is no page at this address. It may have been mistyped or moved."
+        if status == 404
+        else "This address cannot be used that way. Use the links and buttons on the pages."
+    )
+    response = _render(request, "error.html", {"message": message, "status": status},
+                       principal, status)  # fmt: skip
+    if headers:
+        response.headers.update(headers)
+    return response

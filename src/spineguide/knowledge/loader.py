@@ -241,6 +241,9 @@ def load_knowledge_base(data_dir: Path | None = None) -> KnowledgeBase:
         kb.raw["red_flags"] = {"rules": [r.model_dump() for r in rules]}
 
     _check_references(kb)
+    from spineguide.knowledge.reasoning_schema import validate_reasoning_models
+
+    validate_reasoning_models(kb, data_dir)
     return kb
 
 

@@ -51,6 +51,7 @@ def _when_holds(
     triage: Triage,
     es: EvidenceSet,
     imaging_given: bool,
+    acute_days: int,
 ) -> bool:
     present = es.present_ids()
     if "rule_fired" in when and not fired & set(when["rule_fired"]):
@@ -65,7 +66,7 @@ def _when_holds(
         return False
     if "acute" in when:
         days = es.value("symptom_duration_days")
-        acute = days is None or days < 42
+        acute = days is None or days < acute_days
         if acute != bool(when["acute"]):
             return False
     if "deficit" in when:
@@ -83,7 +84,11 @@ def build_workup(
     kb: KnowledgeBase,
 ) -> Workup:
     """Apply the work-up rules, then add first investigations of likely red-flag conditions."""
-    rules = (kb.raw.get("workup") or {}).get("rules", [])
+    model = kb.raw.get("workup") or {}
+    rules = model.get("rules", [])
+    settings = model["settings"]
+    acute_days = int(settings["acute_days"])
+    min_p = float(settings["condition_investigations_min_probability"])
     fired = {r.id for r in triage.red_flags}
     out = Workup()
     seen: dict[str, Timing] = {}
@@ -110,14 +115,16 @@ def build_workup(
         seen[test_id] = timing
 
     for rule in rules:
-        if not _when_holds(rule["when"], fired, differential, triage, es, imaging_given):
+        if not _when_holds(
+            rule["when"], fired, differential, triage, es, imaging_given, acute_days
+        ):
             continue
         for t in rule["tests"]:
             add(t["test"], t["timing"], t["why"], rule["id"], list(t.get("sources", [])))
     # Likely diagnoses bring their own first investigations (as "now" when urgent).
     for d in differential[:3]:
         cond = kb.conditions.get(d.id)
-        if cond is None or d.probability < 0.2:
+        if cond is None or d.probability < min_p:
             continue
         urgent = URGENCY_RANK[cond.default_urgency] >= URGENCY_RANK[Urgency.urgent]
         for test_id in cond.first_investigations:

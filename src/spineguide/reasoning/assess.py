@@ -16,9 +16,11 @@ from spineguide.reasoning.differential import DiagnosisResult, rank_differential
 from spineguide.reasoning.evidence import Choice, Evidence, EvidenceSet
 from spineguide.reasoning.localization import Localization, localize
 from spineguide.reasoning.plan import CarePlan, build_plan
+from spineguide.reasoning.questions import NextQuestion, next_questions
 from spineguide.reasoning.triage import Triage, decide_urgency, evaluate_rules
 from spineguide.reasoning.workup import Workup, build_workup
 from spineguide.text.models import ImagingFinding
+from spineguide.text.pipeline import imaging_segment  # noqa: F401  (kept importable from here)
 
 if TYPE_CHECKING:
     from spineguide.knowledge.loader import KnowledgeBase
@@ -29,16 +31,6 @@ DISCLAIMER = (
 )
 MAX_TEXT = 100_000
 Setting = Literal["primary", "emergency", "spine-clinic"]
-_IMAGING_CUE = re.compile(
-    r"(?<!\w)(?:MRI|MR|CT|CT myelogra\w+|radiographs?|x-?rays?|imaging|scan|myelogra\w+)(?!\w)",
-    re.I,
-)
-
-
-_IMAGING_LABEL = re.compile(
-    r"\s*(?:[A-Za-z-]+\s+){0,2}(?:MRI|MR|CT|radiographs?|x-?rays?|imaging|scan)[^:.\n]{0,40}:\s*",
-    re.I,
-)
 
 
 class PatientFactors(BaseModel):
@@ -115,18 +107,25 @@ class Assessment(BaseModel):
     evidence: list[Evidence] = Field(default_factory=list)
     sources: list[SourceRef] = Field(default_factory=list)
     warnings: list[str] = Field(default_factory=list)
+    next_questions: list[NextQuestion] = Field(
+        default_factory=list,
+        description="unanswered findings that would most change the urgency or leading diagnosis",
+    )
+    medications_in_note: list[dict[str, Any]] = Field(
+        default_factory=list,
+        description="medicines named in the note (name, drug_id, classes, negated, historical)",
+    )
 
 
-def imaging_segment(text: str) -> str | None:
-    """The part of a clinical note that reports imaging (from the first imaging cue onwards)."""
-    m = _IMAGING_CUE.search(text)
-    if not m:
-        return None
-    start = max(text.rfind(".", 0, m.start()), text.rfind("\n", 0, m.start())) + 1
-    segment = text[start:]
-    # "MRI lumbar spine: …" — drop the modality label so the report body is parsed as findings.
-    label = _IMAGING_LABEL.match(segment)
-    return segment[label.end() :] if label else segment
+_NEGATION_BEFORE = re.compile(
+    r"(?:\bno|\bnot|\bnil|\bdenies|\bdenied|\bwithout|\bnegative for|\bfree of)\b[^.;:\n]{0,40}$",
+    re.I,
+)
+
+
+def _negated_mention(text: str, span: tuple[int, int]) -> bool:
+    """True when an uninterpreted mention sits in a negated list ("no fever, no numbness")."""
+    return bool(_NEGATION_BEFORE.search(text[max(0, span[0] - 45) : span[0]]))
 
 
 def _structured_evidence(case: CaseInput) -> list[Evidence]:
@@ -141,8 +140,7 @@ def _structured_evidence(case: CaseInput) -> list[Evidence]:
 def assess(case: CaseInput | dict[str, Any] | str, kb: KnowledgeBase | None = None) -> Assessment:
     """Assess one presentation: triage, localisation, differential, work-up, plan and med checks."""
     from spineguide.knowledge.loader import get_kb
-    from spineguide.text.clinical import extract_clinical_evidence
-    from spineguide.text.imaging import parse_imaging_report
+    from spineguide.text.pipeline import extract
 
     kb = kb or get_kb()
     if isinstance(case, str):
@@ -163,19 +161,31 @@ def assess(case: CaseInput | dict[str, Any] | str, kb: KnowledgeBase | None = No
     text = case.text or ""
     if len(text) > MAX_TEXT:
         raise InputTooLargeError(f"text is {len(text)} characters; limit {MAX_TEXT}")
-    if text.strip():
-        items += extract_clinical_evidence(text)
-    imaging_texts = []
-    if case.imaging_report and case.imaging_report.strip():
-        imaging_texts.append(case.imaging_report)
-    segment = imaging_segment(text) if text else None
-    if segment:
-        imaging_texts.append(segment)
     imaging: list[ImagingFinding] = []
-    for t in imaging_texts:
-        imaging += parse_imaging_report(t).findings
+    note_meds: list[Any] = []
+    uninterpreted = False
+    if text.strip():
+        extraction = extract(text, kind="note")
+        answered = {
+            e.id for e in case.evidence
+        }  # a clinician's explicit answer wins over the reader
+        items += [e for e in extraction.evidence if e.id not in answered]
+        imaging += extraction.imaging
+        note_meds = list(extraction.medications)
+        items += _medication_evidence(note_meds, {e.id for e in items})
+        for u in extraction.uninterpreted:
+            if _negated_mention(text, u.span):
+                continue  # "no numbness": nothing to act on, and no finding to misread
+            uninterpreted = True
+            warnings.append(f'Not interpreted ({u.reason}): "{u.text}" — check it yourself.')
+    if case.imaging_report and case.imaging_report.strip():
+        report = extract(case.imaging_report, kind="report")
+        imaging += report.imaging
+        for u in report.uninterpreted:
+            uninterpreted = True
+            warnings.append(f'Not interpreted in the report ({u.reason}): "{u.text}".')
     imaging_present = {f"img:{f.finding}" for f in imaging if not f.negated}
-    es = derive_findings(EvidenceSet(items=items), imaging_present)
+    es = derive_findings(EvidenceSet(items=items), imaging_present, imaging=imaging, text=text)
     if not any(e.choice == Choice.present for e in es.items) and not imaging:
         warnings.append(
             "No clinical findings were recognised; the assessment rests on priors only. "
@@ -187,9 +197,9 @@ def assess(case: CaseInput | dict[str, Any] | str, kb: KnowledgeBase | None = No
     differential = rank_differential(es, imaging, loc, case.setting, fired_conditions, kb)
     for dx in differential[:5]:
         dx.subtype, dx.subtype_reason = subtype_for(dx, imaging, kb)
-    triage = decide_urgency(fired, differential, es, kb)
+    triage = decide_urgency(fired, differential, es, kb, uninterpreted=uninterpreted)
     workup = build_workup(differential, triage, es, bool(imaging), kb)
-    med_alerts, med_report, drug_alerts = _medications(case, es, kb)
+    med_alerts, med_report, drug_alerts = _medications(case, es, kb, note_meds)
     leading = next((d for d in differential if not d.must_not_miss), None)
     plan_dx = differential[0].id if differential and differential[0].must_not_miss else (
         leading.id if leading else None
@@ -212,13 +222,42 @@ def assess(case: CaseInput | dict[str, Any] | str, kb: KnowledgeBase | None = No
         evidence=[e for e in es.items if e.source != "derived"],
         sources=sources,
         warnings=warnings,
+        next_questions=next_questions(es, triage, differential, kb),
+        medications_in_note=[m.model_dump(mode="json") for m in note_meds],
     )
 
 
+# Medicine class (text pipeline) → the history finding it establishes for triage.
+MED_CLASS_EVIDENCE = {
+    "anticoagulant": "anticoagulant_use",
+    "antiplatelet": "antiplatelet_use",
+    "corticosteroid": "long_term_steroid_use",
+    "immunosuppressant": "immunosuppression",
+}
+
+
+def _current(m: Any) -> bool:
+    return not getattr(m, "negated", False) and not getattr(m, "historical", False)
+
+
+def _medication_evidence(meds: list[Any], already: set[str]) -> list[Evidence]:
+    """History findings implied by current medicines named in the note (e.g. an anticoagulant)."""
+    out: list[Evidence] = []
+    for m in meds:
+        if not _current(m):
+            continue
+        for cls in m.classes:
+            fid = MED_CLASS_EVIDENCE.get(cls)
+            if fid and fid not in already:
+                already.add(fid)
+                out.append(Evidence(id=fid, span=m.span, text=m.name, source="text"))
+    return out
+
+
 def _medications(
-    case: CaseInput, es: EvidenceSet, kb: KnowledgeBase
+    case: CaseInput, es: EvidenceSet, kb: KnowledgeBase, note_meds: list[Any] | None = None
 ) -> tuple[list[dict[str, Any]], dict[str, Any] | None, dict[str, list[str]]]:
-    """Run the medication safety checks for the patient in hand."""
+    """Run the medication safety checks for the patient in hand (listed and note medicines)."""
     from spineguide.reasoning import medsafety
 
     patient = case.patient.model_copy()
@@ -233,9 +272,18 @@ def _medications(
     )
     report = None
     alerts: list[dict[str, Any]] = []
-    if case.medications:
+    listed = list(case.medications)
+    taking: dict[str, str] = {}  # drug id → how we know the patient takes it
+    for m in note_meds or []:
+        if not _current(m):
+            continue
+        if m.drug_id:
+            taking.setdefault(m.drug_id, "named in the note")
+        if not any(_same_drug(m.name, x) for x in listed):
+            listed.append(m.name)
+    if listed:
         meds = []
-        for i, m in enumerate(case.medications):
+        for i, m in enumerate(listed):
             if isinstance(m, str):
                 meds.append(m)
                 continue
@@ -258,7 +306,34 @@ def _medications(
             if (v := getattr(factors, k, None)) is not None
         }
     )
-    return alerts, report, _tier_alerts(keyed.model_dump_json(), kb)
+    tier = _tier_alerts(keyed.model_dump_json(), kb)
+    for m in case.medications:
+        name = m if isinstance(m, str) else (m.get("name") if isinstance(m, dict) else None)
+        drug_id = _resolve_drug(name, kb) if name else None
+        if drug_id:
+            taking.setdefault(drug_id, "on the medication list")
+    if taking:
+        tier = {k: list(v) for k, v in tier.items()}
+        for drug_id, how in taking.items():
+            tier.setdefault(drug_id, []).insert(0, f"The patient already takes this ({how}).")
+    return alerts, report, tier
+
+
+def _same_drug(name: str, listed: Any) -> bool:
+    other = listed if isinstance(listed, str) else (
+        listed.get("name", "") if isinstance(listed, dict) else ""
+    )  # fmt: skip
+    return bool(other) and name.lower().split()[0] in other.lower()
+
+
+def _resolve_drug(name: str, kb: KnowledgeBase) -> str | None:
+    """The knowledge-base drug id for a medicine name or sig string (None when unknown)."""
+    first = name.strip().lower().split()[0] if name.strip() else ""
+    for d in kb.drugs.values():
+        names = {d.id.lower(), d.name.lower(), *(x.lower() for x in d.aliases)}
+        if first in names:
+            return d.id
+    return None
 
 
 _TIER_CACHE: dict[tuple[str, str], dict[str, list[str]]] = {}

@@ -1,12 +1,27 @@
 """Derived findings: composite evidence computed from the extracted items (see findings/derived.yaml).
 
 Composites keep the differential from counting one observation several times (e.g. four
-dermatomal pain words are one piece of evidence for radicular pain).
+dermatomal pain words are one piece of evidence for radicular pain). Every cut-off comes from
+knowledge/data/thresholds.yaml (with its source), never from this file.
 """
 
 from __future__ import annotations
 
+import re
+from functools import lru_cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from spineguide.errors import KnowledgeBaseError
 from spineguide.reasoning.evidence import Choice, Evidence, EvidenceSet
+from spineguide.reasoning.imaging_evidence import imaging_evidence_ids
+
+if TYPE_CHECKING:
+    from spineguide.knowledge.loader import KnowledgeBase
+    from spineguide.text.models import ImagingFinding
 
 RADICULAR_PAIN = (
     "leg_pain", "radicular_pain_below_knee", "anterior_thigh_pain", "medial_thigh_pain",
@@ -59,8 +74,169 @@ SIGNIFICANT_IMAGING = (
     "img:canal_stenosis", "img:foraminal_stenosis", "img:lateral_recess_stenosis",
     "img:nerve_root_compression", "img:cauda_equina_compression", "img:spondylolisthesis",
     "img:synovial_cyst", "img:disc_calcification", "img:fracture", "img:bone_lesion",
-    "img:epidural_collection", "img:hematoma",
+    "img:epidural_collection", "img:hematoma", "img:discitis", "img:intradural_mass",
+    "img:epidural_lipomatosis",
 )  # fmt: skip
+CLAUDICATION = ("neurogenic_claudication", "pain_relieved_flexion", "vascular_claudication")
+SPINAL_PAIN = (
+    "low_back_pain",
+    "thoracic_pain",
+    "flank_pain",
+    "spinal_tenderness",
+    "axial_pain_only",
+)
+ANTITHROMBOTIC = (
+    "anticoagulant_use",
+    "antiplatelet_use",
+    "supratherapeutic_inr",
+    "bleeding_disorder",
+)
+LEG_WEAK_WORDS = ("leg_weakness_reported", "bilateral_leg_weakness", "severe_weakness")
+SENSORY_SYMPTOMS = ("leg_numbness", "sensory_level")
+# Bilateral sciatica counts pain, weakness, sensory loss and tension signs — never reflexes alone:
+# symmetric loss of ankle jerks is common with age and in neuropathy.
+SCIATICA_SIDES = (
+    "lateral_leg_pain", "dorsal_foot_pain", "posterior_calf_pain", "sole_lateral_foot_pain",
+    "sensory_loss_lateral_leg", "sensory_loss_dorsal_foot", "sensory_loss_lateral_foot",
+    "great_toe_extension_weakness", "plantarflexion_weakness", "foot_eversion_weakness",
+    "slr_positive", "crossed_slr_positive", "foot_drop", "leg_pain", "radicular_pain_below_knee",
+    "buttock_pain",
+)  # fmt: skip
+
+THRESHOLDS_PATH = Path(__file__).resolve().parents[1] / "knowledge" / "data" / "thresholds.yaml"
+Op = Literal["gt", "ge", "lt", "le"]
+
+
+class _Cited(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    sources: list[str] = Field(default_factory=list)
+    expert_estimate: bool = False
+    rationale: str | None = None
+
+    @model_validator(mode="after")
+    def _provenance(self) -> _Cited:
+        if not self.sources and not (self.expert_estimate and self.rationale):
+            raise ValueError("give `sources` or `expert_estimate: true` with a `rationale`")
+        return self
+
+
+class Cutoff(_Cited):
+    """One cut-off: the derived finding `id` is present when `value <op> threshold` holds."""
+
+    id: str
+    op: Op
+    value: float
+    lab: str | None = None
+
+    def holds(self, x: float) -> bool:
+        """Whether a measured value meets the cut-off."""
+        return {
+            "gt": x > self.value,
+            "ge": x >= self.value,
+            "lt": x < self.value,
+            "le": x <= self.value,
+        }[self.op]
+
+
+class Value(_Cited):
+    """A single number used by the reasoning."""
+
+    value: float
+
+
+class WordList(_Cited):
+    """Words that classify a mention (e.g. tumour types)."""
+
+    words: list[str]
+
+
+class ScreenDomain(BaseModel):
+    """One domain of the red-flag screen and how it is answered."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    label: str
+    negative_if_absent: list[str]
+    negative_if_present: list[str] = Field(default_factory=list)
+    positive: list[str] = Field(default_factory=list)
+    ask: list[str]
+
+
+class Screen(_Cited):
+    """The red-flag screen that must be recorded negative before self-care."""
+
+    required: list[str]
+    others: list[str]
+    domains: dict[str, ScreenDomain]
+
+    @model_validator(mode="after")
+    def _known_domains(self) -> Screen:
+        missing = [d for d in self.required + self.others if d not in self.domains]
+        if missing:
+            raise ValueError(f"unknown screen domain(s): {', '.join(missing)}")
+        return self
+
+
+class Thresholds(BaseModel):
+    """knowledge/data/thresholds.yaml: every cut-off the triage and derived findings use."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    age: list[Cutoff]
+    duration: list[Cutoff]
+    labs: list[Cutoff]
+    values: dict[str, Value]
+    cancer_types: dict[str, WordList]
+    red_flag_screen: Screen
+
+    def number(self, key: str) -> float:
+        """A named single value (KeyError names the missing key)."""
+        return self.values[key].value
+
+    def referenced_ids(self) -> tuple[set[str], set[str]]:
+        """(finding ids, source ids) this file refers to, for validation against the KB."""
+        findings: set[str] = set()
+        sources: set[str] = set(self.red_flag_screen.sources)
+        for c in self.age + self.duration + self.labs:
+            findings.add(c.id)
+            if c.lab:
+                findings.add(c.lab)
+            sources.update(c.sources)
+        for v in self.values.values():
+            sources.update(v.sources)
+        for w in self.cancer_types.values():
+            sources.update(w.sources)
+        for d in self.red_flag_screen.domains.values():
+            findings.update(d.negative_if_absent + d.negative_if_present + d.positive + d.ask)
+        return findings, sources
+
+
+@lru_cache(maxsize=4)
+def load_thresholds(path: Path = THRESHOLDS_PATH) -> Thresholds:
+    """Read and validate thresholds.yaml (cached)."""
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        return Thresholds.model_validate(raw)
+    except (OSError, yaml.YAMLError) as exc:
+        raise KnowledgeBaseError(f"{path.name}: cannot read ({exc})") from exc
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        raise KnowledgeBaseError(f"{path.name}: {where}: {first['msg']}") from exc
+
+
+def check_thresholds(kb: KnowledgeBase, thresholds: Thresholds | None = None) -> list[str]:
+    """Problems with thresholds.yaml against the knowledge base (unknown finding or source ids)."""
+    t = thresholds or load_thresholds()
+    findings, sources = t.referenced_ids()
+    problems = [
+        f"thresholds.yaml: unknown finding {f!r}" for f in sorted(findings - set(kb.findings))
+    ]
+    problems += [
+        f"thresholds.yaml: unknown source {s!r}" for s in sorted(sources - set(kb.sources))
+    ]
+    return problems
 
 
 def _sides(es: EvidenceSet, ids: tuple[str, ...]) -> set[str]:
@@ -79,21 +255,52 @@ def _all_absent(es: EvidenceSet, ids: tuple[str, ...], at_least: int = 1) -> boo
     return sum(1 for i in ids if es.absent(i)) >= at_least and not _any(es, ids)
 
 
-VERY_HIGH = {"esr": ("esr_very_high", 50.0), "crp": ("crp_very_high", 50.0)}
-# Thresholds: ESR >= 50 mm/h and CRP >= 50 mg/L are expert estimates for "markedly raised", the
-# range seen in spinal infection and myeloma rather than in mechanical back pain (davis-2004-sea).
-IMAGING_EVIDENCE = {
-    "img:bone_lesion": "img_bone_lesion",
-    "img:fracture": "img_fracture",
-    "img:epidural_collection": "img_epidural_collection",
-    "img:cauda_equina_compression": "img_cauda_equina_compression",
-    "img:hematoma": "img_hematoma",
-}
-CLAUDICATION = ("neurogenic_claudication", "pain_relieved_flexion", "vascular_claudication")
+def _both(sides: set[str]) -> bool:
+    return "bilateral" in sides or {"left", "right"} <= sides
 
 
-def derive_findings(es: EvidenceSet, imaging_present: set[str] | None = None) -> EvidenceSet:
+def _cancer_risk(es: EvidenceSet, text: str | None, t: Thresholds) -> str | None:
+    """'bone_tropic', 'low_risk' or 'unspecified' for a present cancer history (None if none)."""
+    items = [e for e in es.items if e.id in ("history_of_cancer", "metastatic_cancer")
+             and e.choice == Choice.present]  # fmt: skip
+    if not items:
+        return None
+    if any(e.id == "metastatic_cancer" for e in items):
+        return "bone_tropic"
+    kinds = set()
+    for e in items:
+        window = (e.text or "").lower()
+        if text and e.span:
+            window = text[max(0, e.span[0] - 60) : e.span[1] + 40].lower()
+        if _has_word(window, t.cancer_types["bone_tropic"].words):
+            kinds.add("bone_tropic")
+        elif _has_word(window, t.cancer_types["low_risk"].words):
+            kinds.add("low_risk")
+        else:
+            kinds.add("unspecified")
+    if "bone_tropic" in kinds:
+        return "bone_tropic"
+    return "unspecified" if "unspecified" in kinds else "low_risk"
+
+
+@lru_cache(maxsize=64)
+def _word_regex(words: tuple[str, ...]) -> re.Pattern[str]:
+    return re.compile(r"(?<!\w)(?:" + "|".join(re.escape(w) for w in words) + r")", re.I)
+
+
+def _has_word(window: str, words: list[str]) -> bool:
+    return bool(_word_regex(tuple(words)).search(window))
+
+
+def derive_findings(
+    es: EvidenceSet,
+    imaging_present: set[str] | None = None,
+    *,
+    imaging: list[ImagingFinding] | None = None,
+    text: str | None = None,
+) -> EvidenceSet:
     """Add derived (composite) findings to an evidence set and return a new set."""
+    t = load_thresholds()
     items = list(es.items)
     present = es.present_ids()
 
@@ -104,7 +311,7 @@ def derive_findings(es: EvidenceSet, imaging_present: set[str] | None = None) ->
         sides = _sides(es, ids)
         if not sides:
             return None
-        if "bilateral" in sides or {"left", "right"} <= sides:
+        if _both(sides):
             return "bilateral"
         return next(iter(sides))
 
@@ -139,38 +346,29 @@ def derive_findings(es: EvidenceSet, imaging_present: set[str] | None = None) ->
         add("tension_sign_positive", Choice.present, side_of(TENSION))
     elif _all_absent(es, TENSION):
         add("tension_sign_positive", Choice.absent)
-    leg_weak = _any(es, MOTOR) or _any(
-        es, ("leg_weakness_reported", "bilateral_leg_weakness", "severe_weakness")
-    )
+    leg_weak = _any(es, MOTOR) or _any(es, LEG_WEAK_WORDS)
     if leg_weak:
-        add("leg_weakness_any", Choice.present, side_of(MOTOR))
-    motor_sides = _sides(es, MOTOR)
-    if "bilateral" in motor_sides or {"left", "right"} <= motor_sides:
+        add("leg_weakness_any", Choice.present, side_of(MOTOR + LEG_WEAK_WORDS))
+    elif neuro_normal or _all_absent(es, ("leg_weakness_reported", "bilateral_leg_weakness")):
+        add("leg_weakness_any", Choice.absent)
+    motor_sides = _sides(es, (*MOTOR, "leg_weakness_reported"))
+    if _both(motor_sides) and not es.present("bilateral_leg_weakness"):
         add("bilateral_leg_weakness", Choice.present, "bilateral")
 
     age = es.value("age")
     if age is not None:
-        for fid, test in (
-            ("age_over_50", age > 50),
-            ("age_over_65", age >= 65),
-            ("age_over_70", age > 70),
-            ("age_under_45", age < 45),
-        ):
-            add(fid, Choice.present if test else Choice.absent)
+        for cut in t.age:
+            add(cut.id, Choice.present if cut.holds(age) else Choice.absent)
     days = es.value("symptom_duration_days")
     if days is not None:
-        add("acute_course", Choice.present if days < 42 else Choice.absent)
+        for cut in t.duration:
+            add(cut.id, Choice.present if cut.holds(days) else Choice.absent)
 
     lateral_ids = RADICULAR_PAIN + MOTOR + REFLEX + SENSORY + TENSION + ("buttock_pain",)
     sides = _sides(es, lateral_ids)
-    if (
-        "bilateral" in sides
-        or {"left", "right"} <= sides
-        or _any(es, ("bilateral_leg_pain", "bilateral_leg_weakness"))
-    ):
+    if _both(sides) or _any(es, ("bilateral_leg_pain", "bilateral_leg_weakness")):
         add("bilateral_symptoms", Choice.present)
-    reflex_sides = _sides(es, REFLEX)
-    if "bilateral" in reflex_sides or {"left", "right"} <= reflex_sides:
+    if _both(_sides(es, REFLEX)):
         add("bilateral_reflex_loss", Choice.present)
     if _any(es, SPHINCTER):
         add("sphincter_or_saddle", Choice.present)
@@ -180,34 +378,87 @@ def derive_findings(es: EvidenceSet, imaging_present: set[str] | None = None) ->
         add("inflammatory_markers_raised", Choice.present)
     elif _all_absent(es, ("crp", "esr")):
         add("inflammatory_markers_raised", Choice.absent)
-    if _any(es, ("history_of_cancer", "metastatic_cancer")):
+    cancer = _cancer_risk(es, text, t)
+    if cancer is not None:
         add("known_cancer", Choice.present)
+        if cancer != "low_risk":
+            add("cancer_history_relevant", Choice.present)
+        if cancer == "bone_tropic":
+            add("cancer_bone_tropic", Choice.present)
+    elif es.absent("history_of_cancer"):
+        add("known_cancer", Choice.absent)
     if _any(es, ("fever", "night_sweats", "weight_loss")):
         add("systemic_features", Choice.present)
     elif _all_absent(es, ("fever", "night_sweats", "weight_loss"), at_least=2):
         add("systemic_features", Choice.absent)
     if _any(es, NONSPINAL):
         add("nonspinal_pattern", Choice.present)
-    if imaging_present and imaging_present & set(SIGNIFICANT_IMAGING):
+
+    img_ids: set[str] = set(imaging_present or ())
+    derived_img: set[str] = set()
+    if imaging is not None:
+        derived_img = imaging_evidence_ids(imaging, t.number("aneurysm_large_mm"))
+        img_ids |= {f"img:{f.finding}" for f in imaging if not f.negated}
+    else:
+        derived_img = {
+            f"img_{i[4:]}" for i in img_ids if i.startswith("img:")
+        }  # legacy callers pass only the ids
+    if img_ids & set(SIGNIFICANT_IMAGING):
         add("imaging_significant", Choice.present)
-    for img_id, fid in IMAGING_EVIDENCE.items():
-        if imaging_present and img_id in imaging_present:
-            add(fid, Choice.present)
-    for lab, (fid, threshold) in VERY_HIGH.items():
-        value = es.value(lab)
-        if value is not None and value >= threshold:
-            add(fid, Choice.present)
+    for fid in sorted(derived_img):
+        add(fid, Choice.present)
+
+    for cut in t.labs:
+        value = es.value(cut.lab or "")
+        if value is not None and cut.holds(value):
+            add(cut.id, Choice.present)
     if _bilateral_sciatica(es):
         add("bilateral_sciatica", Choice.present, "bilateral")
     if es.present("knee_extension_weakness") and es.absent("hip_adduction_weakness"):
         add("hip_adduction_preserved", Choice.present)
+
+    # Triage composites (red_flags.yaml): a deficit that is new, and weakness that is worsening.
+    chronic = es.present("chronic_course") or es.present("improving_course")
+    deficit = leg_weak or _any(es, SENSORY_SYMPTOMS) or any_deficit
+    if deficit and not chronic:
+        add("new_deficit", Choice.present)
+    # Worsening weakness: stated as such, or weakness the patient reports with a worsening course
+    # (progressive pain alone beside a stable graded weakness does not count).
+    worsening = es.present("progressive_symptoms") and not es.present("improving_course")
+    if worsening:
+        add("worsening_course", Choice.present)
+    if es.present("rapidly_progressive_weakness") or (
+        es.present("leg_weakness_reported") and worsening
+    ):
+        add("progressive_weakness", Choice.present)
+    max_days = t.number("rapid_progression_max_days")
+    if (
+        es.present("rapidly_progressive_weakness")
+        and not chronic
+        and (days is None or days <= max_days)
+    ):
+        add("weakness_worsening_over_days", Choice.present)
+    spinal_pain = _any(es, (*SPINAL_PAIN, "abdominal_pain", "loin_to_groin_pain"))
+    explained = _any(
+        es, ("radicular_pain_below_knee", "nonspinal_pattern", *TENSION, *MOTOR, *REFLEX)
+    ) or bool(
+        img_ids & set(SIGNIFICANT_IMAGING)
+    )  # a sensory change alone does not explain new pain (an aneurysm can compress a nerve)
+    new_episode = not es.present("chronic_course") or es.present("sudden_onset")
+    if spinal_pain and not explained and new_episode:
+        add("back_pain_without_spinal_cause", Choice.present)
+    if _any(es, ANTITHROMBOTIC) and _any(es, ("severe_pain", "sudden_onset", "tearing_pain")):
+        add("antithrombotic_acute_severe_pain", Choice.present)
     return EvidenceSet(items=items)
 
 
 def _bilateral_sciatica(es: EvidenceSet) -> bool:
-    """Radicular pain or lower-lumbar root signs on both sides, outside a claudication pattern."""
-    if _any(es, CLAUDICATION) or es.present("chronic_course"):
+    """Radicular pain or root signs on both sides (not reflexes alone), outside claudication."""
+    if _any(es, CLAUDICATION):
         return False
-    sides = _sides(es, (*LOWER_LUMBAR, "leg_pain", "radicular_pain_below_knee", "buttock_pain"))
-    both = "bilateral" in sides or {"left", "right"} <= sides
-    return both or (es.present("bilateral_leg_pain") and _any(es, LOWER_LUMBAR))
+    # New, or an acute worsening of long-standing leg pain, counts; stable chronic pain does not.
+    if es.present("chronic_course") and not _any(
+        es, ("sudden_onset", "rapidly_progressive_weakness")
+    ):
+        return False
+    return _both(_sides(es, SCIATICA_SIDES)) or es.present("bilateral_leg_pain")

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel, Field
 
 from spineguide.knowledge.schema import URGENCY_RANK, Urgency
+from spineguide.reasoning.derive import load_thresholds
 from spineguide.reasoning.evidence import EvidenceSet
 
 if TYPE_CHECKING:
@@ -44,6 +45,46 @@ class Triage(BaseModel):
     red_flags: list[FiredRule] = Field(default_factory=list)
     reasons: list[str] = Field(default_factory=list)
     safety_net: str
+    unanswered_red_flags: list[str] = Field(
+        default_factory=list,
+        description="red-flag screen domains not yet recorded (self-care needs them answered)",
+    )
+
+
+class ScreenStatus(BaseModel):
+    """Which red-flag screen domains are recorded negative, positive or unanswered."""
+
+    negative: list[str] = Field(default_factory=list)
+    positive: list[str] = Field(default_factory=list)
+    unanswered: list[str] = Field(default_factory=list)
+    complete: bool = False
+
+    def missing_labels(self) -> list[str]:
+        """Plain labels of the unanswered domains."""
+        screen = load_thresholds().red_flag_screen
+        return [screen.domains[d].label for d in self.unanswered]
+
+
+def screen_status(es: EvidenceSet) -> ScreenStatus:
+    """The red-flag screen (thresholds.yaml) as recorded in this evidence set."""
+    t = load_thresholds()
+    screen = t.red_flag_screen
+    present = es.present_ids()
+    status = ScreenStatus()
+    for name, dom in screen.domains.items():
+        if any(f in present for f in dom.positive):
+            status.positive.append(name)
+        elif any(es.absent(f) for f in dom.negative_if_absent) or any(
+            f in present for f in dom.negative_if_present
+        ):
+            status.negative.append(name)
+        else:
+            status.unanswered.append(name)
+    others = sum(1 for d in screen.others if d in status.negative)
+    status.complete = all(d in status.negative for d in screen.required) and others >= int(
+        t.number("screen_other_domains_min")
+    )
+    return status
 
 
 def _group_met(group: dict[str, Any], present: set[str]) -> list[str]:
@@ -104,7 +145,25 @@ def evaluate_rules(es: EvidenceSet, kb: KnowledgeBase) -> list[FiredRule]:
 
 
 NONSPECIFIC_SELF_CARE = {"nonspecific-low-back-pain"}
-SAFETY_NET_PROBABILITY = 0.25  # expert estimate: a red-flag diagnosis this likely sets the floor
+# Presentations that can be self-managed once the screen is negative: back pain itself, or a
+# recognised benign mimic (trochanteric pain, meralgia paraesthetica).
+BENIGN_PATTERN = {
+    "low_back_pain", "axial_pain_only", "trochanter_tenderness", "lateral_hip_pain",
+    "anterolateral_thigh_burning", "sensory_loss_anterolateral_thigh",
+}  # fmt: skip
+
+
+def rule_urgency(present: set[str], kb: KnowledgeBase) -> int:
+    """Highest urgency rank any rule reaches on a set of present ids (-1 when none fires)."""
+    best = -1
+    for rule in (kb.raw.get("red_flags") or {}).get("rules", []):
+        if all(_group_met(g, present) for g in rule["all"]):
+            rank = URGENCY_RANK[Urgency(rule["urgency"])]
+            esc = rule.get("escalated_urgency")
+            if esc and any(f in present for f in rule.get("escalate_with", ())):
+                rank = max(rank, URGENCY_RANK[Urgency(esc)])
+            best = max(best, rank)
+    return best
 
 
 def decide_urgency(
@@ -112,9 +171,16 @@ def decide_urgency(
     differential: list[DiagnosisResult],
     es: EvidenceSet,
     kb: KnowledgeBase,
+    *,
+    uninterpreted: bool = False,
 ) -> Triage:
-    """Combine fired rules, the differential and the course into one urgency (more urgent wins)."""
+    """Combine fired rules, the differential and the course into one urgency (more urgent wins).
+
+    Unknown is not absent: self-care needs a recognised benign pattern *and* a red-flag screen
+    recorded negative; otherwise the floor is routine and the unanswered questions are listed.
+    """
     reasons: list[str] = []
+    safety_net_probability = load_thresholds().number("safety_net_probability")
     urgency = Urgency.self_care
     for rule in fired:
         if URGENCY_RANK[rule.urgency] > URGENCY_RANK[urgency]:
@@ -123,7 +189,7 @@ def decide_urgency(
     # Safety net: a likely red-flag diagnosis sets a floor even if no rule fired.
     for dx in differential:
         cond = kb.conditions.get(dx.id)
-        if cond is None or cond.group != "red_flag" or dx.probability < SAFETY_NET_PROBABILITY:
+        if cond is None or cond.group != "red_flag" or dx.probability < safety_net_probability:
             continue
         floor = cond.default_urgency
         if URGENCY_RANK[floor] > URGENCY_RANK[urgency]:
@@ -136,12 +202,37 @@ def decide_urgency(
         if URGENCY_RANK[baseline[0]] > URGENCY_RANK[urgency]:
             urgency = baseline[0]
         reasons.append(baseline[1])
+    unanswered: list[str] = []
+    if urgency == Urgency.self_care:
+        status = screen_status(es)
+        benign = bool(es.present_ids() & BENIGN_PATTERN)
+        blockers = []
+        if not benign:
+            blockers.append("no benign back-pain pattern was positively recognised")
+        if not status.complete:
+            unanswered = status.missing_labels()
+            blockers.append(
+                "the red-flag screen is not recorded negative (not yet asked: "
+                + "; ".join(unanswered)
+                + ")"
+            )
+        if uninterpreted:
+            blockers.append("part of the note could not be interpreted")
+        if blockers:
+            urgency = Urgency.routine
+            reasons.append("Routine review rather than self-care: " + ", and ".join(blockers) + ".")
     safety = (
         "Seek emergency care at once for numbness between the legs or around the back passage, "
         "new trouble passing or controlling urine or stool, weakness getting worse, or fever "
         "with severe back pain."
     )
-    return Triage(urgency=urgency, red_flags=fired, reasons=reasons, safety_net=safety)
+    return Triage(
+        urgency=urgency,
+        red_flags=fired,
+        reasons=reasons,
+        safety_net=safety,
+        unanswered_red_flags=unanswered,
+    )
 
 
 def _baseline(

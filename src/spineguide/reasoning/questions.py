@@ -1,0 +1,294 @@
+"""What to ask next: the unanswered findings whose answers would most change the assessment.
+
+Value of information over the two models SpineGuide reasons with:
+- urgency: a red-flag rule (red_flags.yaml) that is one finding short of firing, or a fired rule
+  that one finding would escalate, gains (urgency levels it would add) / 3; a red-flag screen
+  domain that stands between routine and self-care gains 1/3 for its answer "no";
+- diagnosis: the likelihood ratios (differential.yaml) of the leading diagnoses — the larger of the
+  yes/no outcomes of the total change in their probabilities, plus a bonus when the leader changes.
+Wording lives in knowledge/data/questions.yaml.
+"""
+
+from __future__ import annotations
+
+import math
+from functools import lru_cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from spineguide.errors import KnowledgeBaseError
+from spineguide.knowledge.schema import URGENCY_RANK, Urgency
+from spineguide.reasoning.evidence import EvidenceSet
+
+if TYPE_CHECKING:
+    from spineguide.knowledge.loader import KnowledgeBase
+    from spineguide.reasoning.differential import DiagnosisResult
+    from spineguide.reasoning.triage import Triage
+
+DATA = Path(__file__).resolve().parents[1] / "knowledge" / "data"
+QUESTIONS_PATH = DATA / "questions.yaml"
+DERIVED_PATH = DATA / "findings" / "derived.yaml"
+TOP_DIAGNOSES = 5
+LEADER_CHANGE_BONUS = 0.25
+
+
+class NextQuestion(BaseModel):
+    """One follow-up question, ranked by how much its answer could change the assessment."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    finding_id: str
+    question: str = Field(
+        description="plain clinician wording; answer yes (present) or no (absent)"
+    )
+    why: str
+    changes: Literal["urgency", "diagnosis"]
+    gain: float = Field(ge=0, le=1, description="value of information, 0-1")
+
+
+class QuestionBank(BaseModel):
+    """knowledge/data/questions.yaml."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    sources: list[str] = Field(min_length=1)
+    skip_kinds: list[str] = Field(default_factory=list)
+    max_questions: int = Field(6, ge=1, le=20)
+    max_per_rule: int = Field(2, ge=1, le=10)
+    screen_weight: float = Field(1.0, ge=0, le=1)
+    other_weight: float = Field(0.6, ge=0, le=1)
+    condition_weight: float = Field(2.0, ge=0)
+    rationale: str
+    questions: dict[str, str]
+    ask_instead: dict[str, list[str]] = Field(default_factory=dict)
+
+    def referenced_ids(self) -> set[str]:
+        """Finding ids the bank refers to."""
+        ids = set(self.questions) | set(self.ask_instead)
+        for alts in self.ask_instead.values():
+            ids.update(alts)
+        return ids
+
+
+@lru_cache(maxsize=2)
+def load_questions(path: Path = QUESTIONS_PATH) -> QuestionBank:
+    """Read and validate questions.yaml (cached)."""
+    try:
+        return QuestionBank.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
+    except (OSError, yaml.YAMLError) as exc:
+        raise KnowledgeBaseError(f"{path.name}: cannot read ({exc})") from exc
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        raise KnowledgeBaseError(f"{path.name}: {where}: {first['msg']}") from exc
+
+
+def check_questions(kb: KnowledgeBase) -> list[str]:
+    """Problems with questions.yaml against the knowledge base (unknown finding or source ids)."""
+    bank = load_questions()
+    problems = [f"questions.yaml: unknown finding {f!r}" for f in sorted(bank.referenced_ids())
+                if f not in kb.findings]  # fmt: skip
+    problems += [
+        f"questions.yaml: unknown source {s!r}" for s in bank.sources if s not in kb.sources
+    ]
+    return problems
+
+
+@lru_cache(maxsize=1)
+def _derived_ids() -> frozenset[str]:
+    raw = yaml.safe_load(DERIVED_PATH.read_text(encoding="utf-8")) or []
+    return frozenset(entry["id"] for entry in raw if isinstance(entry, dict) and "id" in entry)
+
+
+def _askable(fid: str, kb: KnowledgeBase, bank: QuestionBank) -> list[str]:
+    """The askable finding ids that stand for `fid` (itself when askable; [] when not)."""
+    if fid in bank.ask_instead:
+        return list(bank.ask_instead[fid])
+    if fid in _derived_ids() or fid.startswith("img_") or fid.startswith("age_"):
+        return []
+    f = kb.findings.get(fid)
+    if f is None or f.kind.value in bank.skip_kinds:
+        return []
+    return [fid]
+
+
+def _wording(fid: str, kb: KnowledgeBase, bank: QuestionBank) -> str:
+    if fid in bank.questions:
+        return bank.questions[fid]
+    f = kb.findings.get(fid)
+    name = f.name if f else fid.replace("_", " ")
+    return f"Is this present: {name[0].lower() + name[1:]}?"
+
+
+def _answered(es: EvidenceSet, fid: str) -> bool:
+    return es.present(fid) or es.absent(fid)
+
+
+def _urgency_gains(
+    es: EvidenceSet,
+    triage: Triage,
+    differential: list[DiagnosisResult],
+    kb: KnowledgeBase,
+    bank: QuestionBank,
+) -> dict[str, tuple[float, str]]:
+    """finding id → (gain, why) for answers that would change the urgency."""
+    from spineguide.reasoning.derive import load_thresholds
+
+    screen = load_thresholds().red_flag_screen
+    screen_ids = {f for d in screen.domains.values() for f in d.ask}
+    prob = {d.id: d.probability for d in differential}
+    present = es.present_ids()
+    current = URGENCY_RANK[triage.urgency]
+    gains: dict[str, tuple[float, str]] = {}
+
+    def offer(candidates: list[str], rank: int, why: str, condition: str | None) -> None:
+        if rank <= current:
+            return
+        likely = bank.condition_weight * prob.get(condition or "", 0.0)
+        count = 0
+        for raw in candidates:
+            for fid in _askable(raw, kb, bank):
+                if _answered(es, fid) or count >= bank.max_per_rule:
+                    continue
+                count += 1
+                weight = bank.screen_weight if fid in screen_ids else bank.other_weight
+                gain = (rank - current) / 3 * min(1.0, weight + likely)
+                if gain > gains.get(fid, (0.0, ""))[0]:
+                    gains[fid] = (gain, why)
+
+    for rule in (kb.raw.get("red_flags") or {}).get("rules", []):
+        unmet = [g for g in rule["all"] if not _group_met(g, present)]
+        urgency = Urgency(rule["urgency"])
+        if len(unmet) == 1 and int(unmet[0].get("min", 1)) - _hits(unmet[0], present) == 1:
+            offer(
+                list(unmet[0]["any"]),
+                URGENCY_RANK[urgency],
+                f"a yes would fire '{rule['name']}' ({urgency.value})",
+                rule.get("condition"),
+            )
+        elif not unmet and rule.get("escalated_urgency"):
+            esc = Urgency(rule["escalated_urgency"])
+            if not any(f in present for f in rule.get("escalate_with", ())):
+                offer(
+                    list(rule.get("escalate_with", ())),
+                    URGENCY_RANK[esc],
+                    f"a yes would raise '{rule['name']}' to {esc.value}",
+                    rule.get("condition"),
+                )
+    # Answering "no" to the unanswered screen domains is what allows self-care.
+    if triage.unanswered_red_flags and triage.urgency == Urgency.routine and not triage.red_flags:
+        for dom in screen.domains.values():
+            if dom.label not in triage.unanswered_red_flags:
+                continue
+            for fid in dom.ask[: bank.max_per_rule]:
+                if _answered(es, fid):
+                    continue
+                yes_gain, yes_why = gains.get(fid, (0.0, ""))
+                why = f"part of the red-flag screen ({dom.label}): all 'no' allows self-care"
+                gains[fid] = (min(1.0, yes_gain + 1 / 3), f"{yes_why}; {why}" if yes_why else why)
+    return gains
+
+
+def _group_met(group: dict[str, Any], present: set[str]) -> bool:
+    return _hits(group, present) >= int(group.get("min", 1))
+
+
+def _hits(group: dict[str, Any], present: set[str]) -> int:
+    return sum(1 for f in group["any"] if f in present)
+
+
+_LR_CACHE: dict[str, dict[str, dict[str, tuple[float, float]]]] = {}
+
+
+def _lr_table(kb: KnowledgeBase) -> dict[str, dict[str, tuple[float, float]]]:
+    """diagnosis id → {finding id: (LR if present, LR if absent)} from differential.yaml."""
+    cached = _LR_CACHE.get(kb.version)
+    if cached is not None:
+        return cached
+    model = kb.raw.get("differential") or {}
+    out: dict[str, dict[str, tuple[float, float]]] = {}
+    for dx_id, spec in (model.get("diagnoses") or {}).items():
+        table: dict[str, tuple[float, float]] = {}
+        for feat in spec.get("features") or ():
+            fid = feat.get("finding") if isinstance(feat, dict) else getattr(feat, "finding", None)
+            lr = feat.get("lr") if isinstance(feat, dict) else getattr(feat, "lr", None)
+            lr_abs = (
+                feat.get("lr_absent")
+                if isinstance(feat, dict)
+                else getattr(feat, "lr_absent", None)
+            )
+            if fid and isinstance(lr, (int, float)):
+                table[fid] = (float(lr), float(lr_abs) if isinstance(lr_abs, (int, float)) else 1.0)
+        out[dx_id] = table
+    _LR_CACHE[kb.version] = out
+    return out
+
+
+def _diagnosis_gains(
+    es: EvidenceSet, differential: list[DiagnosisResult], kb: KnowledgeBase, bank: QuestionBank
+) -> dict[str, tuple[float, str]]:
+    """finding id → (gain, why) for answers that would change the leading diagnoses."""
+    top = [d for d in differential[:TOP_DIAGNOSES] if 0 < d.probability < 1]
+    if len(top) < 2:
+        return {}
+    table = _lr_table(kb)
+    odds = [d.probability / (1 - d.probability) for d in top]
+    probs = [d.probability for d in top]
+    leader = max(range(len(top)), key=lambda i: probs[i])
+    candidates: dict[str, list[tuple[int, float, float]]] = {}
+    for i, d in enumerate(top):
+        for raw, (lr, lr_abs) in table.get(d.id, {}).items():
+            for fid in _askable(raw, kb, bank):
+                if _answered(es, fid) or (fid != raw and _answered(es, raw)):
+                    continue
+                candidates.setdefault(fid, []).append((i, lr, lr_abs))
+    gains: dict[str, tuple[float, str]] = {}
+    for fid, effects in candidates.items():
+        best = (0.0, "")
+        for outcome in (0, 1):
+            new = list(probs)
+            for i, lr, lr_abs in effects:
+                o = odds[i] * (lr if outcome == 0 else lr_abs)
+                new[i] = o / (1 + o)
+            shift = 0.5 * sum(abs(a - b) for a, b in zip(new, probs, strict=True))
+            new_leader = max(range(len(top)), key=lambda i: new[i])
+            if new_leader != leader:
+                shift += LEADER_CHANGE_BONUS
+            if shift > best[0]:
+                i_max = max(effects, key=lambda e: abs(math.log(e[1 + outcome] or 1.0)))[0]
+                answer = "yes" if outcome == 0 else "no"
+                lead = f"; {top[new_leader].name} would lead" if new_leader != leader else ""
+                best = (min(1.0, shift), f"a {answer} changes the odds of {top[i_max].name}{lead}")
+        if best[0] >= 0.02:
+            gains[fid] = best
+    return gains
+
+
+def next_questions(
+    es: EvidenceSet, triage: Triage, differential: list[DiagnosisResult], kb: KnowledgeBase
+) -> list[NextQuestion]:
+    """Rank unanswered findings by how much their answers would change urgency or diagnosis."""
+    bank = load_questions()
+    urgency = _urgency_gains(es, triage, differential, kb, bank)
+    diagnosis = _diagnosis_gains(es, differential, kb, bank)
+    merged: dict[str, NextQuestion] = {}
+    for fid in set(urgency) | set(diagnosis):
+        u = urgency.get(fid, (0.0, ""))
+        d = diagnosis.get(fid, (0.0, ""))
+        changes: Literal["urgency", "diagnosis"] = "urgency" if u[0] >= d[0] else "diagnosis"
+        gain, why = u if changes == "urgency" else d
+        if u[0] and d[0]:
+            other = d[1] if changes == "urgency" else u[1]
+            why = f"{why}; also {other}"
+        merged[fid] = NextQuestion(
+            finding_id=fid,
+            question=_wording(fid, kb, bank),
+            why=why[0].upper() + why[1:],
+            changes=changes,
+            gain=round(min(1.0, gain), 3),
+        )
+    ranked = sorted(merged.values(), key=lambda q: (-q.gain, q.changes != "urgency", q.finding_id))
+    return ranked[: bank.max_questions]

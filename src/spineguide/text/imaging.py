@@ -163,7 +163,8 @@ def _analyse_sentence(
     out: list[ImagingFinding],
 ) -> None:
     """Run the sentence pipes and append the sentence's findings to `out`."""
-    words = sent.words
+    words, corrected = vocab.correct_words(sent.words)
+    sent.words = words
     tokens = find_level_tokens(words)
     items = tag(vocab, words, tokens)
     groups, root_groups = find_level_groups(words, tokens, items)
@@ -201,6 +202,9 @@ def _analyse_sentence(
             mention_starts,
             sentence_mods,
         )
+        if corrected and any(m.i0 <= i < m.i1 for i in corrected):
+            for f in made:
+                f.confidence = min(f.confidence, 0.9)  # read through a misspelling
         if fallback_side and not stated:
             for f in made:
                 if (
@@ -245,7 +249,7 @@ def _emit(
     g = grade_mention(m, props, items, words, sevs, nums, negated, mods.adverb_sev)
     negated = g.negated
     fid = m.finding
-    zone, side = mention_side(m, props, sides, negated, mentions, vocab)
+    zone, side = mention_side(m, props, sides, negated, mentions, vocab, items)
     levels = finding_levels(m, props, groups, state, negated)
     roots = mention_roots(m, negated, mentions, mods.zones)
     migration_dir = mods.migration[0][1] if fid in DISC_FINDINGS and mods.migration else None

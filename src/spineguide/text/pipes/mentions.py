@@ -433,6 +433,26 @@ def _term_mentions(
         out.append(m)
 
 
+PRONOUNS = frozenset({"it", "them", "this", "these", "they", "those"})
+
+
+def _pronoun_antecedent(items: list[Item], idx: int, anchor_ok: frozenset[str]) -> list[Group]:
+    """ "... the S1 roots without displacing them": the pronoun stands for the nearest earlier
+    anatomy word the head can apply to."""
+    j = idx + 1
+    while j < len(items) and items[j].word in PREPOSITIONS:
+        j += 1
+    if j >= len(items) or items[j].word not in PRONOUNS:
+        return []
+    for k in range(idx - 1, -1, -1):
+        r = items[k].roles
+        if r and "anchor" in r and r["anchor"] & anchor_ok:
+            g = Group()
+            g.anchors.append(k)
+            return [g]
+    return []
+
+
 def _compound_mentions(
     vocab: Vocab,
     items: list[Item],
@@ -464,6 +484,8 @@ def _compound_mentions(
     if not made:
         pre = walk_back(items, idx, words, None)
         fwd = walk_forward(items, idx, words, anchor_ok)
+        if not fwd:
+            fwd = _pronoun_antecedent(items, idx, anchor_ok)
         if fwd:
             made = make_compound(
                 vocab, items, words, idx, heads, fwd, mentions, pre[-1], root_groups

@@ -346,6 +346,59 @@ def _side_of_structure(m: Mention, mentions: list[Mention]) -> str | None:
     return None
 
 
+# Words that may join a lesion and the alternative reading of it ("right foraminal protrusion,
+# possibly an extrusion", "extrusion, probably a sequestered fragment").
+_ALTERNATIVE_LINK = frozenset(
+    {
+        ",",
+        "possibly",
+        "probably",
+        "likely",
+        "perhaps",
+        "or",
+        "an",
+        "a",
+        "versus",
+        "vs",
+        "?",
+        "query",
+        "more",
+        "in",
+        "keeping",
+        "with",
+        "representing",
+        "which",
+        "may",
+        "be",
+        "is",
+        "could",
+        "consistent",
+        "suggestive",
+        "of",
+        "presumably",
+        "maybe",
+        "(",
+    }
+)
+
+
+def _alternative_side(m: Mention, mentions: list[Mention], items: list[Item] | None) -> str | None:
+    """A disc lesion named as the alternative reading of the one before it shares its side."""
+    if items is None:
+        return None
+    before = [o for o in mentions if o.i1 <= m.i0 and o.finding in DISC_FINDINGS and o is not m]
+    if not before:
+        return None
+    prev = max(before, key=lambda o: o.i1)
+    side = resolve_side(settle_sides(prev.sides, False), None)
+    if side not in ("left", "right"):
+        return None
+    between = [it.word for it in items if prev.i1 <= it.i0 < m.i0]
+    if between and all(w in _ALTERNATIVE_LINK for w in between):
+        return side
+    return None
+
+
 def mention_side(
     m: Mention,
     props: dict[str, object],
@@ -353,6 +406,7 @@ def mention_side(
     negated: bool,
     mentions: list[Mention],
     vocab: Vocab,
+    items: list[Item] | None = None,
 ) -> tuple[str | None, str]:
     """Return (zone, side) of a mention, with the finding's default side when none is stated."""
     fid = m.finding
@@ -363,6 +417,8 @@ def mention_side(
         side = str(props["fixed_side"])
     if side is None and fid == "nerve_root_compression" and not negated:
         side = nearest_disc_side(mentions, m, vocab)
+    if side is None and fid in DISC_FINDINGS and not negated:
+        side = _alternative_side(m, mentions, items)
     if side is None and fid in FOCAL_DISC_FINDINGS and not negated:
         side = _side_of_structure(m, mentions)
     if side is None:

@@ -13,6 +13,25 @@ from spineguide.text.levels import LevelToken
 
 VOCABULARY_PATH = Path(__file__).resolve().parents[1] / "vocabulary" / "imaging.yaml"
 
+SPELL_MIN = 6  # only unknown words of at least this length are checked
+SPELL_TARGET_MIN = 5
+SPELL_LONG = 10  # from this length two edits are tolerated, below it one
+
+
+@lru_cache(maxsize=16384)
+def _nearest(vocab: Vocab, word: str) -> str | None:
+    """The vocabulary word `word` is a slip of (same first letter, 1-2 edits), else None."""
+    from rapidfuzz import process
+    from rapidfuzz.distance import DamerauLevenshtein
+
+    choices = vocab.spell_targets.get(word[0])
+    if not choices:
+        return None
+    limit = 2 if len(word) >= SPELL_LONG else 1
+    best = process.extractOne(word, choices, scorer=DamerauLevenshtein.distance, score_cutoff=limit)
+    return best[0] if best else None
+
+
 ROMAN = {"i": 1, "ii": 2, "iii": 3, "iv": 4, "v": 5, "one": 1, "two": 2, "three": 3, "four": 4}
 
 
@@ -122,6 +141,30 @@ class Vocab:
                         r[key] = frozenset(r[key])
         self.context = ContextEngine.for_language("en")  # the one shared context engine
         self.raw = data
+        # spelling tolerance: every word the vocabulary spells is known; targets by first letter
+        phrase_words = {w for entries in index.values() for phrase in entries for w in phrase}
+        spelling = data.get("spelling") or {}
+        self.known_words = frozenset(phrase_words) | frozenset(spelling.get("known") or ())
+        by_initial: dict[str, list[str]] = {}
+        for w in sorted(phrase_words):
+            if len(w) >= SPELL_TARGET_MIN and w.isalpha():
+                by_initial.setdefault(w[0], []).append(w)
+        self.spell_targets = {k: tuple(v) for k, v in by_initial.items()}
+
+    def correct_words(self, words: list[str]) -> tuple[list[str], set[int]]:
+        """Words with vocabulary misspellings corrected, and the indices that were corrected."""
+        fixed: set[int] = set()
+        out = words
+        for i, w in enumerate(words):
+            if len(w) < SPELL_MIN or w in self.known_words or not w.isalpha():
+                continue
+            target = _nearest(self, w)
+            if target is not None:
+                if out is words:
+                    out = list(words)
+                out[i] = target
+                fixed.add(i)
+        return out, fixed
 
 
 @lru_cache(maxsize=1)

@@ -1,5 +1,11 @@
 """Evaluate the imaging extractor on a JSONL set of reports with expected (level, side, finding,
-severity) tuples: precision, recall, F1, a per-finding table and every miss."""
+severity) tuples: precision, recall, F1, a per-finding table and every miss.
+
+The gold sets are annotated with the original 22 contract finding ids. Findings with ids added
+later (discitis, aortic aneurysm or dissection, intradural mass, epidural lipomatosis, hip
+arthritis, iliopsoas haematoma, psoas abscess) are outside that annotation scheme: they are
+listed as "outside the annotation scheme (not scored)" and never counted as false positives
+(nor as false negatives, should a set carry them)."""
 
 from __future__ import annotations
 
@@ -11,6 +17,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from spineguide.errors import InputError
+from spineguide.text.models import ADDED_FINDING_IDS
 
 Tuple4 = tuple[str | None, str | None, str, str]
 REQUIRED_TUPLE_FIELDS = ("level", "side", "finding", "severity")
@@ -59,6 +66,11 @@ class EvalResult(BaseModel):
     negated_reported_present: int = 0
     per_finding: dict[str, FindingScore] = Field(default_factory=dict)
     misses: list[Miss] = Field(default_factory=list)
+    not_scored: list[Miss] = Field(
+        default_factory=list,
+        description="findings with ids outside the 22-id annotation scheme (kind 'predicted' or "
+        "'expected'); listed, never scored",
+    )
 
 
 def load_cases(path: str | Path) -> list[EvalCase]:
@@ -141,12 +153,28 @@ def evaluate(
 
     per: dict[str, FindingScore] = {}
     misses: list[Miss] = []
+    not_scored: list[Miss] = []
     tp = fp = fn = n = neg_present = 0
     for case in cases:
         n += 1
         predicted = list(extract(case.text))
-        pred_keys = [_key(p) for p in predicted]
-        exp_keys = [_key(e) for e in case.expected]
+        all_pred = [_key(p) for p in predicted]
+        all_exp = [_key(e) for e in case.expected]
+        for kind, group in (("predicted", all_pred), ("expected", all_exp)):
+            for t in group:
+                if t[2] in ADDED_FINDING_IDS:
+                    not_scored.append(
+                        Miss(
+                            report_id=case.id,
+                            kind=kind,
+                            level=t[0],
+                            side=t[1],
+                            finding=t[2],
+                            severity=t[3],
+                        )
+                    )
+        pred_keys = [k for k in all_pred if k[2] not in ADDED_FINDING_IDS]
+        exp_keys = [k for k in all_exp if k[2] not in ADDED_FINDING_IDS]
         matched, missed, extra = match_tuples(exp_keys, pred_keys)
         tp += len(matched)
         fn += len(missed)
@@ -191,6 +219,7 @@ def evaluate(
         negated_reported_present=neg_present,
         per_finding=dict(sorted(per.items())),
         misses=misses,
+        not_scored=not_scored,
     )
 
 
@@ -212,9 +241,23 @@ def format_text(result: EvalResult) -> str:
         lines.append(
             f"{fid:<32}{s.tp:>5}{s.fp:>5}{s.fn:>5}{s.precision:>7.2f}{s.recall:>7.2f}{s.f1:>7.2f}"
         )
+    if result.not_scored:
+        counts: dict[str, int] = {}
+        for m in result.not_scored:
+            counts[m.finding] = counts.get(m.finding, 0) + 1
+        lines += [
+            "",
+            f"outside the annotation scheme (not scored): {len(result.not_scored)} findings with "
+            "ids added after the 22-id contract the gold set is annotated with",
+            "  " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())),
+        ]
     if result.misses:
         lines += ["", "misses:"]
         for m in result.misses:
             tag = "FN" if m.kind == "false_negative" else "FP"
             lines.append(f"  {tag} {m.report_id}: {m.level} {m.side} {m.finding} {m.severity}")
+    if result.not_scored:
+        lines += ["", "not scored (outside the annotation scheme):"]
+        for m in result.not_scored:
+            lines.append(f"  {m.kind} {m.report_id}: {m.level} {m.side} {m.finding} {m.severity}")
     return "\n".join(lines)

@@ -291,6 +291,9 @@ def _emit(
                     canal_compromise=None,
                 )
             )
+    for also in props["also"]:
+        # the same words under the 22-id contract (discitis is a bone lesion there)
+        made.extend(f.model_copy(update={"finding": also}) for f in list(made) if f.finding == fid)
     out.extend(made)
     return made, bool(sides) or zone is not None
 

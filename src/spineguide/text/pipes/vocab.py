@@ -64,6 +64,7 @@ class Vocab:
                 "inherit_positive_only": bool(spec.get("inherit_positive_only", False)),
                 "skip_if": frozenset(spec.get("skip_if_sentence_has", ())),
                 "fixed_side": spec.get("fixed_side"),
+                "also": tuple(spec.get("also") or ()),
             }
             self.findings[fid] = props
             for term in spec.get("terms") or ():

@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, Field
 
+from spineguide.reasoning.anatomy import affected_roots, roots_below, side_concordant
 from spineguide.reasoning.evidence import EvidenceSet
-from spineguide.reasoning.imaging_evidence import affected_roots, roots_below, side_concordant
 
 if TYPE_CHECKING:
     from spineguide.knowledge.loader import KnowledgeBase
@@ -72,7 +72,7 @@ def _imaging_match(
     roots = affected_roots(f, kb)
     candidate_roots = {r.root for r in loc.roots[:2]}
     if f.finding in ("canal_stenosis", "cauda_equina_compression"):
-        hit = bool(candidate_roots & roots_below(f.level)) or not f.level
+        hit = bool(candidate_roots & roots_below(f.level, kb)) or not f.level
     else:
         hit = bool(candidate_roots & set(roots)) or (not f.level and side_ok)
     return "concordant" if (hit and side_ok) else "discordant"

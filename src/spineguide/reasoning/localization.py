@@ -7,15 +7,14 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, Field
 
+from spineguide.reasoning.anatomy import affected_roots, side_concordant
 from spineguide.reasoning.evidence import Choice, EvidenceSet
-from spineguide.reasoning.imaging_evidence import affected_roots, side_concordant
 
 if TYPE_CHECKING:
     from spineguide.knowledge.loader import KnowledgeBase
     from spineguide.text.models import ImagingFinding
 
 ROOTS = ("L1", "L2", "L3", "L4", "L5", "S1")
-_MOTOR_GLOBAL_MIN = 5  # ≥ this many weakness items absent from one span = a global "power full"
 
 
 class RootContribution(BaseModel):
@@ -48,12 +47,13 @@ class Localization(BaseModel):
     note: str | None = None
 
 
-def _global_absent_spans(es: EvidenceSet) -> set[tuple[int, int]]:
+def _global_absent_spans(es: EvidenceSet, min_items: int) -> set[tuple[int, int]]:
+    """Spans where a blanket "power full" denied many muscles at once."""
     counts: dict[tuple[int, int], int] = {}
     for e in es.items:
         if e.choice == Choice.absent and e.span and e.id.endswith("_weakness"):
             counts[e.span] = counts.get(e.span, 0) + 1
-    return {span for span, n in counts.items() if n >= _MOTOR_GLOBAL_MIN}
+    return {span for span, n in counts.items() if n >= min_items}
 
 
 def localize(
@@ -69,7 +69,7 @@ def localize(
     table: dict[str, dict[str, Any]] = model["findings"]
     floor = float(model.get("floor", 0.02))
     log_post = [math.log(p) for p in model["prior"]["values"]]
-    global_spans = _global_absent_spans(es)
+    global_spans = _global_absent_spans(es, int(model.get("motor_global_min", 5)))
     contributions: list[RootContribution] = []
     side_votes: dict[str, dict[str, float]] = {r: {} for r in ROOTS}
     support: dict[str, list[str]] = {r: [] for r in ROOTS}
@@ -81,14 +81,18 @@ def localize(
             continue
         if e.choice == Choice.absent and e.span in global_spans:
             continue  # a blanket "power full" is weak evidence about any one root
-        key = (e.id, e.choice.value)
-        if key in seen:
-            continue
-        seen.add(key)
         probs = [min(max(p, floor), 1 - floor) for p in entry["p"]]
         if e.choice == Choice.absent:
             probs = [1 - p for p in probs]
-        else:
+        key = (e.id, e.choice.value)
+        if key in seen:
+            # the same sign again (e.g. the other side): one likelihood, but its side still counts
+            if e.choice == Choice.present and e.side:
+                for i, root in enumerate(ROOTS):
+                    side_votes[root][e.side] = side_votes[root].get(e.side, 0.0) + probs[i]
+            continue
+        seen.add(key)
+        if e.choice == Choice.present:
             informative += 1
         for i, p in enumerate(probs):
             log_post[i] += math.log(p)
@@ -109,10 +113,14 @@ def localize(
                     support[root].append(e.id)
                 if e.side:
                     side_votes[root][e.side] = side_votes[root].get(e.side, 0.0) + probs[i]
+    bilateral_cfg = model.get("bilateral") or {}
+    present = es.present_ids()
+    if present & set(bilateral_cfg.get("findings", ())):
+        weight = float(bilateral_cfg.get("vote", 1.0))
+        for root in ROOTS:
+            side_votes[root]["bilateral"] = side_votes[root].get("bilateral", 0.0) + weight
     if informative == 0:
-        return Localization(
-            note="No dermatomal, myotomal, reflex or tension-sign evidence to localise a root."
-        )
+        return _from_imaging_only(es, imaging or [], kb, model, log_post)
 
     clinical_side = _overall_side(side_votes)
     imaging_notes: dict[str, list[str]] = {r: [] for r in ROOTS}
@@ -155,6 +163,83 @@ def localize(
         contributions=contributions,
         upper_lumbar_reasoning=_l3_vs_l4(contributions, dist),
     )
+
+
+def _from_imaging_only(
+    es: EvidenceSet,
+    imaging: list[ImagingFinding],
+    kb: KnowledgeBase,
+    model: dict[str, Any],
+    log_post: list[float],
+) -> Localization:
+    """Localise from a root the imaging names or implies when the examination is silent."""
+    silent = Localization(
+        note="No dermatomal, myotomal, reflex or tension-sign evidence to localise a root."
+    )
+    sides: set[str] = set()
+    for e in es.items:
+        if e.choice == Choice.present and e.side and e.id in _LEG_SYMPTOMS:
+            sides.add(e.side)
+    if not sides and not any(
+        e.choice == Choice.present and e.id in _LEG_SYMPTOMS for e in es.items
+    ):
+        return silent  # no leg symptom: an imaged root is not a clinical localisation
+    clinical_side = (
+        "bilateral"
+        if "bilateral" in sides or {"left", "right"} <= sides
+        else (next(iter(sides)) if sides else None)
+    )
+    notes: dict[str, list[str]] = {r: [] for r in ROOTS}
+    root_sides: dict[str, set[str]] = {r: set() for r in ROOTS}
+    hit = False
+    for f in imaging:
+        if f.negated or f.uncertain or not side_concordant(f.side, clinical_side):
+            continue
+        factor_for = _imaging_factor(f, model["imaging"])
+        for root, how in affected_roots(f, kb).items():
+            if root not in ROOTS or how == "canal":
+                continue
+            factor = factor_for(how)
+            if factor <= 1.0:
+                continue
+            hit = True
+            log_post[ROOTS.index(root)] += math.log(factor)
+            if f.side in ("left", "right", "bilateral"):
+                root_sides[root].add(f.side)
+            notes[root].append(
+                f"{f.finding.replace('_', ' ')} at {f.level} ({f.side or 'side not stated'}, {how} root)"
+            )
+    if not hit:
+        return silent
+    mx = max(log_post)
+    weights = [math.exp(v - mx) for v in log_post]
+    total = sum(weights)
+    dist = {r: w / total for r, w in zip(ROOTS, weights, strict=True)}
+    threshold = float(model.get("min_report_probability", 0.1))
+    roots = []
+    for r, p in sorted(dist.items(), key=lambda kv: -kv[1]):
+        if p < threshold or not notes[r]:
+            continue
+        img_sides = root_sides[r]
+        side = (
+            "bilateral"
+            if "bilateral" in img_sides or {"left", "right"} <= img_sides
+            else (next(iter(img_sides)) if img_sides else clinical_side)
+        )
+        roots.append(RootProbability(root=r, side=side, probability=round(p, 3), imaging=notes[r]))
+    return Localization(
+        roots=roots,
+        distribution={r: round(p, 4) for r, p in dist.items()},
+        note="Localised from the imaging alone: no root signs were recorded on examination.",
+    )
+
+
+_LEG_SYMPTOMS = frozenset(
+    {
+        "leg_pain", "radicular_pain", "bilateral_leg_pain", "leg_numbness", "paresthesia",
+        "leg_weakness_reported", "leg_weakness_any", "thigh_pain", "calf_pain", "buttock_pain",
+    }
+)  # fmt: skip
 
 
 def _imaging_factor(f: ImagingFinding, cfg: dict[str, Any]) -> Any:

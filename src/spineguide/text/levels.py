@@ -15,12 +15,18 @@ _INDEX: dict[str, int] = {name: i for i, name in enumerate(VERTEBRAE)}
 CONTRACT_LEVELS: tuple[str, ...] = ("T12-L1", "L1-L2", "L2-L3", "L3-L4", "L4-L5", "L5-S1")
 LUMBAR_DISC_LEVELS: tuple[str, ...] = ("L1-L2", "L2-L3", "L3-L4", "L4-L5", "L5-S1")
 
-# One level token: "l4", "l4-5", "l4-l5", "l4/5", "l5/s1", "l4–l5", "t12-l1" (input lower-cased).
-# No nested quantifiers: every part is bounded, so matching is linear.
-LEVEL_TOKEN_PATTERN = r"[tls]\d{1,2}(?:[ \t]?[-/–—][ \t]?[tls]?\d{1,2})?(?![a-z0-9])"
+# One level token: "l4", "l4-5", "l4-l5", "l4/5", "l5/s1", "l4–l5", "t12-l1", and the way real
+# reports also write them: "l45" (no separator), "l5s1", "l5-s 1" (stray space), "l5/sl" (letter l
+# typed for the digit 1). Input is lower-cased. No nested quantifiers: every part is bounded, so
+# matching is linear.
+LEVEL_TOKEN_PATTERN = (
+    r"[tls]\d{1,2}(?:[ \t]?[-/–—][ \t]?(?:[tls][ \t]?)?\d{1,2}|[ \t]?[-/–—][ \t]?sl|-?s1)?"
+    r"(?![a-z0-9])"
+)
 _LEVEL_TOKEN_RE = re.compile(LEVEL_TOKEN_PATTERN)
-_PART_RE = re.compile(r"([tls])(\d{1,2})(?:[ \t]?[-/–—][ \t]?([tls])?(\d{1,2}))?")
+_PART_RE = re.compile(r"([tls])(\d{1,2})(?:[-/–—]?([tls])?(\d{1,2}))?")
 
+ON_WORDS = frozenset({"on", "over", "upon", "relative"})  # "L4 on L5", "L4 relative to L5"
 RANGE_WORDS = frozenset({"through", "thru", "to", "till", "until", "-", "–", "—"})
 LIST_WORDS = frozenset({"and", "or", ",", "&", "as", "well", "at", "the"})
 ROOT_NOUNS = frozenset({"root", "roots", "nerve", "sleeve", "sleeves"})
@@ -99,13 +105,16 @@ class LevelToken:
 @lru_cache(maxsize=4096)
 def parse_level_token(raw: str) -> LevelToken | None:
     """Parse "L4-5", "L4/L5", "L5-S1", "T12-L1", "L3-5" or "L1" into vertebrae (cached)."""
-    m = _PART_RE.fullmatch(raw.strip().lower().replace(" ", "").replace("\t", ""))
+    norm = raw.strip().lower().replace(" ", "").replace("\t", "")
+    if norm.endswith("sl"):
+        norm = norm[:-1] + "1"  # "L5/Sl": the letter l typed for the digit 1
+    m = _PART_RE.fullmatch(norm)
     if m is None:
         return None
     letter1, num1, letter2, num2 = m.group(1), int(m.group(2)), m.group(3), m.group(4)
     first = vertebra(letter1, num1)
     if first is None:
-        return None
+        return _run_together(letter1, m.group(2)) if num2 is None else None
     if num2 is None:
         return LevelToken((first,), False)
     n2 = int(num2)
@@ -120,6 +129,18 @@ def parse_level_token(raw: str) -> LevelToken | None:
     if second is None or _INDEX[second] <= _INDEX[first]:
         return LevelToken((first,), False)
     return LevelToken(tuple(bodies_between(first, second)), True)
+
+
+def _run_together(letter: str, digits: str) -> LevelToken | None:
+    """ "L45" / "L34" / "L51": a disc level typed without its separator."""
+    if len(digits) != 2:
+        return None
+    a, b = int(digits[0]), int(digits[1])
+    upper = vertebra(letter, a)
+    lower = vertebra(letter, b) if b == a + 1 else ("S1" if (letter, a, b) == ("l", 5, 1) else None)
+    if upper is None or lower is None or disc_between(upper, lower) is None:
+        return None
+    return LevelToken((upper, lower), True)
 
 
 @dataclass(slots=True)
@@ -137,7 +158,7 @@ class LevelGroup:
         if self.role == "multi":
             return [None]
         if kind == "body":
-            if self.bodies and (self.role == "body" or not self.discs):
+            if self.bodies and (self.role == "body" or not self.discs or len(self.bodies) > 2):
                 return list(self.bodies)
             return list(self.discs) or list(self.bodies)
         if self.discs:
@@ -169,7 +190,7 @@ def group_level_tokens(
             join_words: list[str] = []
             while j < n and j not in level_tokens and len(join_words) < 3:
                 w = words[j]
-                if w in RANGE_WORDS or w in LIST_WORDS or w == "on" or w == "from":
+                if w in RANGE_WORDS or w in LIST_WORDS or w in ON_WORDS or w == "from":
                     join_words.append(w)
                     j += 1
                     continue
@@ -191,7 +212,7 @@ def group_level_tokens(
 def _join_kind(join_words: Sequence[str]) -> str:
     if not join_words:
         return "adjacent"
-    if "on" in join_words:
+    if any(w in ON_WORDS for w in join_words):
         return "on"
     if any(w in RANGE_WORDS for w in join_words):
         return "range"

@@ -84,3 +84,62 @@ def test_real_entry_point_prints_errors_without_traceback(tmp_path: Path) -> Non
         assert proc.returncode != 0, args
         assert "Traceback" not in proc.stderr + proc.stdout, args
         assert "error:" in proc.stderr, args
+
+
+def test_assess_plain_text_note_file(tmp_path: Path) -> None:
+    note = tmp_path / "note.txt"
+    note.write_text(
+        "52-year-old man on apixaban, sudden severe mid-back pain since this morning.\n",
+        encoding="utf-8",
+    )
+    result = runner.invoke(app, ["assess", str(note), "--format", "json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert data["triage"]["urgency"] == "emergency"
+
+
+def test_assess_answer_changes_urgency_and_lists_questions() -> None:
+    text = "37-year-old woman, four days of low back pain after moving furniture."
+    base = runner.invoke(app, ["assess", "--text", text, "--format", "json"])
+    assert base.exit_code == 0, base.output
+    data = json.loads(base.output)
+    assert data["triage"]["urgency"] == "routine"
+    assert data["next_questions"] and set(data["next_questions"][0]) == {
+        "finding_id", "question", "why", "changes", "gain",
+    }  # fmt: skip
+    answers = [
+        "--answer", "saddle_anesthesia=no", "--answer", "bladder_dysfunction=no",
+        "--answer", "leg_weakness_reported=no", "--answer", "fever=no",
+    ]  # fmt: skip
+    calm = runner.invoke(app, ["assess", "--text", text, "--format", "json", *answers])
+    assert json.loads(calm.output)["triage"]["urgency"] == "self_care"
+    urgent = runner.invoke(
+        app, ["assess", "--text", text, "--format", "json", "--answer", "saddle_anesthesia=yes"]
+    )
+    assert json.loads(urgent.output)["triage"]["urgency"] == "emergency"
+
+
+def test_assess_text_output_shows_ask_next() -> None:
+    result = runner.invoke(app, ["assess", "--text", "Low back pain for a week, 30-year-old man."])
+    assert result.exit_code == 0, result.output
+    assert "Ask next" in result.output
+
+
+def test_assess_bad_answer_is_a_clear_error() -> None:
+    result = runner.invoke(app, ["assess", "--text", "back pain", "--answer", "fevr=yes"])
+    assert result.exit_code != 0
+    assert "unknown finding id" in str(result.exception)
+    result = runner.invoke(app, ["assess", "--text", "back pain", "--answer", "fever=maybe"])
+    assert result.exit_code != 0 and "yes or no" in str(result.exception)
+
+
+def test_assess_med_option_feeds_the_medication_check() -> None:
+    result = runner.invoke(
+        app,
+        ["assess", "--text", "70-year-old woman with low back pain for 3 weeks.", "--format",
+         "json", "--med", "warfarin 5 mg od", "--med", "naproxen 500 mg bd"],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert data["medication_report"] is not None
+    assert data["medication_alerts"], "warfarin with naproxen must raise an alert"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -19,8 +19,19 @@ def assess_command(
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help="write to this file")
     ] = None,
+    answer: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--answer",
+            help="answer a follow-up question: FINDING_ID=yes|no (repeatable)",
+        ),
+    ] = None,
+    med: Annotated[
+        list[str] | None,
+        typer.Option("--med", help='a current medicine, e.g. "naproxen 500 mg bd" (repeatable)'),
+    ] = None,
 ) -> None:
-    """Assess a presentation from a case JSON file or from --text."""
+    """Assess a presentation from a case JSON file (or a plain-text note) or from --text."""
     from spineguide.errors import InputError
     from spineguide.reasoning.assess import CaseInput, assess
 
@@ -33,18 +44,14 @@ def assess_command(
     if case_file is not None:
         if not case_file.exists():
             raise InputError(f"file not found: {case_file}")
-        try:
-            raw = json.loads(case_file.read_text(encoding="utf-8"))
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            raise InputError(f"{case_file} is not valid JSON: {exc}") from exc
-        if not isinstance(raw, dict):
-            raise InputError("the case file must hold one JSON object", "see docs/CASE_FORMAT.md")
-        raw.setdefault("setting", setting)
-        if text:
-            raw["text"] = text
-        data = raw
+        data = _read_case_file(case_file, text)
+        data.setdefault("setting", setting)
     else:
         data = {"text": text, "setting": setting}
+    if answer:
+        data["evidence"] = list(data.get("evidence") or []) + parse_answers(answer)
+    if med:
+        data["medications"] = list(data.get("medications") or []) + [m for m in med if m.strip()]
     try:
         case = CaseInput.model_validate(data)
     except Exception as exc:
@@ -69,6 +76,62 @@ def assess_command(
         Console().print(rendered, highlight=False)
     else:
         typer.echo(rendered)
+
+
+def _read_case_file(path: Path, text: str | None) -> dict[str, Any]:
+    """A case from a JSON file, or from a plain-text note (read as the presentation text)."""
+    from spineguide.errors import InputError
+
+    try:
+        raw_text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise InputError(
+            f"{path} is not a text file", "give a case JSON file or a .txt note"
+        ) from exc
+    stripped = raw_text.lstrip()
+    if not stripped.startswith(("{", "[")):
+        if not stripped:
+            raise InputError(f"{path} is empty", 'give a case JSON file or --text "…"')
+        # A plain clinical note: assess it as free text (same as --text "$(cat note.txt)").
+        return {"text": raw_text if not text else f"{raw_text}\n{text}"}
+    try:
+        raw = json.loads(raw_text)
+    except json.JSONDecodeError as exc:
+        raise InputError(
+            f"{path} is not valid JSON: {exc}",
+            f'for a plain-text note use --text "$(cat {path})" or save it as .txt',
+        ) from exc
+    if not isinstance(raw, dict):
+        raise InputError("the case file must hold one JSON object", "see docs/CASE_FORMAT.md")
+    if text:
+        raw["text"] = text
+    return raw
+
+
+def parse_answers(answers: list[str]) -> list[dict[str, str]]:
+    """`FINDING_ID=yes|no` strings → evidence items (present/absent); bad input names the fix."""
+    from spineguide.errors import InputError
+    from spineguide.knowledge.loader import get_kb
+
+    kb = get_kb()
+    out: list[dict[str, str]] = []
+    for raw in answers:
+        fid, sep, value = raw.partition("=")
+        fid, value = fid.strip(), value.strip().lower()
+        if not sep or not fid:
+            raise InputError(
+                f"--answer {raw!r}: expected FINDING_ID=yes|no", "e.g. --answer fever=no"
+            )
+        if value not in ("yes", "no", "y", "n", "present", "absent", "true", "false"):
+            raise InputError(f"--answer {raw!r}: the answer must be yes or no")
+        if fid not in kb.findings:
+            raise InputError(
+                f"--answer {raw!r}: unknown finding id {fid!r}",
+                "use the finding_id of a listed question, or `spineguide kb list findings`",
+            )
+        choice = "present" if value in ("yes", "y", "present", "true") else "absent"
+        out.append({"id": fid, "choice": choice, "source": "structured"})
+    return out
 
 
 def _first_error(exc: Exception) -> str:

@@ -32,6 +32,17 @@ def render_text(a: Assessment, max_dx: int = 6) -> str:
             lines.append(f"    sources: {', '.join(r.sources)}")
     for reason in a.triage.reasons:
         lines.append(f"  [dim]{reason}[/dim]")
+    if a.triage.unanswered_red_flags:
+        lines.append(
+            "  Red-flag questions not yet answered: " + "; ".join(a.triage.unanswered_red_flags)
+        )
+    if a.next_questions:
+        lines.append("")
+        lines.append("[bold]Ask next[/bold] (answer with --answer FINDING_ID=yes|no)")
+        for q in a.next_questions:
+            lines.append(f"  • {q.question} [dim]({q.finding_id}; changes {q.changes}, "
+                         f"value {q.gain:.2f})[/dim]")  # fmt: skip
+            lines.append(f"    [dim]why: {q.why}[/dim]")
     lines.append("")
     lines.append("[bold]Nerve root[/bold]")
     if a.localization.roots:
@@ -136,6 +147,15 @@ def render_html(a: Assessment) -> str:
                 f"<li><strong>{e(r.name)}</strong> ({e(r.urgency.value)}) — evidence: {ev}. "
                 f"<br><em>{e(r.action)}</em> <span class='small'>[{e(', '.join(r.sources))}]</span></li>"
             )
+        parts.append("</ul>")
+    if a.triage.unanswered_red_flags:
+        parts.append("<p>Red-flag questions not yet answered: "
+                     f"{e('; '.join(a.triage.unanswered_red_flags))}</p>")  # fmt: skip
+    if a.next_questions:
+        parts.append("<h2>Ask next</h2><ul>")
+        for q in a.next_questions:
+            parts.append(f"<li>{e(q.question)} <span class='small'>({e(q.finding_id)}; changes "
+                         f"{e(q.changes)}; {e(q.why)})</span></li>")  # fmt: skip
         parts.append("</ul>")
     parts.append("<h2>Nerve root</h2>")
     if a.localization.roots:

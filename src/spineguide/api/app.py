@@ -211,8 +211,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for module in (health, auth, assessments, knowledge, patients):
         app.include_router(module.router, prefix=api_prefix)
     app.include_router(cds_hooks.router)
+    install_docs(app)  # before the web app, whose catch-all route would shadow /docs
     _include_web(app)
-    install_docs(app)
     secure_openapi(app)
     # add_middleware wraps: the last added runs first.
     app.add_middleware(SecurityHeaders)

@@ -425,6 +425,9 @@ def _term_mentions(
     props = vocab.findings[fid]
     if props["skip_if"] and any(m.roles and m.roles.get("find") in props["skip_if"] for m in items):
         return
+    near = props["skip_if_near"]
+    if near and any(w in near for w in words[max(0, it.i0 - 4) : it.i1 + 5]):
+        return  # "bulging of the posterior cortex": the same word about another structure
     for g in split_side_groups(walk_back(items, idx, words, None)):
         m = Mention(fid, min(it.i0, group_start(g, items, it.i0)), it.i1, it.i0)
         fill(m, g)

@@ -97,9 +97,18 @@ def meyerding(percent: float) -> int:
 
 def settle_sides(sides: list[str], paired: bool) -> list[str]:
     """Resolve predominance ("left+" = worse on the left): bilateral for paired structures."""
-    if not any(s.endswith("+") for s in sides):
+    if not any(s.endswith("+") or s == "both" for s in sides):
         return sides
-    return [("bilateral" if paired else s[:-1]) if s.endswith("+") else s for s in sides]
+    out = []
+    for s in sides:
+        if s == "both":
+            if paired:
+                out.append("bilateral")
+        elif s.endswith("+"):
+            out.append("bilateral" if paired else s[:-1])
+        else:
+            out.append(s)
+    return out
 
 
 def resolve_side(sides: list[str], zone: str | None) -> str | None:

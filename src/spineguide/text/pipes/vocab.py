@@ -63,6 +63,7 @@ class Vocab:
                 "inherit": bool(spec.get("inherit", True)),
                 "inherit_positive_only": bool(spec.get("inherit_positive_only", False)),
                 "skip_if": frozenset(spec.get("skip_if_sentence_has", ())),
+                "skip_if_near": frozenset(spec.get("skip_if_near", ())),
                 "fixed_side": spec.get("fixed_side"),
                 "also": tuple(spec.get("also") or ()),
             }

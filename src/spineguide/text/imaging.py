@@ -120,6 +120,19 @@ def _sentence_side(items: list[Item]) -> str | None:
     return None
 
 
+def _side_from_antecedent(state: State, made: list[ImagingFinding]) -> None:
+    """ "The L3 root is severely compressed" after a left herniation at L3-L4: the left root."""
+    if not state.antecedent:
+        return
+    ante = state.antecedent[0]
+    if ante.side not in ("left", "right") or not state.antecedent_stated:
+        return
+    for f in made:
+        if not f.negated and f.side == "bilateral" and f.level == ante.level:
+            f.side = ante.side
+            f.confidence = min(f.confidence, 0.8)
+
+
 def _resolve_anaphor(
     state: State, items: list[Item], mentions: list[Mention], groups: list[LevelGroup]
 ) -> str | None:
@@ -171,7 +184,8 @@ def _analyse_sentence(
     content_from, groups = read_heading(sent, items, groups, state)
     mentions = find_mentions(vocab, items, words, content_from, root_groups)
     fallback_side = None
-    if (state.antecedent or state.prev_side) and is_anaphoric(words):
+    state.anaphoric = bool(state.antecedent or state.prev_side) and is_anaphoric(words)
+    if state.anaphoric:
         fallback_side = _resolve_anaphor(state, items, mentions, groups)
     sentence_side = _sentence_side(items)
     if not mentions:
@@ -215,6 +229,12 @@ def _analyse_sentence(
                     f.confidence = 0.8
         if made and m.finding in ANTECEDENT_FINDINGS and not made[0].negated:
             focal.append((made, stated, vocab.findings[m.finding]["kind"]))
+        if made and not made[0].negated:
+            levels = [f.level for f in made if f.level is not None and f.finding == m.finding]
+            if levels:
+                state.seen_levels[m.finding] = levels
+        if m.finding == "nerve_root_compression" and not stated and not fallback_side:
+            _side_from_antecedent(state, made)
     if focal:
         state.antecedent, state.antecedent_stated, state.antecedent_kind = focal[-1]
     state.prev_side = sentence_side
@@ -287,7 +307,7 @@ def _emit(
                     span=(cstart, cend),
                     text=text[cstart:cend],
                     cue_spans=cue_spans,
-                    confidence=1.0,
+                    confidence=m.confidence,
                     canal_compromise=None,
                 )
             )

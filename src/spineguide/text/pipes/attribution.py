@@ -35,6 +35,7 @@ class State:
     """What one sentence leaves to the next: heading, carried level, antecedent finding."""
 
     __slots__ = (
+        "anaphoric",
         "antecedent",
         "antecedent_kind",
         "antecedent_stated",
@@ -43,6 +44,7 @@ class State:
         "heading_line_content",
         "heading_strong",
         "prev_side",
+        "seen_levels",
     )
 
     def __init__(self) -> None:
@@ -55,6 +57,10 @@ class State:
         self.antecedent_kind = "disc"
         self.antecedent_stated = True
         self.prev_side: str | None = None
+        self.anaphoric = False
+        self.seen_levels: dict[
+            str, list[str]
+        ] = {}  # finding -> levels of its last positive mention
 
 
 # Words that open a sentence about the previous sentence's lesion ("It contacts ...",
@@ -102,7 +108,10 @@ def is_anaphoric(words: list[str]) -> bool:
 
 
 def update_carry(state: State, level_groups: list[LevelGroup]) -> None:
+    """Carry the sentence's last level to the next sentence (written levels over junctions)."""
     concrete = [g for g in level_groups if g.role != "multi"]
+    written = [g for g in concrete if g.role != "junction"]
+    concrete = written or concrete
     discs = [g for g in concrete if g.discs]
     if discs:
         state.carry = discs[-1]
@@ -136,14 +145,17 @@ def finding_levels(
                 dist = g.start - m.i1 + 0.5
             else:
                 dist = 0
-            if kind == "body" and g.discs and g.role != "body" and len(g.bodies) > 1:
-                dist += 20  # a disc level is a weak home for a fracture or lesion
+            if kind == "body" and g.discs and g.role != "body" and len(g.bodies) != 1:
+                dist += 20  # a disc level or junction is a weak home for a fracture or lesion
             if kind in ("disc", "listhesis") and g.role == "body" and any(h.discs for h in groups):
                 dist += 50  # "posterior to the L4 body, originating from the L3-4 disc"
             if best is None or dist < best[0]:
                 best = (dist, g)
         assert best is not None
         return best[1].levels_for(kind)
+    if state.anaphoric and state.antecedent and state.antecedent[0].level is not None:
+        m.confidence = min(m.confidence, 0.8)  # "This is known as ...": the antecedent's level
+        return [state.antecedent[0].level]
     if state.heading is not None and (state.heading_strong or props["inherit"]):
         return state.heading.levels_for(kind)
     if (
@@ -153,7 +165,12 @@ def finding_levels(
     ):
         if m.anchor_phrase in WHOLE_SPINE_SUBJECTS or m.anchor_name in WHOLE_SPINE_ANCHORS:
             return [None]  # "disc spaces are preserved": a statement about every level
+        m.confidence = min(m.confidence, 0.9)
         return state.carry.levels_for(kind)
+    if not negated and not props["inherit"] and m.finding in state.seen_levels:
+        # "CT confirms the burst fracture": the same lesion as the one named with its level
+        m.confidence = min(m.confidence, 0.8)
+        return list(state.seen_levels[m.finding])
     return [None]
 
 

@@ -39,7 +39,7 @@ def level_groups(
         elif "multilv" in r:
             groups.append(LevelGroup(it.i0, it.i1, [], [], "multi"))
         elif "fixlv" in r:
-            groups.append(LevelGroup(it.i0, it.i1, [r["fixlv"]], [], "level"))
+            groups.append(LevelGroup(it.i0, it.i1, [r["fixlv"]], [], "junction"))
     groups.sort(key=lambda g: g.start)
     return (
         [g for g in groups if g.role != "root"],

@@ -1,4 +1,4 @@
-"""The 23 diagnosis ids that have no seed article of their own (seed group, red flags, mimics).
+"""The 26 diagnosis ids that have no seed article of their own (seed group, red flags, mimics).
 
 Checks that each loads with the right group, carries ICD-10-CM codes, key features, work-up
 tests, findings-linked symptoms, distinguishing notes and guideline-sourced management, and that
@@ -18,9 +18,25 @@ SEED_ARTICLE_IDS = {
     "foraminal-stenosis",
     "disc-sequestration",
 }
-OTHER_IDS = [i for i in ALL_DIAGNOSIS_IDS if i not in SEED_ARTICLE_IDS]
-GROUP_OF = {i: g for g, ids in DIAGNOSIS_IDS.items() for i in ids}
-EMERGENCY_IDS = {"cauda-equina-syndrome", "abdominal-aortic-aneurysm", "spinal-epidural-hematoma"}
+# Contract ids added by issue 11 (PRODUCT.md lists them); kept here too until the schema's id table
+# carries them, so their knowledge-base entries are held to the same bar.
+NEW_IDS = {
+    "aortic-dissection": "red_flag",
+    "intradural-tumour": "red_flag",
+    "epidural-lipomatosis": "mimic",
+}
+KNOWN_IDS = set(ALL_DIAGNOSIS_IDS) | set(NEW_IDS)
+OTHER_IDS = sorted({i for i in KNOWN_IDS if i not in SEED_ARTICLE_IDS})
+GROUP_OF = {i: g for g, ids in DIAGNOSIS_IDS.items() for i in ids} | NEW_IDS
+RED_FLAG_IDS = sorted(
+    set(DIAGNOSIS_IDS["red_flag"]) | {i for i, g in NEW_IDS.items() if g == "red_flag"}
+)
+EMERGENCY_IDS = {
+    "cauda-equina-syndrome",
+    "abdominal-aortic-aneurysm",
+    "spinal-epidural-hematoma",
+    "aortic-dissection",
+}
 # Axial spondyloarthritis sits in the red-flag group because NICE NG59 1.1.1 asks clinicians to
 # exclude it, but its own pathway (NICE NG65) is a routine rheumatology referral; defaulting it to
 # urgent would over-triage. Every other red-flag condition must default to urgent or emergency.
@@ -49,8 +65,8 @@ def kb():
     return load_knowledge_base()
 
 
-def test_there_are_23_other_ids():
-    assert len(OTHER_IDS) == 23
+def test_there_are_26_other_ids():
+    assert len(OTHER_IDS) == 26
 
 
 @pytest.mark.parametrize("cid", OTHER_IDS)
@@ -82,11 +98,11 @@ def test_references_resolve(kb, cid):
             f"{cid}: symptom {sym.id} -> unknown finding {sym.finding}"
         )
     for target in cond.distinguish_from:
-        assert target in ALL_DIAGNOSIS_IDS, f"{cid}: distinguish_from unknown id {target}"
+        assert target in KNOWN_IDS, f"{cid}: distinguish_from unknown id {target}"
         assert target != cid
     for cause in cond.causes:
         if cause.diagnosis:
-            assert cause.diagnosis in ALL_DIAGNOSIS_IDS
+            assert cause.diagnosis in KNOWN_IDS
     if kb.tests:  # only once tests.yaml exists
         for test_id in cond.first_investigations:
             assert test_id in kb.tests, f"{cid}: unknown diagnostic test {test_id}"
@@ -109,7 +125,7 @@ def test_management_steps_are_sourced(kb, cid):
         assert step.patient_text, f"{cid}: management step without patient text"
 
 
-@pytest.mark.parametrize("cid", DIAGNOSIS_IDS["red_flag"])
+@pytest.mark.parametrize("cid", RED_FLAG_IDS)
 def test_red_flag_default_urgency(kb, cid):
     cond = kb.conditions[cid]
     if cid in EMERGENCY_IDS:

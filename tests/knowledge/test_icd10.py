@@ -105,3 +105,40 @@ def test_non_seed_conditions_never_list_both(cid):
 @pytest.mark.parametrize("cid", sorted(KB.conditions))
 def test_at_most_one_primary(cid):
     assert sum(icd.primary for icd in KB.conditions[cid].icd10cm) <= 1
+
+
+SUBTYPE_CODES = [
+    (dx, sub["id"], sub["icd10cm"])
+    for dx, subs in (KB.raw["differential"].get("evidence_subtypes") or {}).items()
+    for sub in subs
+    if sub.get("icd10cm")
+]
+
+
+def test_disc_calcification_has_metabolic_subtypes():
+    names = {sub for dx, sub, _ in SUBTYPE_CODES if dx == "disc-calcification"}
+    assert {"cppd", "ochronosis", "hyperparathyroidism"} <= names
+
+
+@pytest.mark.parametrize(
+    ("dx", "sub", "code"), SUBTYPE_CODES, ids=[f"{d}:{s}" for d, s, _ in SUBTYPE_CODES]
+)
+def test_evidence_subtype_codes_are_billable(dx, sub, code):
+    assert cm.is_valid_item(code), f"{dx}/{sub}: {code} is not an ICD-10-CM code"
+    assert cm.is_leaf(code), f"{dx}/{sub}: {code} is a header"
+
+
+@pytest.mark.parametrize(
+    ("cid", "prefix"),
+    [
+        ("aortic-dissection", "I71.0"),
+        ("intradural-tumour", "D3"),
+        ("epidural-lipomatosis", "E88.2"),
+    ],
+)
+def test_new_contract_conditions_have_checked_primary_codes(cid, prefix):
+    cond = KB.conditions[cid]
+    primary = [icd for icd in cond.icd10cm if icd.primary]
+    assert len(primary) == 1 and primary[0].code.startswith(prefix)
+    assert cm.is_leaf(primary[0].code)
+    assert _norm(primary[0].description) == _norm(cm.get_description(primary[0].code))

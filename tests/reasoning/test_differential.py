@@ -96,3 +96,191 @@ def test_setting_changes_priors() -> None:
         if d.id == "vertebral-fracture"
     )
     assert emergency.probability > primary.probability
+
+
+# -- unit tests on small hand-built evidence sets -------------------------------------------------
+
+
+def _rank(
+    kb,
+    present: list[str],
+    absent: list[str] = (),
+    imaging: list = (),
+    setting: str = "primary",
+    fired: dict | None = None,
+):
+    """Rank the differential for a hand-built evidence set (derived findings included)."""
+    from spineguide.reasoning.derive import derive_findings
+    from spineguide.reasoning.differential import rank_differential
+    from spineguide.reasoning.evidence import Choice, Evidence, EvidenceSet
+    from spineguide.reasoning.localization import localize
+
+    items = [Evidence(id=i) for i in present] + [
+        Evidence(id=i, choice=Choice.absent) for i in absent
+    ]
+    img = list(imaging)
+    es = derive_findings(
+        EvidenceSet(items=items), {f"img:{f.finding}" for f in img if not f.negated}
+    )
+    loc = localize(es, img, kb)
+    return rank_differential(es, img, loc, setting, fired or {}, kb)
+
+
+def _img(finding: str, **kw):
+    from spineguide.text.models import ImagingFinding
+
+    return ImagingFinding(finding=finding, **kw)
+
+
+def _by_id(results, dx_id):
+    return next(d for d in results if d.id == dx_id)
+
+
+def test_ranking_is_by_probability_when_nothing_refines(kb) -> None:
+    results = _rank(kb, ["low_back_pain", "age_over_65", "sex_male", "smoker"])
+    probs = [d.probability for d in results]
+    assert probs == sorted(probs, reverse=True)
+
+
+def test_must_not_miss_is_a_flag_not_a_reordering(kb) -> None:
+    fired = {"abdominal-aortic-aneurysm": "emergency"}
+    results = _rank(kb, ["low_back_pain", "age_over_65", "sex_male", "smoker"], fired=fired)
+    aaa = _by_id(results, "abdominal-aortic-aneurysm")
+    assert aaa.must_not_miss  # an emergency rule flags it at any probability…
+    assert results[0].id != "abdominal-aortic-aneurysm"  # …without lifting it to the top
+    assert results[0].probability > aaa.probability
+
+
+def test_must_not_miss_section_lists_flagged_most_urgent_first(kb) -> None:
+    from spineguide.reasoning.differential import must_not_miss_section
+
+    fired = {"spinal-infection": "urgent", "abdominal-aortic-aneurysm": "emergency"}
+    results = _rank(kb, ["low_back_pain", "fever", "age_over_65"], fired=fired)
+    section = must_not_miss_section(results, fired)
+    assert [d.id for d in section][:1] == ["abdominal-aortic-aneurysm"]
+    assert {d.id for d in section} <= set(fired)
+
+
+def test_confirmed_abscess_leads_over_an_aneurysm_being_excluded(kb) -> None:
+    fired = {"spinal-infection": "emergency", "abdominal-aortic-aneurysm": "emergency"}
+    results = _rank(
+        kb,
+        ["low_back_pain", "age_over_65", "sex_male"],
+        imaging=[_img("epidural_collection", level="L3-L4", side="central")],
+        fired=fired,
+    )
+    assert results[0].id == "spinal-infection"
+    assert results[0].probability > 0.5
+
+
+def test_nonspecific_back_pain_needs_back_pain(kb) -> None:
+    with_back = _by_id(_rank(kb, ["low_back_pain"]), "nonspecific-low-back-pain").probability
+    without = _by_id(_rank(kb, ["thigh_pain"]), "nonspecific-low-back-pain").probability
+    assert without < with_back / 2
+
+
+def test_radicular_pattern_excludes_nonspecific_back_pain(kb) -> None:
+    results = _rank(kb, ["low_back_pain", "lateral_leg_pain", "great_toe_extension_weakness"])
+    nslbp = _by_id(results, "nonspecific-low-back-pain")
+    assert nslbp.probability < 0.1
+    assert any(c.id == "pattern:radicular_or_neurological" for c in nslbp.evidence_against)
+    assert results[0].id in ("disc-herniation", "nerve-root-compression")
+
+
+def test_nonspecific_back_pain_is_capped_by_a_likely_specific_cause(kb) -> None:
+    results = _rank(
+        kb,
+        ["low_back_pain", "age_over_70", "long_term_steroid_use"],
+        imaging=[_img("fracture", level="L1", side="central")],
+    )
+    fracture = _by_id(results, "vertebral-fracture")
+    nslbp = _by_id(results, "nonspecific-low-back-pain")
+    assert nslbp.probability <= 1 - fracture.probability + 1e-6
+    assert results[0].id == "vertebral-fracture"
+
+
+def test_old_healed_fracture_stays_a_distractor(kb) -> None:
+    acute = _by_id(
+        _rank(kb, ["low_back_pain", "axial_pain_only"], imaging=[_img("fracture", level="L1")]),
+        "vertebral-fracture",
+    )
+    old = _by_id(
+        _rank(
+            kb,
+            ["low_back_pain", "axial_pain_only"],
+            imaging=[_img("fracture", level="L1", historical=True)],
+        ),
+        "vertebral-fracture",
+    )
+    assert old.probability < acute.probability / 3
+
+
+def test_hip_arthritis_on_the_film_beats_a_bulge(kb) -> None:
+    results = _rank(
+        kb,
+        ["buttock_pain", "thigh_pain", "groin_pain", "age_over_50", "gait_disturbance"],
+        imaging=[
+            _img("hip_arthritis", side="right"),
+            _img("disc_bulge", level="L4-L5", severity="mild"),
+        ],
+    )
+    assert results[0].id == "hip-osteoarthritis"
+
+
+def test_iliopsoas_haematoma_points_to_femoral_neuropathy_not_the_spine(kb) -> None:
+    results = _rank(
+        kb,
+        ["anticoagulant_use", "anterior_thigh_pain", "knee_extension_weakness"],
+        imaging=[_img("iliopsoas_hematoma", side="right")],
+    )
+    assert results[0].id == "femoral-neuropathy"
+    assert _by_id(results, "spinal-epidural-hematoma").probability < 0.1
+
+
+def test_new_contract_diagnoses_are_ranked_and_led_by_their_imaging(kb) -> None:
+    for finding, dx_id in (
+        ("aortic_dissection", "aortic-dissection"),
+        ("intradural_mass", "intradural-tumour"),
+        ("epidural_lipomatosis", "epidural-lipomatosis"),
+    ):
+        results = _rank(kb, ["low_back_pain", "leg_pain"], imaging=[_img(finding, level="L4")])
+        assert results[0].id == dx_id, (finding, [d.id for d in results[:3]])
+        assert results[0].icd10cm
+
+
+def test_setting_priors_raise_red_flags_in_the_emergency_department(kb) -> None:
+    primary = _by_id(_rank(kb, ["low_back_pain"], setting="primary"), "vertebral-fracture")
+    ed = _by_id(_rank(kb, ["low_back_pain"], setting="emergency"), "vertebral-fracture")
+    assert ed.prior > primary.prior
+    assert ed.probability > primary.probability
+
+
+def test_cauda_equina_is_named_before_the_herniation_it_complicates(kb) -> None:
+    results = _rank(
+        kb,
+        ["low_back_pain", "radicular_pain_below_knee", "saddle_anesthesia", "bladder_dysfunction"],
+        fired={"cauda-equina-syndrome": "emergency"},
+    )
+    herniation = _by_id(results, "disc-herniation")
+    ces = _by_id(results, "cauda-equina-syndrome")
+    assert herniation.probability > ces.probability  # probabilities are not touched…
+    assert [d.id for d in results].index("cauda-equina-syndrome") < [d.id for d in results].index(
+        "disc-herniation"
+    )  # …but the complication is named first
+    assert herniation.refined_by == "cauda-equina-syndrome"
+
+
+def test_trauma_features_count_once(kb) -> None:
+    one = _by_id(_rank(kb, ["low_back_pain", "high_energy_trauma"]), "vertebral-fracture")
+    both = _by_id(
+        _rank(kb, ["low_back_pain", "high_energy_trauma", "severe_trauma"]), "vertebral-fracture"
+    )
+    assert abs(one.probability - both.probability) < 1e-9
+
+
+def test_metabolic_subtype_of_disc_calcification(kb) -> None:
+    results = _rank(
+        kb, ["low_back_pain", "cppd_disease"], imaging=[_img("disc_calcification", level="L3-L4")]
+    )
+    calc = _by_id(results, "disc-calcification")
+    assert calc.subtype and "pyrophosphate" in calc.subtype

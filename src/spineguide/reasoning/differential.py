@@ -138,6 +138,10 @@ class _Model:
         self.yield_to_flagged = bool(exclusion.get("yields_to_flagged", False))
         self.non_radicular = frozenset(model.get("non_radicular", ()))
         self.subtype_imaging: dict[str, str | None] = dict(model.get("subtype_imaging", {}))
+        self.evidence_subtypes: dict[str, list[tuple[frozenset[str], str]]] = {
+            dx: [(frozenset(s["any"]), s["name"]) for s in subs]
+            for dx, subs in (model.get("evidence_subtypes") or {}).items()
+        }
         self.refinements: dict[str, Any] = model.get("refinements") or {}
         self.diagnoses: list[
             tuple[str, dict[str, float], list[_Feature], list[_Gate], str, str | None]
@@ -309,6 +313,13 @@ def rank_differential(
             )
         )
     _apply_exclusion(results, m)
+    for d in results:
+        for ids, sub_name in m.evidence_subtypes.get(d.id, ()):
+            hit = ids & present
+            if hit:
+                d.subtype = sub_name
+                d.subtype_reason = "stated: " + ", ".join(_label(kb, h) for h in sorted(hit))
+                break
     for d in results:
         d.must_not_miss = d.id in fired_conditions and (
             d.probability >= m.mnm_min
@@ -503,15 +514,16 @@ def _lateral_sides(
 def subtype_for(
     dx: DiagnosisResult, imaging: list[ImagingFinding], kb: KnowledgeBase
 ) -> tuple[str | None, str | None]:
-    """Pick the article's subtype ("Types") that matches the imaging for a seed condition."""
+    """Pick the article's subtype ("Types") matching the imaging; else keep an evidence subtype."""
+    fallback = (dx.subtype, dx.subtype_reason)
     cond = kb.conditions.get(dx.id)
     if cond is None or not cond.types:
-        return None, None
+        return fallback
     relevant = compiled_model(kb).subtype_imaging
     target = relevant.get(dx.id)
     candidates = [f for f in imaging if not f.negated and (target is None or f.finding == target)]
     if not candidates:
-        return None, None
+        return fallback
     for t in cond.types:
         crit = t.imaging_match
         if not crit:
@@ -532,4 +544,4 @@ def subtype_for(
                     ok = False
             if ok:
                 return t.name, f"imaging: {f.finding.replace('_', ' ')} ({f.severity}) at {f.level}"
-    return None, None
+    return fallback

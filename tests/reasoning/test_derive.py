@@ -39,7 +39,7 @@ def test_thresholds_reference_known_findings_and_sources() -> None:
 def test_bad_thresholds_file_is_a_clear_error(tmp_path: Path) -> None:
     bad = tmp_path / "thresholds.yaml"
     bad.write_text("age: [{id: age_over_50, op: gt, value: 50}]\n", encoding="utf-8")
-    with pytest.raises(KnowledgeBaseError, match="thresholds.yaml"):
+    with pytest.raises(KnowledgeBaseError, match=r"thresholds\.yaml"):
         load_thresholds.__wrapped__(bad)
 
 

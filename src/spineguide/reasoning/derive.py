@@ -397,7 +397,7 @@ def derive_findings(
     img_ids: set[str] = set(imaging_present or ())
     derived_img: set[str] = set()
     if imaging is not None:
-        derived_img = imaging_evidence_ids(imaging, t.number("aneurysm_large_mm"))
+        derived_img = imaging_evidence_ids(imaging, t.number("aneurysm_large_mm"), text)
         img_ids |= {f"img:{f.finding}" for f in imaging if not f.negated}
     else:
         derived_img = {

@@ -123,7 +123,19 @@ def _size_mm(f: ImagingFinding) -> float | None:
     return value * 10 if m.group(2).lower() == "cm" else value
 
 
-def imaging_evidence_ids(findings: list[ImagingFinding], aneurysm_large_mm: float) -> set[str]:
+def _context(f: ImagingFinding, source: str | None) -> str:
+    """The finding's words plus the few words before them in the source text (qualifiers)."""
+    words = f.text or ""
+    if source and words:
+        at = source.find(words)
+        if at >= 0:
+            return source[max(0, at - 40) : at + len(words)]
+    return words
+
+
+def imaging_evidence_ids(
+    findings: list[ImagingFinding], aneurysm_large_mm: float, source: str | None = None
+) -> set[str]:
     """Evidence ids (img_*) for the findings a report states as present or possible."""
     out: set[str] = set()
     shown = [f for f in findings if not f.negated]
@@ -133,7 +145,7 @@ def imaging_evidence_ids(findings: list[ImagingFinding], aneurysm_large_mm: floa
         fid = IMAGING_EVIDENCE.get(f.finding)
         if fid is None:
             continue
-        words = f.text or ""
+        words = _context(f, source)
         if f.finding == "hematoma" and _PSOAS.search(words):
             fid = "img_iliopsoas_hematoma"
         if f.finding == "fracture":

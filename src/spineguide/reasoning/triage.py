@@ -187,9 +187,12 @@ def decide_urgency(
             urgency = rule.urgency
         reasons.append(f"{rule.name}: {rule.urgency.value}")
     # Safety net: a likely red-flag diagnosis sets a floor even if no rule fired.
+    judged = {r.condition for r in fired if r.condition}  # a specific rule outranks the default
     for dx in differential:
         cond = kb.conditions.get(dx.id)
         if cond is None or cond.group != "red_flag" or dx.probability < safety_net_probability:
+            continue
+        if dx.id in judged:
             continue
         floor = cond.default_urgency
         if URGENCY_RANK[floor] > URGENCY_RANK[urgency]:

@@ -28,6 +28,7 @@ class TakenMedicine:
     drug_id: str | None
     name: str
     classes: set[str] = field(default_factory=set)
+    ingredients: set[str] = field(default_factory=set)
 
 
 def medicines_taken(a: Assessment, kb: KnowledgeBase) -> list[TakenMedicine]:
@@ -43,7 +44,10 @@ def medicines_taken(a: Assessment, kb: KnowledgeBase) -> list[TakenMedicine]:
             if ing:
                 classes |= set(ing.classes) & dup
         name = drug.name if drug else (m.get("name") or m.get("input") or "")
-        out.append(TakenMedicine(m.get("input", ""), drug.id if drug else None, name, classes))
+        parts = set(getattr(drug, "combination_of", None) or [])
+        out.append(
+            TakenMedicine(m.get("input", ""), drug.id if drug else None, name, classes, parts)
+        )
     return out
 
 
@@ -128,6 +132,9 @@ def _view(
         for m in meds:
             if m.drug_id == item.id:
                 v.taking = f"Already taking: {m.text or m.name}"
+                break
+            if item.id in m.ingredients:
+                v.taking = f"Already taking {m.name}, which contains it"
                 break
             shared = classes & m.classes
             if shared:

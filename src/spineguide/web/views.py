@@ -18,7 +18,6 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import FileResponse, JSONResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from starlette.concurrency import run_in_threadpool
-from starlette.routing import Match
 
 from spineguide.api.problems import problem_response
 from spineguide.api.security import (
@@ -464,10 +463,13 @@ def _patient_list(request: Request, principal: Principal) -> list[dict[str, Any]
         ]
 
 
-def _save(request: Request, principal: Principal, data: dict[str, str]) -> str | None:
+def _save(
+    request: Request, principal: Principal, data: dict[str, str], case: CaseInput | None = None
+) -> str | None:
     """Assess again and store input, output and KB version for a patient (one transaction)."""
     kb = _kb(request)
-    case = CaseInput.model_validate_json(data.get("case_json") or "{}")
+    if case is None:
+        case = CaseInput.model_validate_json(data.get("case_json") or "{}")
     a = assess(case, kb)
     user = principal.as_user()
     client = client_key(request)
@@ -531,7 +533,8 @@ async def assess_save(
         return _render(request, "error.html", {"message": "A clinician account is needed."},
                        principal, 403)  # fmt: skip
     try:
-        patient_id = await run_in_threadpool(_save, request, principal, data)
+        kept_case = entry.cache.get("case") if entry is not None else None
+        patient_id = await run_in_threadpool(_save, request, principal, data, kept_case)
     except (forms.FormError, SpineGuideError, ValueError) as exc:
         if entry is not None:
             entry.data["save"] = save
@@ -957,6 +960,35 @@ async def condition(
 # -- error pages ---------------------------------------------------------------------------------
 
 _OTHER_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"]
+_ROUTE_TABLES: dict[int, list[tuple[Any, set[str]]]] = {}
+
+
+def _walk(routes: list[Any], prefix: str = "") -> list[tuple[str, set[str], Any]]:
+    """Every (path, methods, endpoint) of an app, looking inside included routers."""
+    out: list[tuple[str, set[str], Any]] = []
+    for r in routes:
+        inner = getattr(r, "original_router", None)
+        if inner is not None:
+            ctx = getattr(r, "include_context", None)
+            out += _walk(list(inner.routes), prefix + (getattr(ctx, "prefix", "") or ""))
+        elif getattr(r, "methods", None) and isinstance(getattr(r, "path", None), str):
+            out.append((prefix + r.path, set(r.methods), getattr(r, "endpoint", None)))
+    return out
+
+
+def _route_table(app: Any) -> list[tuple[Any, set[str]]]:
+    """(path regex, methods) of every real route (built once per app)."""
+    from starlette.routing import compile_path
+
+    table = _ROUTE_TABLES.get(id(app))
+    if table is None:
+        table = [
+            (compile_path(path)[0], methods)
+            for path, methods, endpoint in _walk(list(app.router.routes))
+            if endpoint is not not_found
+        ]
+        _ROUTE_TABLES[id(app)] = table
+    return table
 
 
 def _wants_html(request: Request) -> bool:
@@ -971,12 +1003,10 @@ async def not_found(
 ) -> Response:
     """No page here: an HTML page for browsers, a problem document for programs (404 or 405)."""
     allowed: set[str] = set()
-    for route in request.app.router.routes:
-        if getattr(route, "endpoint", None) is not_found:
-            continue
-        match, _ = route.matches(request.scope)
-        if match == Match.PARTIAL:
-            allowed |= set(getattr(route, "methods", None) or ())
+    path_now = request.url.path
+    for regex, methods in _route_table(request.app):
+        if regex.match(path_now):
+            allowed |= methods
     status = 405 if allowed else 404
     headers = {"Allow": ", ".join(sorted(allowed))} if allowed else None
     if not _wants_html(request):

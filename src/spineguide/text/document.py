@@ -104,6 +104,9 @@ class Sentence:
         self.new_line = False
 
 
+ELISIONS = ("[...]", "[…]")
+
+
 def split_sentences(text: str, low: str, start: int, end: int) -> list[Sentence]:
     """Tokenise text[start:end] and split it into sentences (line breaks mid-sentence join)."""
     out: list[Sentence] = []
@@ -111,9 +114,22 @@ def split_sentences(text: str, low: str, start: int, end: int) -> list[Sentence]
     cur.line_start = True
     cur.new_line = True
     pending_para = False
+    skip_until = -1
     for m in TOKEN_RE.finditer(low, start, end):
         kind = m.lastgroup
         s, e = m.start(), m.end()
+        if s < skip_until:
+            continue
+        if kind == "p" and low[s] == "[" and low.startswith(ELISIONS, s):
+            # "[...]": text was left out here; nothing carries across the gap
+            skip_until = s + (5 if low.startswith("[...]", s) else 3)
+            if cur.words:
+                out.append(cur)
+                cur = Sentence()
+            cur.line_start = True
+            cur.new_line = True
+            cur.para_break = True
+            continue
         if kind == "nl":
             # blank line -> paragraph break; a line break is a sentence break unless the next
             # line continues the sentence (starts with a lower-case word after a non-stop char)

@@ -67,7 +67,7 @@ from spineguide.text.pipes.modifiers import (
     settle_sides,
 )
 from spineguide.text.pipes.reconcile import reconcile
-from spineguide.text.pipes.roots import infer_root, mention_roots
+from spineguide.text.pipes.roots import infer_root, level_of_root, mention_roots
 from spineguide.text.pipes.vocab import VOCABULARY_PATH, Item, Vocab, load_vocabulary, tag
 
 __all__ = ["MAX_REPORT_CHARS", "VOCABULARY_PATH", "load_vocabulary", "parse_imaging_report"]
@@ -279,6 +279,10 @@ def _emit(
     cend = sent.ends[m.i1 - 1]
     cue_spans = list(q.cue_spans)
     made: list[ImagingFinding] = []
+    if levels == [None] and fid == "nerve_root_compression" and m.roots:
+        # "no contact with the S1 roots": the level where the named root traverses
+        levels = [level_of_root(m.roots[0], "traversing")]
+        m.confidence = min(m.confidence, 0.8)
     for level in levels:
         for root, inferred in roots:
             if root is not None and root.startswith("?"):

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import itertools
 from typing import Any
 
 from spineguide.text.document import Sentence
-from spineguide.text.levels import LevelGroup
+from spineguide.text.levels import LevelGroup, disc_between
 from spineguide.text.pipes.mentions import Mention
 from spineguide.text.pipes.vocab import Item
 
@@ -119,6 +120,16 @@ def update_carry(state: State, level_groups: list[LevelGroup]) -> None:
         state.carry = concrete[-1]
 
 
+def _slip_pair(groups: list[LevelGroup]) -> str | None:
+    """ "The L4 body is displaced anteriorly over L5": two adjacent vertebrae name the level."""
+    singles = [g.bodies[0] for g in groups if len(g.bodies) == 1 and not g.discs]
+    for a, b in itertools.pairwise(singles):
+        disc = disc_between(a, b)
+        if disc:
+            return disc
+    return None
+
+
 def finding_levels(
     m: Mention,
     props: dict[str, Any],
@@ -136,6 +147,10 @@ def finding_levels(
         and (state.heading is not None or (state.carry is not None and props["inherit"]))
     ):
         groups = []
+    if kind == "listhesis":
+        pair = _slip_pair(groups)
+        if pair is not None:
+            return [pair]
     if groups:
         best: tuple[float, LevelGroup] | None = None
         for g in groups:

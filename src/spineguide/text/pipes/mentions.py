@@ -220,6 +220,12 @@ def walk_forward(
             if w in PREPOSITIONS or w in ("%",):
                 j += 1
                 continue
+            if w == "(":
+                # a short aside ("(arrow)", "(purple)") does not end the phrase
+                close = next((x for x in range(j + 1, min(n, j + 5)) if items[x].word == ")"), None)
+                if close is not None:
+                    j = close + 1
+                    continue
             if w in CONJ and groups[-1].anchors:
                 groups.append(Group())
                 j += 1

@@ -19,6 +19,8 @@ def modifies_next(items: list[Item], j: int) -> bool:
             return False
         if "find" in r or "head" in r or "anchor" in r:
             return True
+        if str(r.get("side", "")).endswith("+"):
+            return True  # "slightly more pronounced on the right": grades the predominance
         if "lvl" in r or "filler" in r or "side" in r or "zone" in r:
             continue
         return False
@@ -101,11 +103,9 @@ def settle_sides(sides: list[str], paired: bool) -> list[str]:
         return sides
     out = []
     for s in sides:
-        if s == "both":
+        if s == "both" or s.endswith("+"):
             if paired:
                 out.append("bilateral")
-        elif s.endswith("+"):
-            out.append("bilateral" if paired else s[:-1])
         else:
             out.append(s)
     return out

@@ -45,6 +45,15 @@ def infer_root(level: str | None, pos: str) -> str | None:
     return root if root in ("L1", "L2", "L3", "L4", "L5", "S1") else None
 
 
+def level_of_root(root: str, pos: str) -> str | None:
+    """The disc level where a root traverses (or exits), from the knowledge-base anatomy."""
+    k = 1 if pos == "traversing" else 0
+    for level, roots in _level_roots().items():
+        if roots[k] == root:
+            return level
+    return None
+
+
 def mention_roots(
     m: Mention, negated: bool, mentions: list[Mention], sentence_zones: list[tuple[int, str]]
 ) -> list[tuple[str | None, bool]]:

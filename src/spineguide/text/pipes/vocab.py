@@ -29,7 +29,9 @@ def _nearest(vocab: Vocab, word: str) -> str | None:
         return None
     limit = 2 if len(word) >= SPELL_LONG else 1
     best = process.extractOne(word, choices, scorer=DamerauLevenshtein.distance, score_cutoff=limit)
-    return best[0] if best else None
+    if best is None or word.startswith(best[0]):
+        return None  # "larger" is "large" inflected, not misspelt
+    return best[0]
 
 
 ROMAN = {"i": 1, "ii": 2, "iii": 3, "iv": 4, "v": 5, "one": 1, "two": 2, "three": 3, "four": 4}

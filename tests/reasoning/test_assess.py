@@ -139,3 +139,21 @@ def test_holdout_vignettes_have_no_under_triage() -> None:
     )
     assert report.under_triaged_emergencies == 0
     assert report.top1 >= 0.80 and report.top3 >= 0.95
+
+
+# --- Triage rule families end to end (tests/data/vignettes_triage.jsonl, our own wording) -------
+
+
+def _triage_vignettes() -> list[dict[str, object]]:
+    import json
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "data" / "vignettes_triage.jsonl"
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
+
+
+@pytest.mark.parametrize("case", _triage_vignettes(), ids=lambda c: str(c["id"]))
+def test_triage_vignette_urgency(case: dict[str, object]) -> None:
+    expected = case["expected"]["urgency"]  # type: ignore[index]
+    got = assess(str(case["text"])).triage.urgency.value
+    assert got in expected, f"{case['id']}: {got} not in {expected}"

@@ -23,6 +23,11 @@ PREPOSITIONS = frozenset(
         "an",
         "both",
         "to",
+        "from",
+        "between",
+        "through",
+        "across",
+        "via",
     }
 )
 DISC_FINDINGS = frozenset(
@@ -417,6 +422,10 @@ def find_mentions(
             continue
         if "find" in r:
             _term_mentions(vocab, items, words, idx, r["find"], mentions)
+        elif "weakfind" in r:
+            need = vocab.findings[r["weakfind"]]["weak_need"]
+            if any(w in need for w in words):
+                _term_mentions(vocab, items, words, idx, r["weakfind"], mentions)
         elif "head" in r:
             heads: frozenset[str] = r["head"]
             anchor_ok = frozenset(a for (a, h) in compounds if h in heads)
@@ -434,6 +443,13 @@ def _term_mentions(
     near = props["skip_if_near"]
     if near and any(w in near for w in words[max(0, it.i0 - 4) : it.i1 + 5]):
         return  # "bulging of the posterior cortex": the same word about another structure
+    elsewhere = props["elsewhere"]
+    if (
+        elsewhere
+        and any(w in elsewhere[0] for w in words)
+        and not any(w in elsewhere[1] for w in words)
+    ):
+        fid = elsewhere[2]  # "phlegmon in the psoas": not epidural
     for g in split_side_groups(walk_back(items, idx, words, None)):
         m = Mention(fid, min(it.i0, group_start(g, items, it.i0)), it.i1, it.i0)
         fill(m, g)

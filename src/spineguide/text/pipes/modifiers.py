@@ -28,7 +28,7 @@ def modifies_next(items: list[Item], j: int) -> bool:
 
 
 _LOCATIVE = frozenset(
-    {"in", "within", "into", "on", "at", "toward", "towards", "occupying", "from"}
+    {"in", "within", "into", "on", "at", "toward", "towards", "occupying", "from", "to", "adjacent"}
 )
 
 

@@ -72,6 +72,19 @@ class Vocab:
             self.findings[fid] = props
             for term in spec.get("terms") or ():
                 add(term, "find", fid)
+            for term in spec.get("weak_terms") or ():
+                add(term, "weakfind", fid)
+            props["weak_need"] = frozenset(spec.get("weak_terms_need") or ())
+            elsewhere = spec.get("elsewhere_if_sentence_has")
+            props["elsewhere"] = (
+                (
+                    frozenset(elsewhere["words"]),
+                    frozenset(elsewhere.get("unless") or ()),
+                    str(elsewhere["finding"]),
+                )
+                if elsewhere
+                else None
+            )
         for name, phrases in data["anchors"].items():
             for p in phrases:
                 add(p, "anchor", name)

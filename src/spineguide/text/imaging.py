@@ -176,6 +176,7 @@ def _analyse_sentence(
     out: list[ImagingFinding],
 ) -> None:
     """Run the sentence pipes and append the sentence's findings to `out`."""
+    state.antecedent_age += 1
     words, corrected = vocab.correct_words(sent.words)
     sent.words = words
     tokens = find_level_tokens(words)
@@ -237,6 +238,7 @@ def _analyse_sentence(
             _side_from_antecedent(state, made)
     if focal:
         state.antecedent, state.antecedent_stated, state.antecedent_kind = focal[-1]
+        state.antecedent_age = 0
     state.prev_side = sentence_side
     update_carry(state, groups)
 

@@ -27,7 +27,7 @@ _LEVEL_TOKEN_RE = re.compile(LEVEL_TOKEN_PATTERN)
 _PART_RE = re.compile(r"([tls])(\d{1,2})(?:[-/–—]?([tls])?(\d{1,2}))?")
 
 ON_WORDS = frozenset({"on", "over", "upon", "relative"})  # "L4 on L5", "L4 relative to L5"
-RANGE_WORDS = frozenset({"through", "thru", "to", "till", "until", "-", "–", "—"})
+RANGE_WORDS = frozenset({"through", "thru", "to", "till", "until", "up", "down", "-", "–", "—"})
 LIST_WORDS = frozenset({"and", "or", ",", "&", "as", "well", "at", "the"})
 ROOT_NOUNS = frozenset({"root", "roots", "nerve", "sleeve", "sleeves"})
 ROOT_POSITION_WORDS = frozenset({"traversing", "descending", "exiting", "existing", "transiting"})

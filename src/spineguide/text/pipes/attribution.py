@@ -38,6 +38,7 @@ class State:
     __slots__ = (
         "anaphoric",
         "antecedent",
+        "antecedent_age",
         "antecedent_kind",
         "antecedent_stated",
         "carry",
@@ -59,6 +60,7 @@ class State:
         self.antecedent_stated = True
         self.prev_side: str | None = None
         self.anaphoric = False
+        self.antecedent_age = 0  # sentences since the antecedent was named
         self.seen_levels: dict[
             str, list[str]
         ] = {}  # finding -> levels of its last positive mention
@@ -167,10 +169,16 @@ def finding_levels(
             if best is None or dist < best[0]:
                 best = (dist, g)
         assert best is not None
-        return best[1].levels_for(kind)
-    if state.anaphoric and state.antecedent and state.antecedent[0].level is not None:
-        m.confidence = min(m.confidence, 0.8)  # "This is known as ...": the antecedent's level
-        return [state.antecedent[0].level]
+        levels = best[1].levels_for(kind)
+        limit = props["range_max_levels"]
+        if limit and len(levels) > limit:
+            return [None]  # "collection from L5 up to L2": one lesion over many levels
+        return levels
+    if state.anaphoric and state.antecedent:
+        level = state.antecedent[0].level
+        if level is not None or state.antecedent_age <= 1:
+            m.confidence = min(m.confidence, 0.8)  # "This is known as ...": the antecedent's level
+            return [level]
     if state.heading is not None and (state.heading_strong or props["inherit"]):
         return state.heading.levels_for(kind)
     if (

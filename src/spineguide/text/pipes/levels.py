@@ -25,6 +25,24 @@ def level_tokens(words: Sequence[str]) -> dict[int, LevelToken]:
     return out
 
 
+_RANGE_TO = frozenset({"to", "until", "till", "through", "thru"})
+
+
+def _open_range_end(words: Sequence[str], start: int) -> bool:
+    """True when the level closes a range whose opening end is not a level we read."""
+    if start == 0 or words[start - 1] not in _RANGE_TO:
+        k = start - 1
+        if not (k > 0 and words[k] == "the" and words[k - 1] in _RANGE_TO):
+            return False
+    for j in range(max(0, start - 7), start):
+        if words[j] == "from":
+            return not any(
+                len(w) > 1 and w[0] in "tls" and w[1].isdigit() and parse_level_token(w)
+                for w in words[j + 1 : start]
+            )
+    return False
+
+
 def level_groups(
     words: Sequence[str], tokens: dict[int, LevelToken], items: Sequence[Item]
 ) -> tuple[list[LevelGroup], dict[int, LevelGroup]]:
@@ -41,6 +59,9 @@ def level_groups(
         elif "fixlv" in r:
             groups.append(LevelGroup(it.i0, it.i1, [r["fixlv"]], [], "junction"))
     groups.sort(key=lambda g: g.start)
+    for g in groups:
+        if g.role in ("level", "body") and _open_range_end(words, g.start):
+            g.role = "multi"  # "from T1 until L3/4": one end of a range we cannot read
     return (
         [g for g in groups if g.role != "root"],
         {g.start: g for g in groups if g.role == "root"},

@@ -235,6 +235,9 @@ def walk_forward(
                 groups.append(Group())
                 j += 1
                 continue
+            if w in CONJ and not groups[-1].anchors and j + 1 < n and items[j + 1].roles:
+                j += 1  # "contact between disc and S1 roots": the list before the anchor
+                continue
             break
         if "find" in r or "head" in r:
             break

@@ -391,6 +391,20 @@ _ALTERNATIVE_LINK = frozenset(
 )
 
 
+_NARROWED_BY_LESION = frozenset({"lateral_recess_stenosis", "foraminal_stenosis"})
+
+
+def _side_of_lesion(m: Mention, mentions: list[Mention]) -> str | None:
+    """ "a left extruded fragment and lateral stenosis": the recess narrowed by a one-sided
+    lesion named earlier in the sentence is on that side."""
+    for o in mentions:
+        if o.i1 <= m.i0 and o.finding in FOCAL_DISC_FINDINGS:
+            side = resolve_side(settle_sides(o.sides, False), None)
+            if side in ("left", "right"):
+                return side
+    return None
+
+
 def _alternative_side(m: Mention, mentions: list[Mention], items: list[Item] | None) -> str | None:
     """A disc lesion named as the alternative reading of the one before it shares its side."""
     if items is None:
@@ -430,6 +444,8 @@ def mention_side(
         side = _alternative_side(m, mentions, items)
     if side is None and fid in FOCAL_DISC_FINDINGS and not negated:
         side = _side_of_structure(m, mentions)
+    if side is None and fid in _NARROWED_BY_LESION and not negated:
+        side = _side_of_lesion(m, mentions)
     if side is None:
         side = str(props["negated_side"] if negated else props["default_side"])
     return zone, side

@@ -103,8 +103,19 @@ def _derived_ids() -> frozenset[str]:
     return frozenset(entry["id"] for entry in raw if isinstance(entry, dict) and "id" in entry)
 
 
+_ASKABLE: dict[tuple[str, str], list[str]] = {}
+
+
 def _askable(fid: str, kb: KnowledgeBase, bank: QuestionBank) -> list[str]:
     """The askable finding ids that stand for `fid` (itself when askable; [] when not)."""
+    key = (kb.version, fid)
+    got = _ASKABLE.get(key)
+    if got is None:
+        got = _ASKABLE[key] = _askable_uncached(fid, kb, bank)
+    return got
+
+
+def _askable_uncached(fid: str, kb: KnowledgeBase, bank: QuestionBank) -> list[str]:
     if fid in bank.ask_instead:
         return list(bank.ask_instead[fid])
     if fid in _derived_ids() or fid.startswith("img_") or fid.startswith("age_"):
@@ -159,25 +170,14 @@ def _urgency_gains(
                 if gain > gains.get(fid, (0.0, ""))[0]:
                     gains[fid] = (gain, why)
 
-    for rule in (kb.raw.get("red_flags") or {}).get("rules", []):
-        unmet = [g for g in rule["all"] if not _group_met(g, present)]
-        urgency = Urgency(rule["urgency"])
-        if len(unmet) == 1 and int(unmet[0].get("min", 1)) - _hits(unmet[0], present) == 1:
-            offer(
-                list(unmet[0]["any"]),
-                URGENCY_RANK[urgency],
-                f"a yes would fire '{rule['name']}' ({urgency.value})",
-                rule.get("condition"),
-            )
-        elif not unmet and rule.get("escalated_urgency"):
-            esc = Urgency(rule["escalated_urgency"])
-            if not any(f in present for f in rule.get("escalate_with", ())):
-                offer(
-                    list(rule.get("escalate_with", ())),
-                    URGENCY_RANK[esc],
-                    f"a yes would raise '{rule['name']}' to {esc.value}",
-                    rule.get("condition"),
-                )
+    for rule in _compiled_rules(kb):
+        if rule.rank <= current and rule.esc_rank <= current:
+            continue
+        unmet = [g for g in rule.groups if len(g[0] & present) < g[2]]
+        if len(unmet) == 1 and unmet[0][2] - len(unmet[0][0] & present) == 1:
+            offer(unmet[0][1], rule.rank, rule.fire_why, rule.condition)
+        elif not unmet and rule.esc_rank > rule.rank and not rule.escalate & present:
+            offer(rule.escalate_list, rule.esc_rank, rule.raise_why, rule.condition)
     # Answering "no" to the unanswered screen domains is what allows self-care.
     if triage.unanswered_red_flags and triage.urgency == Urgency.routine and not triage.red_flags:
         for dom in screen.domains.values():
@@ -192,12 +192,36 @@ def _urgency_gains(
     return gains
 
 
-def _group_met(group: dict[str, Any], present: set[str]) -> bool:
-    return _hits(group, present) >= int(group.get("min", 1))
+class _Rule:
+    """A red-flag rule precompiled for fast "one finding short?" checks."""
+
+    __slots__ = ("condition", "esc_rank", "escalate", "escalate_list", "fire_why", "groups",
+                 "raise_why", "rank")  # fmt: skip
+
+    def __init__(self, rule: dict[str, Any]) -> None:
+        urgency = Urgency(rule["urgency"])
+        self.rank = URGENCY_RANK[urgency]
+        self.condition: str | None = rule.get("condition")
+        self.groups = [
+            (frozenset(g["any"]), list(g["any"]), int(g.get("min", 1))) for g in rule["all"]
+        ]
+        esc = rule.get("escalated_urgency")
+        self.esc_rank = URGENCY_RANK[Urgency(esc)] if esc else self.rank
+        self.escalate_list = list(rule.get("escalate_with", ()))
+        self.escalate = frozenset(self.escalate_list)
+        self.fire_why = f"a yes would fire '{rule['name']}' ({urgency.value})"
+        self.raise_why = f"a yes would raise '{rule['name']}' to {esc}" if esc else ""
 
 
-def _hits(group: dict[str, Any], present: set[str]) -> int:
-    return sum(1 for f in group["any"] if f in present)
+_RULES: dict[str, list[_Rule]] = {}
+
+
+def _compiled_rules(kb: KnowledgeBase) -> list[_Rule]:
+    cached = _RULES.get(kb.version)
+    if cached is None:
+        rules = (kb.raw.get("red_flags") or {}).get("rules", [])
+        cached = _RULES[kb.version] = [_Rule(r) for r in rules]
+    return cached
 
 
 _LR_CACHE: dict[str, dict[str, dict[str, tuple[float, float]]]] = {}
@@ -227,6 +251,35 @@ def _lr_table(kb: KnowledgeBase) -> dict[str, dict[str, tuple[float, float]]]:
     return out
 
 
+def _argmax(values: list[float]) -> int:
+    best = 0
+    for i in range(1, len(values)):
+        if values[i] > values[best]:
+            best = i
+    return best
+
+
+_ASKABLE_LRS: dict[str, dict[str, list[tuple[str, str, float, float]]]] = {}
+
+
+def _askable_lrs(
+    kb: KnowledgeBase, bank: QuestionBank
+) -> dict[str, list[tuple[str, str, float, float]]]:
+    """diagnosis id → [(model finding, askable finding, LR present, LR absent)] (cached)."""
+    cached = _ASKABLE_LRS.get(kb.version)
+    if cached is None:
+        cached = {
+            dx: [
+                (raw, fid, lr, lr_abs)
+                for raw, (lr, lr_abs) in feats.items()
+                for fid in _askable(raw, kb, bank)
+            ]
+            for dx, feats in _lr_table(kb).items()
+        }
+        _ASKABLE_LRS[kb.version] = cached
+    return cached
+
+
 def _diagnosis_gains(
     es: EvidenceSet, differential: list[DiagnosisResult], kb: KnowledgeBase, bank: QuestionBank
 ) -> dict[str, tuple[float, str]]:
@@ -234,17 +287,17 @@ def _diagnosis_gains(
     top = [d for d in differential[:TOP_DIAGNOSES] if 0 < d.probability < 1]
     if len(top) < 2:
         return {}
-    table = _lr_table(kb)
+    table = _askable_lrs(kb, bank)
     odds = [d.probability / (1 - d.probability) for d in top]
     probs = [d.probability for d in top]
-    leader = max(range(len(top)), key=lambda i: probs[i])
+    leader = _argmax(probs)
+    present, absent = es.present_ids(), es.absent_ids()
     candidates: dict[str, list[tuple[int, float, float]]] = {}
     for i, d in enumerate(top):
-        for raw, (lr, lr_abs) in table.get(d.id, {}).items():
-            for fid in _askable(raw, kb, bank):
-                if _answered(es, fid) or (fid != raw and _answered(es, raw)):
-                    continue
-                candidates.setdefault(fid, []).append((i, lr, lr_abs))
+        for raw, fid, lr, lr_abs in table.get(d.id, ()):
+            if fid in present or fid in absent or raw in present or raw in absent:
+                continue
+            candidates.setdefault(fid, []).append((i, lr, lr_abs))
     gains: dict[str, tuple[float, str]] = {}
     for fid, effects in candidates.items():
         best = (0.0, "")
@@ -254,7 +307,7 @@ def _diagnosis_gains(
                 o = odds[i] * (lr if outcome == 0 else lr_abs)
                 new[i] = o / (1 + o)
             shift = 0.5 * sum(abs(a - b) for a, b in zip(new, probs, strict=True))
-            new_leader = max(range(len(top)), key=lambda i: new[i])
+            new_leader = _argmax(new)
             if new_leader != leader:
                 shift += LEADER_CHANGE_BONUS
             if shift > best[0]:

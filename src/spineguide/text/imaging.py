@@ -42,7 +42,12 @@ from spineguide.text.document import (
     split_sentences,
 )
 from spineguide.text.levels import LevelGroup
-from spineguide.text.models import ImagingFinding, ImagingReport, ReportSection
+from spineguide.text.models import (
+    ImagingFinding,
+    ImagingReport,
+    ReportSection,
+    trusted_finding,
+)
 from spineguide.text.pipes.attribution import (
     State,
     finding_levels,
@@ -292,7 +297,7 @@ def _emit(
                 if root is None:
                     inferred = False
             made.append(
-                ImagingFinding.model_construct(  # values come from the vocabulary: no re-check
+                trusted_finding(  # values come from the vocabulary: no re-check
                     finding=fid,  # type: ignore[arg-type]
                     level=level,
                     side=side,  # type: ignore[arg-type]

@@ -431,7 +431,10 @@ def find_mentions(
                 _term_mentions(vocab, items, words, idx, r["weakfind"], mentions)
         elif "head" in r:
             heads: frozenset[str] = r["head"]
-            anchor_ok = frozenset(a for (a, h) in compounds if h in heads)
+            anchor_ok = vocab.anchors_for_heads.get(heads)
+            if anchor_ok is None:
+                anchor_ok = frozenset(a for (a, h) in compounds if h in heads)
+                vocab.anchors_for_heads[heads] = anchor_ok
             _compound_mentions(vocab, items, words, idx, heads, anchor_ok, root_groups, mentions)
     return mentions
 

@@ -157,6 +157,8 @@ class Vocab:
                 for key in ("anchor", "head"):
                     if key in r:
                         r[key] = frozenset(r[key])
+        self.joined = {p: " ".join(p) for entries in self.index.values() for p, _r in entries}
+        self.anchors_for_heads: dict[frozenset[str], frozenset[str]] = {}
         self.context = ContextEngine.for_language("en")  # the one shared context engine
         self.raw = data
         # spelling tolerance: every word the vocabulary spells is known; targets by first letter
@@ -217,8 +219,10 @@ def tag(vocab: Vocab, words: list[str], level_tokens: dict[int, LevelToken]) -> 
         if entries:
             for phrase, roles in entries:
                 k = len(phrase)
-                if k == 1 or tuple(words[i : i + k]) == phrase:
-                    items.append(Item(i, i + k, roles, " ".join(phrase)))
+                if k == 1 or (
+                    i + k <= n and words[i + 1] == phrase[1] and tuple(words[i : i + k]) == phrase
+                ):
+                    items.append(Item(i, i + k, roles, vocab.joined[phrase]))
                     i += k
                     break
             else:

@@ -160,8 +160,10 @@ def test_process_line_is_plain_json() -> None:
 def test_executor_and_input_errors(tmp_path: Path) -> None:
     with pytest.raises(InputError):
         make_executor("spark")
-    with pytest.raises(InputError, match="dask"):
-        make_executor("dask")
+    with pytest.raises(InputError, match="--scheduler needs --executor dask"):
+        make_executor("process", workers=2, scheduler="tcp://127.0.0.1:8786")
+    with pytest.raises(InputError, match="chunk-size"):
+        make_executor("process", workers=2, chunk_size=0)
     with pytest.raises(InputError):
         make_executor("process", workers=0)
     with pytest.raises(InputError):

@@ -4,8 +4,10 @@ Both executors take an iterator of ``(line_no, line)`` and yield ``(output_line,
 order. Nothing holds the whole file: the reader streams lines, the process pool keeps a bounded
 number of chunks in flight, and :func:`run_batch` writes each result as it arrives.
 
-Dask: not shipped. ``dask`` is not installed in this project; a Dask adapter would call the same
-:func:`spineguide.batch.worker.process_line` from ``bag.map_partitions``.
+Dask (extra ``dask``): :class:`spineguide.batch.dask_executor.DaskExecutor` runs the same
+:func:`spineguide.batch.worker.process_line` on a local cluster or an existing scheduler.
+Input may be JSONL or Parquet; output one JSONL file or a directory of parts with a manifest
+(:mod:`spineguide.batch.io`).
 """
 
 from __future__ import annotations
@@ -19,15 +21,27 @@ from collections.abc import Iterable, Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Protocol
+from typing import Protocol
 
+from spineguide.batch.io import (
+    Counter,
+    InputFormat,
+    JsonlWriter,
+    Layout,
+    PartsWriter,
+    Progress,
+    output_layout,
+    read_lines,
+    read_parquet,
+)
+from spineguide.batch.io import input_format as io_input_format
 from spineguide.batch.worker import MAX_LINE_CHARS, get_job, process_line, warm_up
 from spineguide.errors import InputError
 
 Item = tuple[int, str | None]  # (1-based line number, line text or None when over the limit)
 Result = tuple[str, bool]  # (JSON output line, ok?)
 
-EXECUTORS = ("local", "process")
+EXECUTORS = ("local", "process", "dask")
 
 
 class Executor(Protocol):
@@ -149,18 +163,28 @@ class ProcessExecutor:
             pool.join()
 
 
-def make_executor(name: str, workers: int = 1, chunk_size: int = 256) -> Executor:
-    """An executor by name: local (in process) or process (a pool of `workers`)."""
+def make_executor(
+    name: str,
+    workers: int = 1,
+    chunk_size: int = 256,
+    scheduler: str | None = None,
+) -> Executor:
+    """An executor by name: local (in process), process (a pool) or dask (a Dask cluster)."""
     if workers < 1:
         raise InputError("--workers must be at least 1")
+    if chunk_size < 1:
+        raise InputError("--chunk-size must be at least 1")
+    if scheduler and name != "dask":
+        raise InputError("--scheduler needs --executor dask")
     if name == "local":
         return LocalExecutor()
     if name == "process":
         return ProcessExecutor(workers=workers, chunk_size=chunk_size)
     if name == "dask":
-        raise InputError(
-            "the Dask executor is not available", "dask is not installed; use local or process"
-        )
+        from spineguide.batch.dask_executor import DaskExecutor, require_dask
+
+        require_dask()
+        return DaskExecutor(workers=workers, scheduler=scheduler, chunk_size=chunk_size)
     raise InputError(f"unknown executor {name!r}", f"use one of: {', '.join(EXECUTORS)}")
 
 
@@ -192,26 +216,48 @@ class BatchSummary:
         )
 
 
-def read_lines(fh: IO[str], summary: BatchSummary | None = None) -> Iterator[Item]:
-    """Stream (line_no, line) from a text file; over-long lines come back as None, unread."""
-    line_no = 0
-    while True:
-        line = fh.readline(MAX_LINE_CHARS + 1)
-        if not line:
-            return
-        line_no += 1
-        if len(line) > MAX_LINE_CHARS and not line.endswith("\n"):
-            while True:  # skip the rest of the over-long line in bounded pieces
-                rest = fh.readline(MAX_LINE_CHARS)
-                if not rest or rest.endswith("\n"):
-                    break
-            yield line_no, None
-            continue
-        if not line.strip():
-            if summary is not None:
-                summary.blank_lines += 1
-            continue
-        yield line_no, line
+def _input_columns(job: str) -> tuple[str, ...]:
+    if job.partition(":")[0] == "assess":
+        from spineguide.batch.worker import ASSESS_FIELDS
+
+        return ("id", "setting", *ASSESS_FIELDS)
+    return ("id", "text")
+
+
+def _open_input(
+    input_path: str | Path, input_format: InputFormat, job: str, counter: Counter, stack: ExitStack
+) -> tuple[Iterable[Item], str]:
+    if str(input_path) == "-":
+        return read_lines(sys.stdin, counter), "jsonl"
+    path = Path(input_path)
+    if not path.is_file():
+        raise InputError(f"input file not found: {path}")
+    fmt = io_input_format(path, input_format)
+    if fmt == "parquet":
+        return read_parquet(path, _input_columns(job), counter), fmt
+    counter.total = path.stat().st_size
+    fin = stack.enter_context(path.open(encoding="utf-8", errors="replace"))
+    return read_lines(fin, counter), fmt
+
+
+def _open_output(
+    output_path: str | Path, input_path: str | Path, layout: Layout, part_size: int
+) -> JsonlWriter | PartsWriter:
+    kind = output_layout(output_path, layout)
+    if str(output_path) == "-":
+        if kind == "parts":
+            raise InputError("partitioned output needs a directory, not stdout")
+        return JsonlWriter("-")
+    out = Path(output_path)
+    if str(input_path) != "-" and out.exists() and out.resolve() == Path(input_path).resolve():
+        raise InputError("the output must differ from the input file")
+    if kind == "parts":
+        return PartsWriter(out, part_size)
+    if out.is_dir():
+        raise InputError(f"output {out} is a directory; use --layout parts or name a .jsonl file")
+    if out.parent and not out.parent.exists():
+        raise InputError(f"output folder does not exist: {out.parent}")
+    return JsonlWriter(out)
 
 
 def run_batch(
@@ -219,39 +265,58 @@ def run_batch(
     input_path: str | Path,
     output_path: str | Path,
     executor: Executor | None = None,
+    *,
+    input_format: InputFormat = "auto",
+    layout: Layout = "auto",
+    part_size: int = 100_000,
+    progress: bool = False,
 ) -> BatchSummary:
-    """Run a job over a JSONL file ("-" for stdin/stdout), writing results as they arrive."""
+    """Run a job over a JSONL or Parquet file ("-": stdin/stdout), writing results as they arrive.
+
+    Every input record gives exactly one output line, in input order; a record that fails gives
+    its id, line number and error instead of results. Output is one JSONL file ("-" or a name
+    ending .jsonl) or a directory of part files with a manifest (see `spineguide.batch.io`).
+    """
+    from spineguide.batch.worker import pipeline_version
+
     get_job(job)
     executor = executor or LocalExecutor()
     summary = BatchSummary(job=job)
+    counter = Counter()
     start = time.perf_counter()
     with ExitStack() as stack:
-        if str(input_path) == "-":
-            fin: IO[str] = sys.stdin
-        else:
-            path = Path(input_path)
-            if not path.is_file():
-                raise InputError(f"input file not found: {path}")
-            fin = stack.enter_context(path.open(encoding="utf-8", errors="replace"))
-        if str(output_path) == "-":
-            fout: IO[str] = sys.stdout
-        else:
-            out = Path(output_path)
-            if out.exists() and out.resolve() == Path(str(input_path)).resolve():
-                raise InputError("the output file must differ from the input file")
-            if out.parent and not out.parent.exists():
-                raise InputError(f"output folder does not exist: {out.parent}")
-            fout = stack.enter_context(out.open("w", encoding="utf-8"))
-        for line, ok in executor.map_lines(job, read_lines(fin, summary)):
-            fout.write(line)
-            fout.write("\n")
-            summary.records += 1
-            if ok:
-                summary.ok += 1
-            else:
-                summary.errors += 1
-        fout.flush()
-    summary.seconds = time.perf_counter() - start
+        items, fmt = _open_input(input_path, input_format, job, counter, stack)
+        writer = _open_output(output_path, input_path, layout, part_size)
+        bar = Progress(job, counter) if progress else None
+        try:
+            for line, ok in executor.map_lines(job, items):
+                writer.write(line, ok)
+                summary.records += 1
+                if ok:
+                    summary.ok += 1
+                else:
+                    summary.errors += 1
+                if bar is not None:
+                    bar.update(summary.records)
+        finally:
+            if bar is not None:
+                bar.close()
+        summary.blank_lines = counter.blank_lines
+        summary.seconds = time.perf_counter() - start
+        writer.close(
+            {
+                "job": job,
+                "version": pipeline_version(job),
+                "input": str(input_path),
+                "input_format": fmt,
+                "executor": type(executor).__name__,
+                "records": summary.records,
+                "ok": summary.ok,
+                "errors": summary.errors,
+                "blank_lines": summary.blank_lines,
+                "seconds": round(summary.seconds, 3),
+            }
+        )
     return summary
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable
-from functools import cache
+from functools import cache, partial
 from pathlib import Path
 from typing import Any
 
@@ -35,14 +35,14 @@ def _file_digest(*paths: Path) -> str:
 @cache
 def pipeline_version(job: str) -> str:
     """Version stamp of a job's pipeline: package version plus a hash of its rule files."""
+    job = job.partition(":")[0]
+    vocab_dir = Path(__file__).resolve().parents[1] / "text" / "vocabulary"
+    rules = _file_digest(*sorted(vocab_dir.rglob("*.yaml")))
     if job == "imaging":
-        from spineguide.text.imaging import VOCABULARY_PATH
-
-        return f"{__version__}+rules.{_file_digest(VOCABULARY_PATH)}"
+        return f"{__version__}+rules.{rules}"
     from spineguide.knowledge.loader import get_kb
 
-    vocab_dir = Path(__file__).resolve().parents[1] / "text" / "vocabulary"
-    return f"{get_kb().version}+rules.{_file_digest(*sorted(vocab_dir.glob('*.yaml')))}"
+    return f"{get_kb().version}+rules.{rules}"
 
 
 def _record_text(record: Any) -> tuple[Any, str]:
@@ -63,56 +63,136 @@ def _record_text(record: Any) -> tuple[Any, str]:
 
 def imaging_job(record: dict[str, Any]) -> dict[str, Any]:
     """Imaging-report extraction for one record: {id, text} -> {id, version, findings, warnings}."""
-    from spineguide.text.imaging import parse_imaging_report
+    from spineguide.text.pipeline import extract
 
     rid, text = _record_text(record)
-    report = parse_imaging_report(text)
+    out = extract(text, kind="report")
     return {
         "id": rid,
         "version": pipeline_version("imaging"),
-        "findings": [f.model_dump(mode="json") for f in report.findings],
-        "warnings": list(report.warnings),
+        "findings": [f.model_dump(mode="json") for f in out.imaging],
+        "warnings": list(out.warnings),
     }
 
 
 def notes_job(record: dict[str, Any]) -> dict[str, Any]:
-    """Clinical-note evidence extraction for one record: {id, text} -> {id, version, evidence}."""
-    from spineguide.text.clinical import extract_clinical_evidence
+    """Clinical-note extraction for one record: {id, text} -> {id, version, evidence, ...}.
+
+    Everything the one extractor (`spineguide.text.pipeline.extract`) reads from a note: clinical
+    evidence, imaging findings quoted in the note, medicines, and wording it could not interpret.
+    """
+    from spineguide.text.pipeline import extract
 
     rid, text = _record_text(record)
-    evidence = extract_clinical_evidence(text)
+    data = extract(text, kind="note").model_dump(mode="json")
+    return {"id": rid, "version": pipeline_version("notes"), **data}
+
+
+ASSESS_FIELDS = ("text", "imaging_report", "evidence", "age", "sex", "medications", "patient")
+"""Case fields an `assess` record may carry besides "id" (and "setting"); see docs/CASE_FORMAT.md."""
+TOP_DIAGNOSES = 5
+TOP_ROOTS = 3
+
+
+def assess_job(record: dict[str, Any], setting: str = "primary") -> dict[str, Any]:
+    """Cohort triage for one record: a full assessment, reported compactly.
+
+    {id, text | imaging_report | evidence, [age, sex, medications, patient, setting]} ->
+    {id, version, urgency, red_flags, top_diagnoses, roots, warnings}. A record without its own
+    "setting" is assessed in `setting` (the run's ``--setting``, primary care by default).
+    """
+    from spineguide.reasoning.assess import CaseInput, assess
+
+    if not isinstance(record, dict):
+        raise InputError('each line must be a JSON object like {"id": ..., "text": ...}')
+    if "id" not in record:
+        raise InputError('the record has no "id"')
+    rid = record["id"]
+    if not isinstance(rid, (str, int)) or isinstance(rid, bool):
+        raise InputError('"id" must be a string or an integer')
+    unknown = sorted(set(record) - {"id", "setting", *ASSESS_FIELDS})
+    if unknown:
+        raise InputError(
+            f"unknown field(s) {', '.join(map(repr, unknown))}",
+            f"an assess record may have: id, setting, {', '.join(ASSESS_FIELDS)}",
+        )
+    case = {k: v for k, v in record.items() if k != "id"}
+    case.setdefault("setting", setting)
+    try:
+        parsed = CaseInput.model_validate(case)
+    except ValueError as exc:  # pydantic's ValidationError: a readable first problem
+        errors = getattr(exc, "errors", lambda: [])()
+        first = errors[0] if errors else {"loc": (), "msg": str(exc)}
+        where = ".".join(str(x) for x in first.get("loc", ())) or "record"
+        raise InputError(f"invalid case ({where}): {first.get('msg')}") from None
+    result = assess(parsed)
     return {
         "id": rid,
-        "version": pipeline_version("notes"),
-        "evidence": [e.model_dump(mode="json") for e in evidence],
+        "version": pipeline_version("assess"),
+        "urgency": result.triage.urgency.value,
+        "red_flags": [
+            {"id": r.id, "name": r.name, "urgency": r.urgency.value}
+            for r in result.triage.red_flags
+        ],
+        "top_diagnoses": [
+            {
+                "id": d.id,
+                "name": d.name,
+                "probability": round(d.probability, 4),
+                "must_not_miss": d.must_not_miss,
+                **({"level": d.level} if d.level else {}),
+                **({"side": d.side} if d.side else {}),
+            }
+            for d in result.differential[:TOP_DIAGNOSES]
+        ],
+        "roots": [
+            {"root": r.root, "side": r.side, "probability": round(r.probability, 4)}
+            for r in result.localization.roots[:TOP_ROOTS]
+        ],
+        "warnings": list(result.warnings),
     }
 
 
-JOBS: dict[str, Job] = {"imaging": imaging_job, "notes": notes_job}
+SETTINGS = ("primary", "emergency", "spine-clinic")
+JOBS: dict[str, Job] = {"imaging": imaging_job, "notes": notes_job, "assess": assess_job}
 
 
 def get_job(name: str) -> Job:
-    """The job function for a name, or an InputError listing the valid names."""
+    """The job function for a name, or an InputError listing the valid names.
+
+    ``assess:SETTING`` is the assess job with another default care setting (e.g. assess:emergency).
+    """
+    base, _, option = name.partition(":")
     try:
-        return JOBS[name]
+        job = JOBS[base]
     except KeyError:
         raise InputError(
-            f"unknown batch job {name!r}", f"use one of: {', '.join(sorted(JOBS))}"
+            f"unknown batch job {base!r}", f"use one of: {', '.join(sorted(JOBS))}"
         ) from None
+    if not option:
+        return job
+    if base != "assess" or option not in SETTINGS:
+        raise InputError(
+            f"unknown batch job {name!r}", f"the assess job takes a setting: {', '.join(SETTINGS)}"
+        )
+    return partial(assess_job, setting=option)
 
 
 def warm_up(name: str) -> None:
     """Load a job's pipeline now (vocabularies, knowledge base) so the first record is not slow."""
     get_job(name)
     pipeline_version(name)
+    name = name.partition(":")[0]
+    from spineguide.text.pipeline import extract
+
     if name == "imaging":
-        from spineguide.text.imaging import load_vocabulary
-
-        load_vocabulary()
+        extract("L4-5: small disc bulge.", kind="report")
+    elif name == "notes":
+        extract("warm-up: 40M, back pain. MRI: L4-5 disc bulge.", kind="note")
     else:
-        from spineguide.text.clinical import extract_clinical_evidence
+        from spineguide.reasoning.assess import assess
 
-        extract_clinical_evidence("warm-up: 40M, back pain")
+        assess("warm-up: 40M, back pain for a week, no leg symptoms")
 
 
 def run_record(job: Job, record: Any, line_no: int | None = None) -> dict[str, Any]:

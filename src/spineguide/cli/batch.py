@@ -1,4 +1,4 @@
-"""`spineguide batch imaging|notes INPUT.jsonl -o OUTPUT.jsonl`: extraction over JSONL files."""
+"""`spineguide batch imaging|notes|assess INPUT -o OUTPUT`: extraction and triage over cohorts."""
 
 from __future__ import annotations
 
@@ -9,35 +9,95 @@ import typer
 
 batch_app = typer.Typer(
     help=(
-        'Run extraction over a JSONL file ({"id": ..., "text": ...} per line); one JSON result '
-        'line per record, bad records get an "error" field and never stop the batch.'
+        'Run a job over a JSONL file ({"id": ..., "text": ...} per line) or a Parquet file with '
+        'the same columns; one JSON result per record, in input order. Bad records get an "error" '
+        "field and never stop the batch. Output: one JSONL file (-o out.jsonl, or - for stdout) "
+        "or a directory of part files with a _manifest.json (-o out_dir)."
     ),
     no_args_is_help=True,
 )
 
-_Input = Annotated[Path, typer.Argument(help='JSONL input ("-" for stdin)')]
-_Output = Annotated[Path, typer.Option("--output", "-o", help='JSONL output ("-" for stdout)')]
-_Workers = Annotated[int, typer.Option("--workers", "-w", help="worker processes")]
+_Input = Annotated[Path, typer.Argument(help='JSONL or Parquet input ("-" for stdin, JSONL)')]
+_Output = Annotated[
+    Path,
+    typer.Option(
+        "--output", "-o", help="out.jsonl (one file), - (stdout) or a directory (part files)"
+    ),
+]
+_Workers = Annotated[
+    int, typer.Option("--workers", "-w", help="worker processes (local Dask cluster or pool)")
+]
 _Executor = Annotated[
     str | None,
-    typer.Option("--executor", help="local (in process) or process (default when workers > 1)"),
+    typer.Option(
+        "--executor",
+        help="local (in process), process (a pool; default when workers > 1) or dask",
+    ),
+]
+_Scheduler = Annotated[
+    str | None,
+    typer.Option(
+        "--scheduler",
+        help="join a running Dask cluster at tcp://HOST:PORT instead of starting a local one",
+    ),
 ]
 _Chunk = Annotated[int, typer.Option("--chunk-size", help="records per task sent to a worker")]
+_Progress = Annotated[
+    bool | None,
+    typer.Option(
+        "--progress/--no-progress", help="progress bar on stderr (default: when stderr is a tty)"
+    ),
+]
+_Format = Annotated[
+    str, typer.Option("--input-format", help="auto (from the file name), jsonl or parquet")
+]
+_Layout = Annotated[
+    str,
+    typer.Option(
+        "--layout", help="auto (from the output name), jsonl (one file) or parts (a directory)"
+    ),
+]
+_PartSize = Annotated[int, typer.Option("--part-size", help="records per part file")]
 
 
 def _run(
-    job: str, input_file: Path, output: Path, workers: int, executor: str | None, chunk: int
+    job: str,
+    input_file: Path,
+    output: Path,
+    workers: int,
+    executor: str | None,
+    scheduler: str | None,
+    chunk: int,
+    progress: bool | None,
+    input_format: str,
+    layout: str,
+    part_size: int,
 ) -> None:
     import sys
 
     from spineguide.batch.executors import make_executor, run_batch
+    from spineguide.errors import InputError
 
-    name = executor or ("process" if workers > 1 else "local")
-    summary = run_batch(job, input_file, output, make_executor(name, workers, chunk))
-    print(
-        summary.as_text() + f" [executor {name}, workers {workers if name != 'local' else 1}]",
-        file=sys.stderr,
+    if input_format not in ("auto", "jsonl", "parquet"):
+        raise InputError(f"unknown --input-format {input_format!r}", "use auto, jsonl or parquet")
+    if layout not in ("auto", "jsonl", "parts"):
+        raise InputError(f"unknown --layout {layout!r}", "use auto, jsonl or parts")
+    name = executor or ("dask" if scheduler else "process" if workers > 1 else "local")
+    show = sys.stderr.isatty() if progress is None else progress
+    summary = run_batch(
+        job,
+        input_file,
+        output,
+        make_executor(name, workers, chunk, scheduler=scheduler),
+        input_format=input_format,  # type: ignore[arg-type]
+        layout=layout,  # type: ignore[arg-type]
+        part_size=part_size,
+        progress=show,
     )
+    where = (
+        f"scheduler {scheduler}" if scheduler else f"workers {workers if name != 'local' else 1}"
+    )
+    print(summary.as_text() + f" [executor {name}, {where}]", file=sys.stderr)
     if summary.errors:
         print(f'{summary.errors} record(s) have an "error" field in the output', file=sys.stderr)
 
@@ -48,10 +108,27 @@ def imaging(
     output: _Output,
     workers: _Workers = 1,
     executor: _Executor = None,
+    scheduler: _Scheduler = None,
     chunk_size: _Chunk = 256,
+    progress: _Progress = None,
+    input_format: _Format = "auto",
+    layout: _Layout = "auto",
+    part_size: _PartSize = 100_000,
 ) -> None:
     """Extract imaging findings from each report: {id, version, findings, warnings} per line."""
-    _run("imaging", input_file, output, workers, executor, chunk_size)
+    _run(
+        "imaging",
+        input_file,
+        output,
+        workers,
+        executor,
+        scheduler,
+        chunk_size,
+        progress,
+        input_format,
+        layout,
+        part_size,
+    )
 
 
 @batch_app.command("notes")
@@ -60,10 +137,74 @@ def notes(
     output: _Output,
     workers: _Workers = 1,
     executor: _Executor = None,
+    scheduler: _Scheduler = None,
     chunk_size: _Chunk = 256,
+    progress: _Progress = None,
+    input_format: _Format = "auto",
+    layout: _Layout = "auto",
+    part_size: _PartSize = 100_000,
 ) -> None:
-    """Extract clinical evidence from each note: {id, version, evidence} per line."""
-    _run("notes", input_file, output, workers, executor, chunk_size)
+    """Read each clinical note: {id, version, evidence, imaging, medications, ...} per line."""
+    _run(
+        "notes",
+        input_file,
+        output,
+        workers,
+        executor,
+        scheduler,
+        chunk_size,
+        progress,
+        input_format,
+        layout,
+        part_size,
+    )
+
+
+@batch_app.command("assess")
+def assess(
+    input_file: _Input,
+    output: _Output,
+    workers: _Workers = 1,
+    executor: _Executor = None,
+    scheduler: _Scheduler = None,
+    chunk_size: _Chunk = 64,
+    progress: _Progress = None,
+    input_format: _Format = "auto",
+    layout: _Layout = "auto",
+    part_size: _PartSize = 100_000,
+    setting: Annotated[
+        str,
+        typer.Option(
+            "--setting",
+            help="care setting for records without one: primary, emergency, spine-clinic",
+        ),
+    ] = "primary",
+) -> None:
+    """Cohort triage: a full assessment per record, reported compactly.
+
+    Each output line: {id, version, urgency, red_flags, top_diagnoses, roots, warnings}. A record
+    holds "id" and a case ("text", and optionally "imaging_report", "age", "sex", "medications",
+    "setting"; docs/CASE_FORMAT.md).
+    """
+    from spineguide.batch.worker import SETTINGS
+    from spineguide.errors import InputError
+
+    if setting not in SETTINGS:
+        raise InputError(f"unknown setting {setting!r}", f"use one of: {', '.join(SETTINGS)}")
+    job = "assess" if setting == "primary" else f"assess:{setting}"
+    _run(
+        job,
+        input_file,
+        output,
+        workers,
+        executor,
+        scheduler,
+        chunk_size,
+        progress,
+        input_format,
+        layout,
+        part_size,
+    )
 
 
 def register(app: typer.Typer) -> None:

@@ -46,6 +46,7 @@ from spineguide.text.models import (
     ImagingFinding,
     ImagingReport,
     ReportSection,
+    UninterpretedPhrase,
     trusted_finding,
 )
 from spineguide.text.pipes.attribution import (
@@ -172,6 +173,33 @@ def _resolve_anaphor(
     return state.prev_side
 
 
+def _uninterpreted(
+    vocab: Vocab,
+    sent: Sentence,
+    text: str,
+    items: list[Item],
+    mentions: list[Mention],
+    out: list[UninterpretedPhrase],
+) -> None:
+    """Report significant wording no finding took (a lesion word with no finding id)."""
+    spans = [(m.i0, m.i1) for m in mentions]
+    found = [
+        it
+        for it in items
+        if it.roles and "unint" in it.roles and not any(a <= it.i0 < b for a, b in spans)
+    ]
+    if not found:
+        return
+    qs = vocab.context.qualify_tokens(sent.words, [it.i0 for it in found], sent.starts, sent.ends)
+    for it, q in zip(found, qs, strict=True):
+        if q.negated:
+            continue
+        start, end = sent.starts[it.i0], sent.ends[it.i1 - 1]
+        out.append(
+            UninterpretedPhrase(text=text[start:end], span=(start, end), reason=it.roles["unint"])
+        )
+
+
 def _analyse_sentence(
     vocab: Vocab,
     sent: Sentence,
@@ -179,6 +207,7 @@ def _analyse_sentence(
     section: str,
     state: State,
     out: list[ImagingFinding],
+    unknown: list[UninterpretedPhrase] | None = None,
 ) -> None:
     """Run the sentence pipes and append the sentence's findings to `out`."""
     state.antecedent_age += 1
@@ -194,6 +223,8 @@ def _analyse_sentence(
     if state.anaphoric:
         fallback_side = _resolve_anaphor(state, items, mentions, groups)
     sentence_side = _sentence_side(items)
+    if unknown is not None:
+        _uninterpreted(vocab, sent, text, items, mentions, unknown)
     if not mentions:
         update_carry(state, groups)
         state.prev_side = sentence_side
@@ -351,6 +382,10 @@ def parse_imaging_report(text: str) -> ImagingReport:
             continue
         state = State()
         for sent in split_sentences(text, low, cstart, end):
-            _analyse_sentence(vocab, sent, text, name, state, findings)
+            _analyse_sentence(vocab, sent, text, name, state, findings, report.uninterpreted)
     report.findings = reconcile(findings)
+    if report.uninterpreted:
+        report.warnings.append(
+            f"{len(report.uninterpreted)} clinically significant phrase(s) not turned into findings"
+        )
     return report

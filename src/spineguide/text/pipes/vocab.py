@@ -138,6 +138,9 @@ class Vocab:
             add(p, "copula", True)
         for p in data["away_words"]:
             add(p, "away", True)
+        for group in data.get("uninterpreted") or ():
+            for p in group["phrases"]:
+                add(p, "unint", str(group["reason"]))
         lw = data["level_words"]
         for p in lw["all_levels"]:
             add(p, "alllv", True)

@@ -157,3 +157,34 @@ def test_triage_vignette_urgency(case: dict[str, object]) -> None:
     expected = case["expected"]["urgency"]  # type: ignore[index]
     got = assess(str(case["text"])).triage.urgency.value
     assert got in expected, f"{case['id']}: {got} not in {expected}"
+
+
+def test_medicines_in_the_note_feed_triage_checks_and_plan_alerts() -> None:
+    a = assess(
+        "68-year-old woman taking apixaban, 3 weeks of low back pain and left sciatica below "
+        "the knee. No saddle numbness."
+    )
+    assert any(m["drug_id"] == "apixaban" for m in a.medications_in_note)
+    assert any(e.id == "anticoagulant_use" and e.choice == "present" for e in a.evidence)
+    alerts = [al for step in a.plan.steps for item in step.items for al in item.alerts]
+    assert any("which the patient takes" in al for al in alerts), "NSAIDs must warn about apixaban"
+
+
+def test_a_negated_medicine_is_not_current() -> None:
+    a = assess(
+        "55-year-old man with low back pain for a week; not on any anticoagulant, no warfarin."
+    )
+    assert not any(e.id == "anticoagulant_use" and e.choice == "present" for e in a.evidence)
+
+
+def test_listed_medicine_already_taken_is_never_ticked_silently() -> None:
+    a = assess(
+        {
+            "text": "45-year-old man, 10 days of low back pain after lifting, no leg pain.",
+            "medications": ["ibuprofen 400 mg tds"],
+        }
+    )
+    items = [item for step in a.plan.steps for item in step.items if item.name == "Ibuprofen"]
+    assert items, "the back-pain plan lists ibuprofen"
+    for item in items:
+        assert any("already takes" in al for al in item.alerts)

@@ -316,7 +316,59 @@ def _medications(
         tier = {k: list(v) for k, v in tier.items()}
         for drug_id, how in taking.items():
             tier.setdefault(drug_id, []).insert(0, f"The patient already takes this ({how}).")
+        for drug_id, messages in _current_drug_interactions(
+            keyed.model_dump_json(), frozenset(taking), kb
+        ).items():
+            tier.setdefault(drug_id, []).extend(messages)
     return alerts, report, tier
+
+
+_INTERACTION_CACHE: dict[tuple[str, str, frozenset[str]], dict[str, list[str]]] = {}
+
+
+def _plan_candidates(kb: KnowledgeBase) -> list[str]:
+    seeds = {s.id for s in kb.sources.values() if s.kind.value == "seed_article"}
+    return [
+        d.id for d in kb.drugs.values() if any(st.source in seeds for st in d.article_statements)
+    ]
+
+
+def _current_drug_interactions(
+    factors_json: str, current: frozenset[str], kb: KnowledgeBase
+) -> dict[str, list[str]]:
+    """Plan drug id → interaction alerts with the medicines the patient already takes (cached)."""
+    from spineguide.reasoning import medsafety
+
+    key = (kb.version, factors_json, current)
+    cached = _INTERACTION_CACHE.get(key)
+    if cached is not None:
+        return cached
+    candidates = [d for d in _plan_candidates(kb) if d not in current]
+    names = [kb.drugs[d].name for d in sorted(current) if d in kb.drugs]
+    out: dict[str, list[str]] = {}
+    if names and candidates:
+        orders = names + [kb.drugs[d].name for d in candidates]
+        factors = medsafety.PatientFactors.model_validate_json(factors_json)
+        try:
+            report = medsafety.check_medications(orders[: medsafety.MAX_MEDICATIONS], factors, kb)
+        except InputError:
+            report = None
+        for alert in report.alerts if report else []:
+            if alert.kind not in ("interaction", "same_drug", "count", "cumulative"):
+                continue
+            involved = set(alert.drugs)
+            taken = involved & current
+            if not taken:
+                continue
+            with_names = ", ".join(kb.drugs[t].name for t in sorted(taken) if t in kb.drugs)
+            for drug_id in involved - current:
+                out.setdefault(drug_id, []).append(
+                    f"With {with_names}, which the patient takes: {alert.message}"
+                )
+    if len(_INTERACTION_CACHE) > 256:
+        _INTERACTION_CACHE.clear()
+    _INTERACTION_CACHE[key] = out
+    return out
 
 
 def _same_drug(name: str, listed: Any) -> bool:

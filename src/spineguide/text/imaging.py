@@ -107,6 +107,7 @@ ANTECEDENT_FINDINGS = frozenset(
         "hematoma",
         "bone_lesion",
         "fracture",
+        "spondylolisthesis",
         "discitis",
         "intradural_mass",
         "psoas_abscess",

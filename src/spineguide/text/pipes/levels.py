@@ -17,8 +17,11 @@ from spineguide.text.pipes.vocab import Item
 def level_tokens(words: Sequence[str]) -> dict[int, LevelToken]:
     """Word index -> parsed level token for every level-looking word ("l4-5", "l5")."""
     out: dict[int, LevelToken] = {}
+    n = len(words)
     for i, w in enumerate(words):
         if len(w) > 1 and w[0] in "tls" and w[1].isdigit():
+            if i + 2 < n and words[i + 1] in "-–—/" and words[i + 2] in ("t", "l", "s"):
+                continue  # "L3–L" cut short: which level is meant is unknown
             tok = parse_level_token(w)
             if tok is not None:
                 out[i] = tok

@@ -309,7 +309,11 @@ def _emit(
     negated = g.negated
     fid = m.finding
     zone, side = mention_side(m, props, sides, negated, mentions, vocab, items)
-    levels = finding_levels(m, props, groups, state, negated)
+    levels = finding_levels(m, props, groups, state, negated, words)
+    if len(levels) > 1:
+        # the contract reads T12-L1 to L5-S1: thoracic levels above it are dropped from a run
+        kept = [lv for lv in levels if lv is None or not lv.startswith(("T10", "T11"))]
+        levels = kept or levels
     roots = mention_roots(m, negated, mentions, mods.zones)
     migration_dir = mods.migration[0][1] if fid in DISC_FINDINGS and mods.migration else None
     modic = modic_type(items, words, m) if fid == "modic_change" else None

@@ -122,6 +122,25 @@ def update_carry(state: State, level_groups: list[LevelGroup]) -> None:
         state.carry = concrete[-1]
 
 
+def _coordinated_bodies(
+    best: LevelGroup, groups: list[LevelGroup], words: list[str], have: list[str | None]
+) -> list[str | None]:
+    """ "in the S1 vertebral body and the L5 spinous process": coordinated vertebrae."""
+    out: list[str | None] = []
+    last = best
+    for g in groups:
+        if g.start < last.end or g.role != "body":
+            continue
+        between = words[last.end : g.start]
+        if len(between) > 6 or not any(w in ("and", ",") for w in between):
+            break
+        for b in g.bodies:
+            if b not in have and b not in out:
+                out.append(b)
+        last = g
+    return out
+
+
 def _slip_pair(groups: list[LevelGroup]) -> str | None:
     """ "The L4 body is displaced anteriorly over L5": two adjacent vertebrae name the level."""
     singles = [g.bodies[0] for g in groups if len(g.bodies) == 1 and not g.discs]
@@ -138,6 +157,7 @@ def finding_levels(
     groups: list[LevelGroup],
     state: State,
     negated: bool = False,
+    words: list[str] | None = None,
 ) -> list[str | None]:
     """The levels of a mention: its own level run, else the heading's, else the carried one."""
     kind = props["kind"]
@@ -170,6 +190,8 @@ def finding_levels(
                 best = (dist, g)
         assert best is not None
         levels = best[1].levels_for(kind)
+        if kind == "body" and best[1].role == "body" and words is not None:
+            levels = levels + _coordinated_bodies(best[1], groups, words, levels)
         limit = props["range_max_levels"]
         if limit and len(levels) > limit:
             return [None]  # "collection from L5 up to L2": one lesion over many levels

@@ -22,6 +22,12 @@ def level_tokens(words: Sequence[str]) -> dict[int, LevelToken]:
         if len(w) > 1 and w[0] in "tls" and w[1].isdigit():
             if i + 2 < n and words[i + 1] in "-–—/" and words[i + 2] in ("t", "l", "s"):
                 continue  # "L3–L" cut short: which level is meant is unknown
+            if (
+                i + 1 < n
+                and words[i + 1] in ("t", "l", "s")
+                and (i + 2 >= n or not words[i + 2][:1].isdigit())
+            ):
+                continue  # the same, with the dash read as a joiner
             tok = parse_level_token(w)
             if tok is not None:
                 out[i] = tok

@@ -177,11 +177,21 @@ def test_openapi_declares_security_and_problem_errors(client) -> None:
 
 
 def test_docs_are_served_without_a_cdn(client) -> None:
+    import re
+
+    from spineguide.api.openapi_docs import docs_page
+
     r = client.get("/docs")
     assert r.status_code == 200
     page = r.text
     assert "cdn." not in page and "unpkg" not in page and "jsdelivr" not in page
     assert "/openapi.json" in page
+    for src in re.findall(r"(?:src|href)=['\"]([^'\"]+)['\"]", page):
+        assert src.startswith("/"), src  # every asset from this server
+        assert client.get(src).status_code == 200, src
+    # without the swagger-ui-bundle package: a plain local reference page
+    plain = docs_page(client.get("/openapi.json").json())
+    assert "/api/v1/patients" in plain and "<script" not in plain
 
 
 def test_a_patient_page_is_paginated_summaries(client, seeded) -> None:

@@ -131,10 +131,10 @@ def test_imaging_confirmed_emergency_sets_urgency_alone(finding: str, text: str)
     assert _rules(_es([]), image)["imaging_spinal_emergency"] == "emergency"
 
 
-def test_imaging_deposits_without_deficit_are_urgent_and_escalate_with_weakness() -> None:
+def test_imaging_deposits_without_deficit_are_urgent_and_escalate_with_fast_weakness() -> None:
     image = [ImagingFinding(finding="bone_lesion", level="L2", text="enhancing deposit")]
     assert _rules(_es(["low_back_pain"]), image)["imaging_urgent_lesion"] == "urgent"
-    weak = _es(["low_back_pain", "leg_weakness_reported"])
+    weak = _es(["low_back_pain", "rapidly_progressive_weakness"], symptom_duration_days=3)
     assert _rules(weak, image)["imaging_urgent_lesion"] == "emergency"
 
 

@@ -50,6 +50,12 @@ SECTION_PHRASES = {
     "exam": "header",
     "examination": "header",
 }
+# An examination title used as a heading ("MRI lumbar spine:", "CT L spine:", "Lumbar MRI:")
+EXAM_TITLE_RE = re.compile(
+    r"(?:(?:mri|mr|ct|xr|radiographs?|plain films?|imaging)\b.*\b(?:spine|lumbar|lumbosacral)\b"
+    r"|(?:lumbar|lumbosacral|l)\s?spine\b.*\b(?:mri|mr|ct|xr|radiographs?)\b"
+    r"|(?:lumbar|lumbosacral)\s+(?:mri|mr|ct))"
+)
 EXTRACTED_SECTIONS = frozenset({"findings", "impression"})
 SENTENCE_END = frozenset({".", "!", "?"})
 MAX_SENTENCE_WORDS = 160
@@ -70,6 +76,8 @@ def split_sections(text: str) -> list[tuple[str, int, int, int]]:
         raw = m.group(1).strip().lower()
         raw = re.sub(r"\s+", " ", raw)
         name = SECTION_PHRASES.get(raw) or SECTION_NAMES.get(raw)
+        if name is None and EXAM_TITLE_RE.match(raw) and len(raw.split()) <= 6:
+            name = "header"
         if name is None:
             first = raw.split(" ")[0] if raw else ""
             if raw.endswith(")") or first not in SECTION_NAMES or len(raw.split()) > 3:
@@ -82,6 +90,8 @@ def split_sections(text: str) -> list[tuple[str, int, int, int]]:
             text[m.end() : line_end].strip() or not m.group(1).strip().isupper()
         ):
             continue
+        if name == "header" and text[m.end() : line_end].strip():
+            name = "findings"  # "MRI lumbar spine: small bulges ...": the title opens the findings
         marks.append((name, m.start(), m.end()))
     out: list[tuple[str, int, int, int]] = []
     if not marks or marks[0][1] > 0:

@@ -65,6 +65,7 @@ from spineguide.text.pipes.modifiers import (
     grade_mention,
     listhesis_direction,
     locative,
+    max_severity,
     mention_side,
     modic_type,
     modifies_next,
@@ -280,6 +281,33 @@ def _analyse_sentence(
     update_carry(state, groups)
 
 
+def _respectively(
+    m: Mention, items: list[Item], words: list[str], levels: list[str | None], negated: bool
+) -> list[tuple[str, str]] | None:
+    """ "Moderate and severe narrowing at L4-5 and L5-S1 respectively": pair grades or sides
+    with levels in the order written; None when the sentence does not distribute."""
+    if negated or len(levels) < 2 or "respectively" not in words:
+        return None
+    # the modifiers written before the finding, in text order ("moderate and severe ...")
+    k = m.item_index
+    while k > 0 and (items[k - 1].roles or items[k - 1].word in ("and", ",", "or")):
+        r = items[k - 1].roles
+        if r and ("find" in r or "head" in r):
+            break
+        k -= 1
+    span = [it for it in items[k : m.item_index + 1] if it.roles]
+    sevs = [it.roles["sev"] for it in span if "sev" in it.roles]  # type: ignore[index]
+    sides = [it.roles["side"] for it in span if it.roles.get("side") in ("left", "right")]  # type: ignore[union-attr]
+    if len(sevs) != len(levels) and len(sides) != len(levels):
+        return None
+    out = []
+    for k in range(len(levels)):
+        sev = sevs[k] if len(sevs) == len(levels) else (max_severity(sevs) or "unspecified")
+        side = sides[k] if len(sides) == len(levels) else None
+        out.append((sev, side))
+    return out  # type: ignore[return-value]
+
+
 def _emit(
     vocab: Vocab,
     sent: Sentence,
@@ -326,7 +354,10 @@ def _emit(
         # "no contact with the S1 roots": the level where the named root traverses
         levels = [level_of_root(m.roots[0], "traversing")]
         m.confidence = min(m.confidence, 0.8)
-    for level in levels:
+    per_level = _respectively(m, items, words, levels, negated or not props["graded"])
+    for li, level in enumerate(levels):
+        severity_l, side_l = per_level[li] if per_level else (g.severity, side)
+        side_l = side_l or side
         for root, inferred in roots:
             if root is not None and root.startswith("?"):
                 root = infer_root(level, root[1:])
@@ -336,9 +367,9 @@ def _emit(
                 trusted_finding(  # values come from the vocabulary: no re-check
                     finding=fid,  # type: ignore[arg-type]
                     level=level,
-                    side=side,  # type: ignore[arg-type]
+                    side=side_l,  # type: ignore[arg-type]
                     zone=zone,  # type: ignore[arg-type]
-                    severity=g.severity,  # type: ignore[arg-type]
+                    severity=severity_l,  # type: ignore[arg-type]
                     negated=negated,
                     uncertain=uncertain,
                     historical=q.historical,

@@ -207,3 +207,12 @@ def test_outcome_chart_has_the_mic_line(logged_in: Any) -> None:
                                            "recorded_at": day})  # fmt: skip
     page = client.get(url).text
     assert 'class="mic-line"' in page and "important change" in page
+
+
+def test_library_understands_lay_words_and_puts_red_flags_first(client: Any) -> None:
+    """'trapped nerve' finds the nerve conditions; 'saddle numbness' lists cauda equina first."""
+    html = client.get("/conditions", params={"q": "trapped nerve"}).text
+    found = re.findall(r'<a href="/conditions/([a-z0-9-]+)"', html)
+    assert "disc-herniation" in found or "nerve-root-compression" in found
+    html = client.get("/conditions", params={"q": "saddle numbness"}).text
+    assert re.findall(r'<a href="/conditions/([a-z0-9-]+)"', html)[0] == "cauda-equina-syndrome"

@@ -38,6 +38,8 @@ FAQ_BOOST = 0.8  # score x (1 + FAQ_BOOST x share of the FAQ question's terms in
 MIN_SCORE = 4.0  # below this BM25 score nothing is relevant enough
 MIN_COVERAGE = 0.3  # idf-weighted share of the question's words the best passage must cover
 MIN_RELEVANCE = 5.0  # score x coverage of the best passage: the answer/no-answer threshold
+TOPIC_BOOST = 1.0  # score x (1 + TOPIC_BOOST) for passages about the entity the question names
+INTENT_BOOST = 1.0  # score x (1 + INTENT_BOOST) for the sections the question's form asks for
 SUPPORT_RATIO = 0.85  # a second passage joins the answer when it scores this close to the first
 ANSWER_WORDS = 110  # longest extract taken from one passage (whole sentences)
 
@@ -63,6 +65,7 @@ class SearchResult(BaseModel):
     text: str
     question: str | None = None
     sources: list[SourceRef] = Field(default_factory=list)
+    topic_definition: bool = False  # put first because a "what is" question names this topic
 
 
 class Citation(BaseModel):
@@ -140,14 +143,50 @@ def _coverage(q: _Query, doc_terms: frozenset[str], index: SearchIndex) -> float
     return covered / total if total else 0.0
 
 
+def _lay_topics(q: _Query, index: SearchIndex) -> list[str]:
+    """Entities for the lay words of the question, in vocabulary order (first = main)."""
+    topics = index.vocabulary.get("topics", {}) or {}
+    out: list[str] = []
+    for concept, addrs in topics.items():
+        if "~" + concept in q.terms:
+            out += [a for a in addrs if a not in out]
+    return out
+
+
+def question_topics(q: _Query, index: SearchIndex) -> set[str]:
+    """KB entities the question is about: named ones (drug, condition…) and lay-word topics."""
+    named = {t[1:] for t in q.terms if t.startswith("@")}
+    return named | set(_lay_topics(q, index))
+
+
+def question_sections(question: str, index: SearchIndex) -> set[str]:
+    """Passage sections the form of the question asks for ('what is' -> definitions…)."""
+    low = question.lower().replace("’", "'")
+    out: set[str] = set()
+    for intent in index.vocabulary.get("intents", []) or []:
+        if re.search(intent["pattern"], low):
+            out |= set(intent["sections"])
+    return out
+
+
 def search(question: str, top: int = 5, index: SearchIndex | None = None) -> list[SearchResult]:
-    """Rank KB passages for a question (BM25 + synonyms + FAQ-question boost)."""
+    """Rank KB passages for a question (BM25 + synonyms + FAQ, topic and intent boosts)."""
     index = index or get_index()
     q = _Query(question, index)
     raw = index.bm25.score(q.weights)
     for doc_id, terms in index.faq_terms.items():
         if doc_id in raw and terms:
             raw[doc_id] *= 1.0 + FAQ_BOOST * len(terms & q.terms) / len(terms)
+    topics = question_topics(q, index)
+    sections = question_sections(question, index)
+    if topics or sections:
+        for doc_id in raw:
+            p = index.passages[doc_id]
+            if f"{p.entity_kind}/{p.entity_id}" in topics:
+                raw[doc_id] *= 1.0 + TOPIC_BOOST
+            if p.section in sections:
+                raw[doc_id] *= 1.0 + INTENT_BOOST
+    promoted = _promote_definition(q, index, sections, raw)
     ranked = sorted(raw.items(), key=lambda kv: (-kv[1], kv[0]))[:top]
     kb_sources = index.sources
     out = []
@@ -164,9 +203,29 @@ def search(question: str, top: int = 5, index: SearchIndex | None = None) -> lis
                 text=p.text,
                 question=p.question,
                 sources=[_source_ref(s, kb_sources) for s in p.sources],
+                topic_definition=doc_id in promoted,
             )
         )
     return out
+
+
+def _promote_definition(
+    q: _Query, index: SearchIndex, sections: set[str], raw: dict[int, float]
+) -> set[int]:
+    """'What is sciatica?': the main lay topic's plain summary goes first (no KB entity named)."""
+    if "definition" not in sections or any(t.startswith("@") for t in q.terms):
+        return set()
+    lay = _lay_topics(q, index)
+    if not lay:
+        return set()
+    best = max(raw.values(), default=MIN_SCORE)
+    order = {"patient_summary": 1.1, "definition": 1.05}
+    promoted: set[int] = set()
+    for doc_id, p in enumerate(index.passages):
+        if f"{p.entity_kind}/{p.entity_id}" == lay[0] and p.section in order:
+            raw[doc_id] = max(raw.get(doc_id, 0.0), best * order[p.section])
+            promoted.add(doc_id)
+    return promoted
 
 
 def _source_ref(source_id: str, sources: dict[str, Any]) -> SourceRef:
@@ -343,6 +402,8 @@ def answer_question(question: str, top: int = 3, kb: KnowledgeBase | None = None
 
 
 def _relevant(r: SearchResult) -> bool:
+    if r.topic_definition:
+        return True
     return (
         r.score >= MIN_SCORE
         and r.coverage >= MIN_COVERAGE

@@ -132,3 +132,37 @@ def stance_lines(stances: list[Any]) -> list[str]:
             f"{guideline_short_name(s.guideline)}{rec}{pop}: {s.stance.value.replace('_', ' ')}"
         )
     return out
+
+
+def find_conditions(query: str, kb: KnowledgeBase) -> tuple[list[tuple[str, float]], list[str]]:
+    """Library search that understands lay words: exact word hits, then the question search's
+    condition passages (synonyms such as 'trapped nerve'); red-flag conditions the words point
+    to come first. Returns (condition id, score) best first, and the red-flag condition ids."""
+    from spineguide.errors import InputError
+
+    hits = dict(library(kb).search(query))
+    if not tokens(query):
+        return list(hits.items()), []
+    red: list[str] = []
+    try:
+        from spineguide.search.answer import detect_red_flags, search
+        from spineguide.search.index import get_index
+
+        index = get_index(kb)
+        for rank, r in enumerate(search(query, top=30, index=index)):
+            kind, _, rest = r.address.partition("/")
+            cid = rest.split("#", 1)[0]
+            if kind == "conditions" and cid in kb.conditions and (r.coverage >= 0.5 or cid in hits):
+                hits[cid] = hits.get(cid, 0.0) + max(0.5, 3.0 - rank * 0.1)
+        for rf in detect_red_flags(query, kb, index):
+            for addr in rf.addresses:
+                cid = (
+                    addr.split("/", 1)[1].split("#", 1)[0] if addr.startswith("conditions/") else ""
+                )
+                if cid in kb.conditions and cid not in red:
+                    red.append(cid)
+    except InputError:
+        pass
+    for cid in red:
+        hits[cid] = hits.get(cid, 0.0) + 100.0
+    return sorted(hits.items(), key=lambda kv: -kv[1]), red

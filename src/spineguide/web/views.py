@@ -915,16 +915,15 @@ async def conditions(
     """Every condition in the knowledge base, searchable."""
     kb = _kb(request)
     q = (request.query_params.get("q") or "").strip()[:200]
-    hits = library.library(kb).search(q)
+    hits, red = library.find_conditions(q, kb)
     groups: dict[str, list[Any]] = {}
     for cid, _score in hits:
         c = kb.conditions[cid]
         groups.setdefault(c.group, []).append(c)
-    ordered = [
-        (library.GROUP_LABELS.get(g, g), groups[g])
-        for g in ("seed", "red_flag", "mimic", "topic")
-        if g in groups
-    ]
+    order = (
+        ("red_flag", "seed", "mimic", "topic") if red else ("seed", "red_flag", "mimic", "topic")
+    )
+    ordered = [(library.GROUP_LABELS.get(g, g), groups[g]) for g in order if g in groups]
     return _render(
         request, "conditions.html", {"q": q, "groups": ordered, "count": len(hits)}, principal
     )

@@ -227,6 +227,8 @@ def _analyse_sentence(
     sentence_side = _sentence_side(items)
     if unknown is not None:
         _uninterpreted(vocab, sent, text, items, mentions, unknown)
+    if any(it.roles and "landmark" in it.roles for it in items):
+        groups = [g for g in groups if g.role == "all"]  # "the conus ends at L1": a landmark
     if not mentions:
         update_carry(state, groups)
         state.prev_side = sentence_side

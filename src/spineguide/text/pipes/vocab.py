@@ -136,6 +136,8 @@ class Vocab:
             add(p, "filler", True)
         for p in data["copulas"]:
             add(p, "copula", True)
+        for p in data.get("landmarks") or ():
+            add(p, "landmark", True)
         for p in data["away_words"]:
             add(p, "away", True)
         for group in data.get("uninterpreted") or ():

@@ -50,6 +50,8 @@ class CaseResult(BaseModel):
     expected_diagnoses: list[str]
     top1: bool
     top3: bool
+    red_flags: list[str] = Field(default_factory=list)
+    ask_next: list[str] = Field(default_factory=list)
 
 
 class CasesReport(BaseModel):
@@ -116,6 +118,8 @@ def score_case(v: Vignette, assessment: Any) -> CaseResult:
         expected_diagnoses=exp.diagnoses_any,
         top1=bool(dx) and dx[0] in exp.diagnoses_any,
         top3=any(d in exp.diagnoses_any for d in dx[:3]),
+        red_flags=[r.id for r in assessment.triage.red_flags],
+        ask_next=[q.finding_id for q in getattr(assessment, "next_questions", [])[:3]],
     )
 
 
@@ -144,7 +148,11 @@ def evaluate_cases(path: Path, setting: str = "primary") -> CasesReport:
                 f"top diagnosis {r.diagnoses[:1]} (expected any of {r.expected_diagnoses})"
             )
         if problems:
-            misses.append({"id": r.id, "problems": problems, "top3": r.diagnoses[:3]})
+            miss: dict[str, Any] = {"id": r.id, "problems": problems, "top3": r.diagnoses[:3]}
+            if not r.triage_exact:
+                miss["red_flags"] = r.red_flags
+                miss["ask_next"] = r.ask_next
+            misses.append(miss)
     return CasesReport(
         n=n,
         triage_exact=sum(r.triage_exact for r in results) / n,

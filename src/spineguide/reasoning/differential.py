@@ -144,7 +144,15 @@ class _Model:
         }
         self.refinements: dict[str, Any] = model.get("refinements") or {}
         self.diagnoses: list[
-            tuple[str, dict[str, float], list[_Feature], list[_Gate], str, str | None]
+            tuple[
+                str,
+                dict[str, float],
+                dict[str, list[_Feature]],
+                list[_Feature],
+                list[_Gate],
+                str,
+                str | None,
+            ]
         ] = []
         diagnostic = model.get("diagnostic_imaging", {})
         self.diagnostic_lr = float(diagnostic.get("lr", 1.0))
@@ -166,7 +174,14 @@ class _Model:
             gates += [_Gate(g, False, src) for g in spec.get("excluded_by", ())]
             cond = kb.conditions.get(dx_id)
             name = cond.name if cond else dx_id.replace("-", " ")
-            self.diagnoses.append((dx_id, priors, feats, gates, name, _primary_icd(cond)))
+            by_finding: dict[str, list[_Feature]] = {}
+            for f in feats:
+                if f.kind == "finding":
+                    by_finding.setdefault(f.fid, []).append(f)
+            imaging_feats = [f for f in feats if f.kind != "finding"]
+            self.diagnoses.append(
+                (dx_id, priors, by_finding, imaging_feats, gates, name, _primary_icd(cond))
+            )
 
 
 def _is_number(v: Any) -> bool:
@@ -205,9 +220,20 @@ def rank_differential(
     seen_imaging = {f.finding for f in imaging if not f.negated}
     clinical_side = loc.roots[0].side if loc and loc.roots else None
     default_side = clinical_side
-    construct = EvidenceContribution.model_construct
+    construct = _contribution
+    details: dict[str, str] = {}
     results: list[DiagnosisResult] = []
-    for dx_id, priors, feats, gates, name, icd in m.diagnoses:
+    stated = present | absent
+    imaging_by_id: dict[str, list[ImagingFinding]] = {}
+    for f in imaging:
+        imaging_by_id.setdefault(f.finding, []).append(f)
+    imaging_ids = imaging_by_id.keys()
+    matches: dict[int, str] = {}
+    for dx_id, priors, by_finding, imaging_feats, gates, name, icd in m.diagnoses:
+        # only the features this presentation speaks to (stated findings, imaging when given)
+        feats = [f for fid in by_finding.keys() & stated for f in by_finding[fid]]
+        if imaging:
+            feats += [f for f in imaging_feats if f.kind == "not_seen" or f.fid in imaging_ids]
         prior = priors.get(setting, priors["primary"])
         log_odds = math.log(prior / (1 - prior))
         ev_for: list[EvidenceContribution] = []
@@ -223,11 +249,9 @@ def rank_differential(
                     if feat.lr is None:
                         continue
                     lr = feat.lr
-                    sides = es.sides(fid)
-                    detail = "present" + (f" ({', '.join(sorted(sides))})" if sides else "")
-                    value = es.value(fid)
-                    if value is not None:
-                        detail += f", value {value:g}"
+                    detail = details.get(fid)
+                    if detail is None:
+                        detail = details[fid] = _present_detail(es, fid)
                 elif fid in absent and feat.lr_absent is not None:
                     lr = feat.lr_absent
                     detail = "reported absent"
@@ -242,7 +266,7 @@ def rank_differential(
                 if not imaging:
                     continue
                 got, detail, img_level, img_side = _imaging_lr(
-                    feat.raw, feat.fid, imaging, loc, clinical_side, kb, m
+                    feat.raw, feat.fid, imaging_by_id[feat.fid], loc, clinical_side, kb, m, matches
                 )
                 if got is None:
                     continue
@@ -295,7 +319,7 @@ def rank_differential(
         ev_for.sort(key=lambda c: -c.likelihood_ratio)
         ev_against.sort(key=lambda c: c.likelihood_ratio)
         results.append(
-            DiagnosisResult.model_construct(
+            _diagnosis(
                 id=dx_id,
                 name=name,
                 probability=probability,
@@ -321,17 +345,67 @@ def rank_differential(
                 d.subtype_reason = "stated: " + ", ".join(_label(kb, h) for h in sorted(hit))
                 break
     for d in results:
-        d.must_not_miss = d.id in fired_conditions and (
+        v = d.__dict__
+        v["must_not_miss"] = d.id in fired_conditions and (
             d.probability >= m.mnm_min
             or (m.mnm_emergency and fired_conditions[d.id] == "emergency")
         )
-        d.probability = round(d.probability, 4)
+        v["probability"] = round(d.probability, 4)
     _apply_refinements(results, m)
     if m.yield_to_flagged:
         _exclusion_yields(results, m)
     results.sort(key=lambda d: -d.rank_probability)
     _lateral_sides(results, es, m.non_radicular)
     return results
+
+
+def _present_detail(es: EvidenceSet, fid: str) -> str:
+    """How a present finding was recorded (sides, value), for its explanation."""
+    sides = es.sides(fid)
+    detail = "present" + (f" ({', '.join(sorted(sides))})" if sides else "")
+    value = es.value(fid)
+    if value is not None:
+        detail += f", value {value:g}"
+    return detail
+
+
+_SET_ATTR = object.__setattr__
+_CONTRIBUTION_FIELDS = frozenset(EvidenceContribution.model_fields)
+
+
+def _contribution(
+    *, id: str, label: str, likelihood_ratio: float, detail: str | None, source: str | None
+) -> EvidenceContribution:
+    """An EvidenceContribution built without validation (the hot path; inputs are trusted)."""
+    obj = EvidenceContribution.__new__(EvidenceContribution)
+    _SET_ATTR(
+        obj,
+        "__dict__",
+        {
+            "id": id,
+            "label": label,
+            "likelihood_ratio": likelihood_ratio,
+            "detail": detail,
+            "source": source,
+        },
+    )
+    _SET_ATTR(obj, "__pydantic_fields_set__", set(_CONTRIBUTION_FIELDS))
+    _SET_ATTR(obj, "__pydantic_extra__", None)
+    _SET_ATTR(obj, "__pydantic_private__", None)
+    return obj
+
+
+_DIAGNOSIS_FIELDS = frozenset(DiagnosisResult.model_fields)
+
+
+def _diagnosis(**values: Any) -> DiagnosisResult:
+    """A DiagnosisResult built without validation (the hot path; inputs are trusted)."""
+    obj = DiagnosisResult.__new__(DiagnosisResult)
+    _SET_ATTR(obj, "__dict__", values)
+    _SET_ATTR(obj, "__pydantic_fields_set__", set(_DIAGNOSIS_FIELDS))
+    _SET_ATTR(obj, "__pydantic_extra__", None)
+    _SET_ATTR(obj, "__pydantic_private__", None)
+    return obj
 
 
 def must_not_miss_section(
@@ -389,7 +463,7 @@ def _apply_refinements(results: list[DiagnosisResult], m: _Model) -> None:
     min_lr = float(cfg.get("min_imaging_lr", 5))
     min_p = float(cfg.get("min_probability", 0.4))
     for d in results:
-        d.rank_probability = d.probability
+        d.__dict__["rank_probability"] = d.probability
     refined = cfg.get("refined_by") or {}
     for _ in range(3):  # chains (herniation → sequestration) settle in a few passes
         for general, specifics in refined.items():
@@ -448,13 +522,13 @@ def _imaging_lr(
     clinical_side: str | None,
     kb: KnowledgeBase,
     m: _Model,
+    memo: dict[int, str],
 ) -> tuple[float | None, str | None, str | None, str | None]:
-    """Best likelihood ratio contributed by imaging findings of one type."""
-    matches = [f for f in imaging if f.finding == img_id]
-    if not matches:
+    """Best likelihood ratio contributed by the imaging findings of one type."""
+    if not imaging:
         return None, None, None, None
     best: tuple[float, str, str | None, str | None] | None = None
-    for f in matches:
+    for f in imaging:
         if f.negated:
             if "negated" in feat:
                 cand = (
@@ -473,7 +547,9 @@ def _imaging_lr(
                 lr = float(feat["central_severe"])
                 how = "large central lesion"
         else:
-            how = _imaging_match(f, loc, clinical_side, kb)
+            how = memo.get(id(f))
+            if how is None:
+                how = memo[id(f)] = _imaging_match(f, loc, clinical_side, kb)
             if how not in feat:
                 continue
             lr = float(feat[how])

@@ -12,6 +12,7 @@ from spineguide.evaluation.imaging_eval import (
     EvalCase,
     evaluate,
     evaluate_file,
+    format_text,
     load_cases,
     match_tuples,
 )
@@ -86,6 +87,25 @@ def test_missing_file_is_clear(tmp_path: Path) -> None:
         load_cases(tmp_path / "nope.jsonl")
 
 
+def test_added_ids_are_listed_not_scored() -> None:
+    case = EvalCase(
+        id="r2",
+        text="Large left psoas abscess. L4-5: mild disc bulge.",
+        expected=[
+            {"level": "L4-L5", "side": "central", "finding": "disc_bulge", "severity": "mild"},
+        ],
+    )
+    result = evaluate([case])
+    assert (result.tp, result.fp, result.fn) == (1, 0, 0)
+    assert [(m.kind, m.finding) for m in result.not_scored] == [("predicted", "psoas_abscess")]
+    text = format_text(result)
+    assert "outside the annotation scheme (not scored)" in text
+    assert "psoas_abscess" in text
+
+
+BLIND = Path(__file__).resolve().parents[1] / "data" / "blind_reports.jsonl"
+
+
 @pytest.mark.parametrize("path", [DATA, DEV], ids=["corpus", "dev"])
 def test_extractor_meets_target(path: Path) -> None:
     if not path.exists():
@@ -93,6 +113,14 @@ def test_extractor_meets_target(path: Path) -> None:
     result = evaluate_file(path)
     assert result.f1 >= 0.95, [m.model_dump() for m in result.misses]
     assert result.negated_reported_present == 0
+
+
+def test_blind_set_is_well_formed_and_scores() -> None:
+    cases = load_cases(BLIND)
+    assert len(cases) == 40
+    result = evaluate(cases)
+    assert result.negated_reported_present == 0
+    assert result.f1 >= 0.9, [m.model_dump() for m in result.misses]
 
 
 def test_cli_eval_json(tmp_path: Path) -> None:

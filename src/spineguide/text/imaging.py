@@ -283,6 +283,18 @@ def _analyse_sentence(
     update_carry(state, groups)
 
 
+_COMPROMISE_WORDS = frozenset({"retropulsion", "retropulsed", "retropulsing", "retropulses"})
+
+
+def _canal_compromise(vocab: Vocab, sent: Sentence) -> bool | None:
+    """A fracture sentence that states (True) or denies (False) retropulsion into the canal."""
+    hits = [i for i, w in enumerate(sent.words) if w in _COMPROMISE_WORDS]
+    if not hits:
+        return None
+    (q,) = vocab.context.qualify_tokens(sent.words, [hits], sent.starts, sent.ends)
+    return not q.negated
+
+
 def _respectively(
     m: Mention, items: list[Item], words: list[str], levels: list[str | None], negated: bool
 ) -> list[tuple[str, str]] | None:
@@ -356,6 +368,7 @@ def _emit(
         # "no contact with the S1 roots": the level where the named root traverses
         levels = [level_of_root(m.roots[0], "traversing")]
         m.confidence = min(m.confidence, 0.8)
+    compromise = _canal_compromise(vocab, sent) if fid == "fracture" and not negated else None
     per_level = _respectively(m, items, words, levels, negated or not props["graded"])
     for li, level in enumerate(levels):
         severity_l, side_l = per_level[li] if per_level else (g.severity, side)
@@ -388,7 +401,7 @@ def _emit(
                     text=text[cstart:cend],
                     cue_spans=cue_spans,
                     confidence=m.confidence,
-                    canal_compromise=None,
+                    canal_compromise=compromise,
                 )
             )
     for also in props["also"]:

@@ -124,3 +124,15 @@ window.addEventListener("afterprint", function () {
   form.addEventListener("input", save);
   form.addEventListener("change", save);
 })();
+/* Folded sections: following a link to one (#types) opens it. */
+(function () {
+  "use strict";
+  function openTarget() {
+    if (!location.hash) { return; }
+    var el = document.getElementById(location.hash.slice(1));
+    if (el && el.tagName === "DETAILS") { el.open = true; }
+    else if (el && el.closest) { var d = el.closest("details"); if (d) { d.open = true; } }
+  }
+  window.addEventListener("hashchange", openTarget);
+  openTarget();
+})();

@@ -295,6 +295,26 @@ def _canal_compromise(vocab: Vocab, sent: Sentence) -> bool | None:
     return not q.negated
 
 
+_DEFINITE = frozenset({"the", "this", "that", "said"})
+
+
+def _definite_repeat(
+    m: Mention, items: list[Item], state: State, stated: bool, negated: bool
+) -> ImagingFinding | None:
+    """The antecedent when a mention is a definite repeat of it ("the herniation")."""
+    if stated or negated or not state.antecedent or m.anchor_words:
+        return None
+    ante = state.antecedent[0]
+    if ante.finding != m.finding or state.antecedent_age > 2:
+        return None
+    k = m.item_index - 1
+    while (
+        k >= 0 and items[k].roles and "filler" in items[k].roles and items[k].word not in _DEFINITE
+    ):
+        k -= 1
+    return ante if k >= 0 and items[k].word in _DEFINITE else None
+
+
 def _respectively(
     m: Mention, items: list[Item], words: list[str], levels: list[str | None], negated: bool
 ) -> list[tuple[str, str]] | None:
@@ -352,6 +372,13 @@ def _emit(
     fid = m.finding
     zone, side = mention_side(m, props, sides, negated, mentions, vocab, items)
     levels = finding_levels(m, props, groups, state, negated, words)
+    same = _definite_repeat(m, items, state, bool(sides) or zone is not None, negated)
+    if same is not None:
+        # "... by the herniation": the lesion already described, with its side and level
+        side = same.side
+        if levels == [None] or not any(g.start < m.i0 for g in groups):
+            levels = [same.level]
+        m.confidence = min(m.confidence, 0.85)
     if len(levels) > 1:
         # the contract reads T12-L1 to L5-S1: thoracic levels above it are dropped from a run
         kept = [lv for lv in levels if lv is None or not lv.startswith(("T10", "T11"))]

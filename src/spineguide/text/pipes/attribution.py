@@ -212,6 +212,15 @@ def finding_levels(
             return [None]  # "disc spaces are preserved": a statement about every level
         m.confidence = min(m.confidence, 0.9)
         return state.carry.levels_for(kind)
+    if (
+        m.anchor_name == "vertebral_body"
+        and m.anchor_phrase in ("vertebral body", "vertebra")
+        and state.carry is not None
+        and len(state.carry.bodies) == 1
+    ):
+        # "signal abnormality within the vertebral body": the vertebra just named
+        m.confidence = min(m.confidence, 0.8)
+        return state.carry.levels_for(kind)
     if not negated and not props["inherit"] and m.finding in state.seen_levels:
         # "CT confirms the burst fracture": the same lesion as the one named with its level
         m.confidence = min(m.confidence, 0.8)

@@ -56,13 +56,16 @@ def parse(
         return
     if not report.findings:
         typer.echo("no findings")
-        return
     for f in report.findings:
         flags = []
         if f.negated:
             flags.append("negated")
         if f.uncertain:
             flags.append("uncertain")
+        if f.historical:
+            flags.append("historical")
+        if f.confidence < 1.0:
+            flags.append(f"confidence {f.confidence:.2f}")
         if f.root:
             flags.append(f"root {f.root}{' (inferred)' if f.root_inferred else ''}")
         if f.section != "findings":
@@ -71,6 +74,8 @@ def parse(
             f"{(f.level or '-'):<7} {(f.side or '-'):<9} {f.finding:<30} {f.severity:<11} "
             + ", ".join(flags)
         )
+    for u in report.uninterpreted:
+        typer.echo(f"not interpreted: {u.text!r} at {u.span[0]}-{u.span[1]} ({u.reason})")
 
 
 def _eval_imaging(

@@ -28,6 +28,25 @@ Conventions (documented, shared with the evaluation sets):
   "multilevel" gives level null; "at each level" gives L1-L2..L5-S1.
 - Negative statements that point elsewhere ("foramina otherwise patent", "remaining levels")
   produce no tuple.
+- Normality is a negative (severity none): "alignment is normal" -> spondylolisthesis,
+  "vertebral body heights are maintained" -> fracture, "marrow signal is normal" -> bone lesion,
+  "the recesses are unremarkable" -> lateral recess stenosis; these whole-spine subjects never
+  take a carried level. A preserved disc height alone says nothing about degeneration.
+- Predominance ("worse on the left") keeps a paired structure bilateral and is no side for a
+  midline one; "asymmetric to the left" is a side.
+- Attribution: a sentence opening with "it", "this", "the fragment", ... completes the previous
+  lesion's side and level, and its findings without a side take that lesion's side (confidence
+  0.8); a definite repeat ("the herniation") is the same lesion; a level placing the conus is a
+  landmark and is not carried; "[...]" elisions end the carried level.
+- A collection or haematoma over more than two levels is one lesion (level null); negative
+  collection/haematoma statements without a level of their own are whole-study (level null).
+- Finding ids added after the first contract (discitis, aortic aneurysm/dissection, intradural
+  mass, epidural lipomatosis, hip arthritis, iliopsoas haematoma, psoas abscess) are reported
+  beside the contract reading where the contract has one (discitis also as bone_lesion,
+  iliopsoas haematoma also as hematoma).
+- Every finding carries its span, the cue spans behind negated/uncertain/historical and a
+  confidence (1.0 direct; 0.9 carried level or misspelling; 0.8 pronoun or inferred level).
+  Significant wording without a finding id is returned in ``ImagingReport.uninterpreted``.
 """
 
 from __future__ import annotations

@@ -32,13 +32,17 @@ test: $(DEVSTAMP)
 	@$(BIN)/python -m pytest; rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "pytest collected no tests: failing"; exit 1; fi; exit $$rc
 
-## bench: benchmarks that print ratios against a peer measured in the same run
+## bench: benchmarks that print ratios against a peer measured in the same run (~6 min on 2 idle cores)
 bench: $(DEVSTAMP)
 	$(BIN)/pip install --quiet -e '.[server,dev,bench]'
+	$(BIN)/python bench/bench_startup.py
 	$(BIN)/python bench/bench_assess.py
 	$(BIN)/python bench/bench_imaging.py
+	@if [ -f bench/bench_notes.py ]; then $(BIN)/python bench/bench_notes.py; \
+	else echo "bench/bench_notes.py not present: note-reader benchmark not run"; fi
 	$(BIN)/python bench/bench_api.py --duration 15
 	$(BIN)/python bench/bench_web.py
+	$(BIN)/python bench/bench_batch.py --records 100000 --memory-records 10000
 
 ## eval: accuracy on the shared development sets
 eval: $(STAMP)

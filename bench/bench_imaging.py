@@ -1,12 +1,16 @@
 """Imaging extraction throughput and peak memory: SpineGuide's extractor vs a medspaCy pipeline.
 
-Run: .venv/bin/python bench/bench_imaging.py [--repeat N]
+Run: .venv/bin/python bench/bench_imaging.py [--repeat N] [--no-pyrush]
 
 Both sides read the SAME vocabulary file (src/spineguide/text/vocabulary/imaging.yaml): medspaCy
 gets TargetRules from its finding terms, anchors and heads, ConTextRules from its context cues,
-and SectionRules for the report headings (sentencizer instead of PyRuSH, which is ~6x slower;
-see ../shared/research/software-anchors.md 2.1). Same reports (tests/data corpus + dev set,
-repeated), same process, one core. Targets: >= 2,000 reports/s and >= 15x medspaCy.
+and SectionRules for the report headings. Same reports (tests/data corpus + dev set, repeated),
+same process, one core.
+
+The peer that leads (the fair one) uses spaCy's `sentencizer` as sentence splitter: the fastest
+medspaCy configuration. medspaCy's default PyRuSH splitter is ~6x slower again (see
+../shared/research/software-anchors.md 2.1); it is shown after, for reference only, and is not the
+ratio we quote. Target: >= 2,000 reports/s for our extractor.
 """
 
 from __future__ import annotations
@@ -25,7 +29,6 @@ sys.path.insert(0, str(ROOT / "src"))
 from spineguide.text.imaging import VOCABULARY_PATH, parse_imaging_report  # noqa: E402
 
 TARGET_RATE = 2000.0
-TARGET_RATIO = 15.0
 
 
 def load_reports() -> list[str]:
@@ -93,21 +96,21 @@ def build_medspacy(pyrush: bool):
         "negated": "NEGATED_EXISTENCE",
         "uncertain": "POSSIBLE_EXISTENCE",
         "historical": "HISTORICAL",
+        "family": "FAMILY",
         "hypothetical": "HYPOTHETICAL",
         "terminate": "TERMINATE",
         "pseudo": "PSEUDO",
     }
-    direction = {
-        "forward": "FORWARD",
-        "backward": "BACKWARD",
-        "terminate": "TERMINATE",
-        "pseudo": "PSEUDO",
-    }
-    context_rules = [
-        ConTextRule(p, category[rule["category"]], direction=direction[rule["direction"]])
-        for rule in vocab["context"]
-        for p in rule["phrases"]
-    ]
+    # the context cues our imaging reader uses: the shared English file (plus any in imaging.yaml)
+    shared = yaml.safe_load((VOCABULARY_PATH.parent / "en" / "context.yaml").read_text("utf-8"))
+    context_rules = []
+    for rule in [*shared.get("rules", []), *vocab.get("context", [])]:
+        kwargs = {"direction": rule["direction"].upper()}
+        if rule.get("max_scope"):
+            kwargs["max_scope"] = int(rule["max_scope"])
+        context_rules += [
+            ConTextRule(str(p), category[rule["category"]], **kwargs) for p in rule["phrases"]
+        ]
     context = nlp.add_pipe("medspacy_context", config={"rules": None})
     context.add(context_rules)
     sectionizer = nlp.add_pipe("medspacy_sectionizer", config={"rules": None})
@@ -133,6 +136,9 @@ def main() -> None:
     """Run both extractors on the same reports and print rates, memory and the ratio."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=40, help="times to repeat the report set")
+    parser.add_argument(
+        "--no-pyrush", action="store_true", help="skip the slow PyRuSH reference peer"
+    )
     args = parser.parse_args()
     base = load_reports()
     reports = base * args.repeat
@@ -150,24 +156,35 @@ def main() -> None:
         logger.remove()
     except ImportError:
         pass
-    for label, pyrush in (("medspaCy default (PyRuSH)", True), ("medspaCy + sentencizer", False)):
+    peers = [("medspaCy + sentencizer", False)]
+    if not args.no_pyrush:
+        peers.append(("medspaCy default (PyRuSH)", True))
+    for label, pyrush in peers:
         try:
             nlp = build_medspacy(pyrush)
         except ImportError as exc:
             print(f"medspaCy not importable ({exc}); `pip install medspacy` to compare.")
             return
         med_reports = base * max(1, args.repeat // (20 if pyrush else 4))  # fewer repeats
+        n_ents = sum(len(nlp(t).ents) for t in base)
 
         def run_medspacy(text: str, nlp=nlp) -> list[tuple[str, bool, bool]]:
             doc = nlp(text)
             return [(e.label_, e._.is_negated, e._.is_uncertain) for e in doc.ents]
 
         theirs, _ = measure(label, run_medspacy, med_reports)
-        ratio = ours / theirs
-        verdict = "MET" if ratio >= TARGET_RATIO else "NOT MET"
-        print(
-            f"  ratio: spineguide is {ratio:.1f}x {label} (target >= {TARGET_RATIO:.0f}x: {verdict})"
+        splitter = "PyRuSH" if pyrush else "spaCy sentencizer"
+        config = (
+            f"{splitter} + TargetMatcher + ConText + Sectionizer, rules from imaging.yaml; "
+            f"{n_ents} entities on the {len(base)} distinct reports"
         )
+        if pyrush:
+            print(
+                f"  reference only: spineguide is {ours / theirs:.1f}x {label} "
+                f"(slow default splitter; not the quoted ratio) [peer: {config}]"
+            )
+        else:
+            print(f"  ratio: spineguide is {ours / theirs:.1f}x {label} [peer: {config}]")
 
 
 if __name__ == "__main__":

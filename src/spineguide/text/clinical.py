@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import bisect
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -20,40 +20,14 @@ import yaml
 
 from spineguide.errors import InputError, InputTooLargeError
 from spineguide.reasoning.evidence import Choice, Evidence
+from spineguide.text.context import ContextEngine, ContextRules, CueMatch, context_path, tokenise
 from spineguide.text.pipeline import MedicationMention, Uninterpreted
 
 MAX_TEXT_CHARS = 100_000  # documented input limit for one presentation
 VOCAB_PATH = Path(__file__).parent / "vocabulary" / "clinical.yaml"
 
 _DASHES = str.maketrans({"–": "-", "—": "-", "‑": "-", "’": "'", "‘": "'", "“": '"', "”": '"'})
-_PRE_NEG = re.compile(
-    r"(?<!\w)(?:no|not|denies|denied|deny|denying|without|negative for|absence of|free of|never|"
-    r"nor|neither|none|no evidence of|no sign of|no signs of|no history of|ruled out|rules out|"
-    r"no new|no recent|not had|hasn't had|has not had|did not|does not|doesn'?t|didn'?t|don'?t|"
-    r"haven'?t|hasn'?t|isn'?t|aren'?t|wasn'?t|weren'?t|won'?t|nil)(?!\w)",
-    re.I,
-)
-_POST_NEG = re.compile(
-    r"[\s,:]*(?:(?:and|or|&|/)\s*[\w-]+\s*){0,3}(?:(?:is|are|was|were|test|tests|sign|"
-    r"function|control)\s+){0,2}(?:negative|normal|absent|"
-    r"not present|unremarkable|intact|nil|none|pain[- ]free|denied|resolved|not clear|unclear|"
-    r"equivocal|fine|ok|okay|unaffected|nad|not (?:elicited|found|demonstrated))(?!\w)",
-    re.I,
-)
 _PAIN_FREE = re.compile(r"pain[- ]free", re.I)
-_FAMILY = re.compile(
-    r"(?<!\w)(?:mother|father|mum|dad|brother|sister|son|daughter|grand(?:mother|father)|aunt|"
-    r"uncle|cousin|sibling|parent|family history|fhx|fh of|wife|husband|partner)(?!\w)",
-    re.I,
-)
-# A relative who tells the story is an informant, not the subject ("wife reports 3 days of pain").
-_INFORMANT = re.compile(
-    r"(?<!\w)(?:family|relatives?|mother|father|mum|dad|brother|sister|son|daughter|wife|husband|"
-    r"partner|carer|parents?)(?:\s+(?:\w+\s+)?(?:reports?|reported|says?|said|states?|stated|"
-    r"notic\w+|describ\w+|think|thinks|thought|feels?|felt|brought|called|rang|worried|concerned|"
-    r"is worried|are worried|mentions?|mentioned|noted|explains?|explained|found|witnessed))(?!\w)",
-    re.I,
-)
 _FAMILY_SPA = re.compile(
     r"psoria|crohn|colitis|inflammatory bowel|uveitis|iritis|ankylosing|spondyloarthr|spondylitis|"
     r"(?<!\w)(?:ibd|axspa)(?!\w)",
@@ -69,40 +43,18 @@ _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9(\"'])|\n+|(?<=[.!?])$")
 _CLAUSE_SPLIT = re.compile(
     r"[,;:()]|\s-\s|(?<!\w)(?:but|however|although|though|whereas)(?!\w)", re.I
 )
-_OR_LIST = re.compile(r"(?<!\w)(?:or|nor)(?!\w)", re.I)
 _WORD = re.compile(r"\w+")
 _AND_LIST = re.compile(r"(?<!\w)and(?!\w)", re.I)
-_AFFIRM = re.compile(
-    r"(?<!\w)(?:reports?|reported|has|have|had|with|complains?|presents?|now|but|positive|\+ve|"
-    r"present|reduced|absent|weak|brisk)(?!\w)",
-    re.I,
-)
 _WINDOW_CHARS = 240  # context looked at around a mention (negation, side)
 _MAX_LIST_ITEMS = 12
-_NEG_WINDOW = 8  # words between a negation cue and the finding it scopes over
-_NEG_TERMINATOR = re.compile(
-    r"(?<!\w)(?:has|have|reports?|reported|complains?|presents?|which|who|except|apart from|"
-    r"aside from|now|then|and is|and was)(?!\w)",
-    re.I,
-)
-_NEG_VERB_AFTER_CUE = re.compile(r"^\s*(?:have|has|had|got|get|feel|notice[ds]?)(?!\w)", re.I)
-_NOT_LIST_TRIGGERS = frozenset({"did not", "does not", "doesn't", "didn't", "not"})
-# A past episode, not the current one ("previous episode of sciatica in 2016 which resolved").
-_HISTORICAL = re.compile(
-    r"(?<!\w)(?:previous(?:ly)?|prior|past|earlier|old) (?:episodes?|attacks?|bouts?|flares?)(?!\w)|"
-    r"(?<!\w)(?:previously|in the past|as a (?:child|teenager)|used to|(?:in|during) (?:19|20)\d\d|"
-    r"(?:which|that|and|has|had|have|fully|since|now) (?:completely |fully )?resolved)(?!\w)",
-    re.I,
-)
 _HISTORY_HEADER = re.compile(
     r"^\W*(?:pmh|pmhx|past medical history|past history|background|previous history)(?!\w)", re.I
 )
-_CURRENT = re.compile(
-    r"(?<!\w)(?:now|currently|current|today|this (?:time|episode)|at present|presents?|presenting)(?!\w)",
-    re.I,
-)
 _CURRENT_KINDS = frozenset({"symptom", "sign", "exam", "red_flag", "course"})
 _BILATERAL_LEG = ("leg_pain", "radicular_pain_below_knee")
+# findings whose side is read even though they carry none themselves: a bilateral side turns
+# them into their bilateral finding (leg weakness on both sides is bilateral leg weakness)
+_SIDE_CARRIERS = frozenset({"leg_pain", "radicular_pain_below_knee", "leg_weakness_reported"})
 
 _AGE_PATTERNS = [
     re.compile(r"(?<!\w)(\d{1,3})[- ]?(?:year|yr)s?[- ]old", re.I),
@@ -403,7 +355,11 @@ def _vocab() -> _Vocab:
                 value_group=p.get("value_group"),
                 is_test=bool(p.get("test")),
                 choice=Choice(p["choice"]) if p.get("choice") else None,
-                literals=_literals([_expand(x, macros) for x in p["patterns"]]),
+                literals=(
+                    tuple(str(x).lower() for x in p["prefilter"])
+                    if p.get("prefilter")
+                    else _literals([_expand(x, macros) for x in p["patterns"]])
+                ),
                 also=tuple(p.get("also", ())),
                 time_value=bool(p.get("time_value")),
                 older_than=(
@@ -452,6 +408,59 @@ def _vocab() -> _Vocab:
 # --------------------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class _NoteContext:
+    """The shared context engine with the note cues, and the note's list rules."""
+
+    engine: ContextEngine
+    list_affirm: frozenset[str]
+    no_list: frozenset[str]
+    current_words: frozenset[str]  # a clause under a history heading that is about now
+    comma_bounds: frozenset[str]  # negation scopes stop at a comma; lists are joined by clause
+    family_bounds: frozenset[str]  # a relative's scope runs over ":" and "," ("Mother: psoriasis")
+
+
+@lru_cache(maxsize=1)
+def _note_context() -> _NoteContext:
+    raw = yaml.safe_load(VOCAB_PATH.read_text(encoding="utf-8"))["context"]
+    shared = yaml.safe_load(context_path("en").read_text(encoding="utf-8"))
+    replaced = set(raw.get("replace_categories", ()))
+    dropped = {str(p).lower() for p in raw.get("drop_shared_phrases", ())}
+    rules = [
+        {**r, "phrases": [p for p in r.get("phrases") or [] if str(p).lower() not in dropped]}
+        for r in shared["rules"]
+        if r["category"] not in replaced
+    ] + list(raw["rules"])
+    boundaries = frozenset(shared.get("boundaries") or ())
+    rules_obj = ContextRules(
+        rules,
+        list_breakers=shared.get("list_breakers", ()),
+        max_scope=int(raw.get("max_scope", 8)),
+        boundaries=boundaries,
+        separators=shared.get("separators"),
+    )
+    return _NoteContext(
+        engine=ContextEngine(rules_obj),
+        list_affirm=frozenset(raw.get("list_affirm", ())),
+        no_list=frozenset(raw.get("no_list", ())),
+        current_words=frozenset(raw.get("current_words", ())),
+        comma_bounds=boundaries | {",", "-"},
+        family_bounds=frozenset({".", ";", "!", "?"}),
+    )
+
+
+_MAX_CONTEXT_TOKENS = 160  # a run-on "sentence" is read in windows this long (bounded cost)
+
+
+@dataclass
+class _SentenceCues:
+    words: list[str]
+    starts: list[int]
+    ends: list[int]
+    cues: list[CueMatch]
+    cue_starts: list[int] = field(default_factory=list)  # word index where each cue starts
+
+
 @dataclass
 class _Doc:
     text: str
@@ -460,13 +469,44 @@ class _Doc:
     clause_starts: list[int]
     sentence_starts: list[int]
     clause_negated: list[bool]  # clause carries a leading negation from a list
-    family_clause: list[bool]
+    windows: dict[int, list[_SentenceCues]] = field(default_factory=dict)
+    window_ends: dict[int, list[int]] = field(default_factory=dict)
 
     def clause_of(self, pos: int) -> int:
         return max(0, bisect.bisect_right(self.clause_starts, pos) - 1)
 
     def sentence_of(self, pos: int) -> int:
         return max(0, bisect.bisect_right(self.sentence_starts, pos) - 1)
+
+    def cues_at(self, pos: int) -> _SentenceCues:
+        """Tokens and context cues of the sentence window holding `pos` (computed once)."""
+        si = self.sentence_of(pos)
+        windows = self.windows.get(si)
+        if windows is None:
+            windows = self.windows[si] = _sentence_windows(self.text, *self.sentences[si])
+        if len(windows) == 1:
+            return windows[0]
+        ends = self.window_ends.get(si)
+        if ends is None:
+            ends = self.window_ends[si] = [w.ends[-1] if w.ends else 0 for w in windows]
+        return windows[min(len(windows) - 1, bisect.bisect_right(ends, pos))]
+
+
+def _sentence_windows(text: str, s_start: int, s_end: int) -> list[_SentenceCues]:
+    toks = tokenise(text[s_start:s_end], s_start)
+    rules = _note_context().engine.rules
+    out = []
+    n = len(toks.words)
+    for lo in range(0, max(n, 1), _MAX_CONTEXT_TOKENS):
+        hi = min(n, lo + _MAX_CONTEXT_TOKENS)
+        words = toks.words[lo:hi]
+        cues = rules.match(words)
+        out.append(
+            _SentenceCues(
+                words, toks.starts[lo:hi], toks.ends[lo:hi], cues, [c.start for c in cues]
+            )
+        )
+    return out
 
 
 def _segment(text: str) -> _Doc:
@@ -492,64 +532,69 @@ def _segment(text: str) -> _Doc:
         if c_start < s_end:
             clauses.append((c_start, s_end))
             comma_before.append(sep == ",")
-    negated = [False] * len(clauses)
-    family = [False] * len(clauses)
-    sentence_starts = [s for s, _ in sentences]
-    prev_sentence = -1
-    for i, (c_start, c_end) in enumerate(clauses):
-        chunk = text[c_start:c_end]
-        sent = max(0, bisect.bisect_right(sentence_starts, c_start) - 1)
-        family[i] = (bool(_FAMILY.search(chunk)) and not _INFORMANT.search(chunk)) or (
-            i > 0 and family[i - 1] and sent == prev_sentence and len(_WORD.findall(chunk)) <= 4
-        )
-        if i > 0 and sent == prev_sentence:
-            prev_chunk = text[clauses[i - 1][0] : clauses[i - 1][1]]
-            prev_neg = bool(_PRE_NEG.search(prev_chunk)) or negated[i - 1]
-            if (
-                prev_neg
-                and not _PRE_NEG.search(chunk)
-                and _OR_LIST.search(chunk)
-                and len(_WORD.findall(chunk)) <= 7
-            ):
-                negated[i] = True
-        prev_sentence = sent
-    _negate_lists(text, clauses, comma_before, negated)
-    return _Doc(
+    doc = _Doc(
         text=text,
         sentences=sentences,
         clauses=clauses,
         clause_starts=[c for c, _ in clauses],
-        sentence_starts=sentence_starts,
-        clause_negated=negated,
-        family_clause=family,
+        sentence_starts=[s for s, _ in sentences],
+        clause_negated=[False] * len(clauses),
     )
+    _negate_lists(doc, comma_before)
+    return doc
 
 
-def _negate_lists(
-    text: str, clauses: list[tuple[int, int]], comma_before: list[bool], negated: list[bool]
-) -> None:
+def _clause_cues(doc: _Doc, ci: int, category: str, direction: str) -> list[CueMatch]:
+    """Context cues of one category and direction that lie inside clause `ci`."""
+    c_start, c_end = doc.clauses[ci]
+    w = doc.cues_at(c_start)
+    lo = bisect.bisect_left(w.starts, c_start)
+    hi = bisect.bisect_right(w.starts, c_end)
+    k = bisect.bisect_left(w.cue_starts, lo)
+    return [
+        c
+        for c in w.cues[k : bisect.bisect_left(w.cue_starts, hi)]
+        if c.category == category
+        and c.direction in (direction, "bidirectional")
+        and w.starts[c.start] >= c_start
+        and w.ends[c.end - 1] <= c_end
+    ]
+
+
+def _clause_words(doc: _Doc, ci: int) -> list[str]:
+    c_start, c_end = doc.clauses[ci]
+    w = doc.cues_at(c_start)
+    lo = bisect.bisect_left(w.starts, c_start)
+    hi = bisect.bisect_right(w.ends, c_end)
+    return w.words[lo:hi]
+
+
+def _negate_lists(doc: _Doc, comma_before: list[bool]) -> None:
     """Carry a negation over a comma list that is closed by or/nor (or a short and-list).
 
     "Denies fever, rigors, weight loss, night sweats or night pain": every item is denied. The
-    scope ends at any other separator (but, semicolon, bracket) or at an item that is not short.
+    scope ends at any other separator (but, semicolon, bracket), at an item that is not short or
+    at an item that affirms ("no fever, now has leg pain"). The cues are the context engine's.
     """
-    i = 0
+    ctx = _note_context()
+    text, clauses, negated = doc.text, doc.clauses, doc.clause_negated
     n = len(clauses)
+    i = 0
     while i < n:
-        trigger = _PRE_NEG.search(text, *clauses[i])
-        if not trigger or trigger.group(0).lower() in _NOT_LIST_TRIGGERS:
+        triggers = _clause_cues(doc, i, "negated", "forward")
+        if not triggers or triggers[-1].phrase in ctx.no_list:
             i += 1
             continue
         j = i + 1
         close = -1
         short_and = True
         while j < n and j - i <= _MAX_LIST_ITEMS and comma_before[j]:
-            chunk = text[clauses[j][0] : clauses[j][1]]
-            if _PRE_NEG.search(chunk):
+            if _clause_cues(doc, j, "negated", "forward"):
                 break  # a new negated list starts here
-            words = len(_WORD.findall(chunk))
-            closes_or = bool(_OR_LIST.search(chunk))
-            if words > (10 if closes_or else 6) or _AFFIRM.search(chunk):
+            words = _clause_words(doc, j)
+            chunk = text[clauses[j][0] : clauses[j][1]]
+            closes_or = "or" in words or "nor" in words
+            if len(_WORD.findall(chunk)) > (10 if closes_or else 6) or ctx.list_affirm & set(words):
                 break
             parts = _AND_LIST.split(chunk)
             short_and = (
@@ -557,7 +602,7 @@ def _negate_lists(
                 and all(len(_WORD.findall(p)) <= 3 for p in parts)
                 and not any(ch.isdigit() for ch in chunk)
             )
-            if closes_or or (short_and and _AND_LIST.search(chunk)):
+            if closes_or or (short_and and "and" in words):
                 close = j
                 break
             j += 1
@@ -570,61 +615,90 @@ def _negate_lists(
 
 
 # --------------------------------------------------------------------------------------------
-# Context: negation and laterality
+# Context: negation, history, family (the shared context engine) and laterality
 # --------------------------------------------------------------------------------------------
 
 
-_UNSURE = re.compile(
-    r"(?:not sure|not certain|unsure|can'?t tell|cannot tell|doesn'?t know|does not know)", re.I
-)
-_LIST_TAIL_NEG = re.compile(
-    r"(?:(?:\s*,\s*[\w-]+(?:\s+[\w-]+)?){0,3}\s*,?\s*(?:and|or|&)\s+[\w-]+(?:\s+[\w-]+){0,2}"
-    r"|(?:\s*,\s*[\w-]+(?:\s+[\w-]+)?){1,3})\s+"
-    r"(?:(?:is|are|was|were|all|both|function|sensation|control)\s+){0,2}"
-    r"(?:normal|intact|fine|ok|unremarkable|preserved|nad)(?!\w)",
-    re.I,
-)
+def _context(doc: _Doc, start: int, end: int) -> dict[str, CueMatch]:
+    """Context categories of the mention at [start, end) and the cue behind each."""
+    ctx = _note_context()
+    w = doc.cues_at(start)
+    if not w.cues:
+        return {}
+    first = bisect.bisect_right(w.ends, start)  # first token ending after the mention starts
+    last = bisect.bisect_left(w.starts, end) - 1  # last token starting before it ends
+    if first > last:
+        return {}
+    rules = ctx.engine.rules
+    reach = rules.max_scope + 2
+    cues = [c for c in w.cues if c.end > first - reach and c.start < last + reach]
+    if not cues:
+        return {}
+    found: dict[str, CueMatch] = {}
+    for cue in cues:  # "no history of cancer": the cue runs into the mention's first words
+        if cue.category == "negated" and cue.direction == "forward" and cue.start < first < cue.end:
+            found["negated"] = cue
+    # scopes stop at commas: list distribution over commas is the clause rule above
+    near = rules.resolve(w.words, [first, last], cues, boundaries=ctx.comma_bounds,
+                         lenient_lists=True)  # fmt: skip
+    for k, target in enumerate((first, last)):
+        for cat, cue in near[k].items():
+            # a cue inside the mention ("has not passed urine") is part of its wording
+            before = cue.end <= first and target == first
+            after = cue.start > last and target == last
+            if (before or after) and cat != "family":
+                found.setdefault(cat, cue)
+    family = [c for c in cues if c.category in ("family", "terminate", "pseudo")]
+    if not any(c.category == "family" and c.end <= first for c in family):
+        return found
+    wide = rules.resolve(w.words, [first], family, boundaries=ctx.family_bounds,
+                         lenient_lists=True)  # fmt: skip
+    if "family" in wide[0] and wide[0]["family"].end <= first:
+        found["family"] = wide[0]["family"]
+    return found
 
 
-def _is_negated(doc: _Doc, start: int, end: int) -> bool:
+def _is_negated(doc: _Doc, start: int, end: int, ctx: dict[str, CueMatch] | None = None) -> bool:
+    """True when the mention at [start, end) is denied (a cue, a denied list, a list verdict)."""
+    if "negated" in (ctx if ctx is not None else _context(doc, start, end)):
+        return True
     ci = doc.clause_of(start)
-    c_start, c_end = doc.clauses[ci] if doc.clauses else (0, len(doc.text))
-    # windows keep every check local, so long clauses stay linear overall
-    before = doc.text[max(c_start, start - _WINDOW_CHARS) : start]
-    triggers = list(_PRE_NEG.finditer(before))
-    if triggers and _UNSURE.match(before, triggers[-1].start()):
-        return False  # "not sure whether it feels different": uncertainty, not denial
-    if triggers:
-        trigger = triggers[-1]
-        gap = before[trigger.end() :]
-        # NegEx-style scope: a few words, and not past "… and has", "… reports", "… which"
-        # "don't have any X" / "has not had X": a verb right after the cue belongs to the negation
-        gap_scope = _NEG_VERB_AFTER_CUE.sub("", gap, count=1)
-        if len(_WORD.findall(gap)) <= _NEG_WINDOW and not _NEG_TERMINATOR.search(gap_scope):
-            return True
     if doc.clauses and doc.clause_negated[ci]:
         return True
-    if _POST_NEG.match(doc.text, end, min(c_end, end + _WINDOW_CHARS)):
-        return True
-    # "Bladder, bowel and saddle sensation normal": a short list item split off by a comma shares
-    # the verdict at the end of the list.
-    if end >= c_end - 1 and len(_WORD.findall(doc.text, c_start, end)) <= 3:
-        s_end = doc.sentences[doc.sentence_of(start)][1]
-        return bool(_LIST_TAIL_NEG.match(doc.text, c_end, min(s_end, c_end + 80)))
+    return _list_tail_negated(doc, ci, start, end)
+
+
+def _list_tail_negated(doc: _Doc, ci: int, start: int, end: int) -> bool:
+    """ "Bladder, bowel and saddle sensation normal": a short list item shares the list's verdict."""
+    if not doc.clauses:
+        return False
+    c_start, c_end = doc.clauses[ci]
+    if end < c_end - 1 or len(_WORD.findall(doc.text, c_start, end)) > 3:
+        return False
+    sent = doc.sentence_of(start)
+    for cj in range(ci + 1, min(len(doc.clauses), ci + 5)):
+        a, b = doc.clauses[cj]
+        if doc.sentence_of(a) != sent or doc.text[doc.clauses[cj - 1][1] : a].strip() != ",":
+            return False
+        if len(_WORD.findall(doc.text, a, b)) > 6:
+            return False
+        tail = _clause_cues(doc, cj, "negated", "backward")
+        if tail:
+            return True
     return False
 
 
-def _is_historical(doc: _Doc, start: int) -> bool:
-    """True when the mention sits in a clause about a past episode or under a history header."""
+def _is_historical(doc: _Doc, start: int, end: int) -> bool:
+    """True when the mention is about a past episode or sits under a history heading."""
     if not doc.clauses:
         return False
-    c_start, c_end = doc.clauses[doc.clause_of(start)]
-    s_start, _ = doc.sentences[doc.sentence_of(start)]
-    if _CURRENT.search(doc.text, c_start, c_end):
-        return False
-    if _HISTORICAL.search(doc.text, c_start, c_end):
+    if "historical" in _context(doc, start, end):
         return True
-    return bool(_HISTORY_HEADER.match(doc.text, s_start))
+    s_start, _ = doc.sentences[doc.sentence_of(start)]
+    if not _HISTORY_HEADER.match(doc.text, s_start):
+        return False
+    current = _note_context().current_words
+    return not current & set(_clause_words(doc, doc.clause_of(start)))
 
 
 def _side_near(doc: _Doc, start: int, end: int) -> str | None:
@@ -666,10 +740,11 @@ def _side_word(m: re.Match[str]) -> str:
 
 
 class _Collector:
-    def __init__(self, doc: _Doc) -> None:
+    def __init__(self, doc: _Doc, lateral_ids: frozenset[str] | None = None) -> None:
         self.doc = doc
         self.items: list[Evidence] = []
         self.family_spa: dict[int, bool] = {}
+        self.lateral_ids = lateral_ids  # findings that may carry a side (None: all may)
 
     def add(
         self,
@@ -685,15 +760,21 @@ class _Collector:
     ) -> None:
         doc = self.doc
         ci = doc.clause_of(start)
-        if doc.clauses and doc.family_clause[ci]:
+        ctx = _context(doc, start, end)
+        if "family" in ctx:  # about a relative: only a family history of SpA is the patient's
             if ci not in self.family_spa:
                 self.family_spa[ci] = bool(_FAMILY_SPA.search(doc.text, *doc.clauses[ci]))
-            if self.family_spa[ci]:
-                finding = "family_history_spa"
-            else:
+            if not self.family_spa[ci]:
                 return
+            finding = "family_history_spa"
         if choice is None:
-            choice = Choice.absent if negatable and _is_negated(doc, start, end) else Choice.present
+            if negatable and _is_negated(doc, start, end, ctx):
+                choice = Choice.absent
+            elif negatable and "hypothetical" in ctx:
+                choice = Choice.unknown  # "return if saddle numbness develops"
+            else:
+                choice = Choice.present
+        lateral = lateral and (self.lateral_ids is None or finding in self.lateral_ids)
         if lateral and side is None:
             side = _side_near(doc, start, end)
         self.items.append(
@@ -908,7 +989,7 @@ def _reflexes(col: _Collector, vocab: _Vocab) -> None:
                 normal and normal.start() < reduced.start() and "brisk" in normal.group(0).lower()
             ):
                 choice = Choice.present
-                if _PRE_NEG.search(doc.text[c_start:start]) and not reduced:
+                if not reduced and _is_negated(doc, start, end):
                     choice = Choice.absent
             else:
                 choice = Choice.absent
@@ -947,7 +1028,7 @@ def _tension_tests(col: _Collector, vocab: _Vocab) -> None:
                 choice = Choice.absent
             elif pos:
                 choice = Choice.present
-            elif _PRE_NEG.search(doc.text[c_start:start]):
+            elif _is_negated(doc, start, end):
                 choice = Choice.absent
             else:
                 continue
@@ -959,11 +1040,9 @@ def _tension_tests(col: _Collector, vocab: _Vocab) -> None:
 def _family_spa(col: _Collector) -> None:
     """A relative with psoriasis, IBD, uveitis or spondyloarthritis: family history of SpA."""
     doc = col.doc
-    for ci, (c_start, c_end) in enumerate(doc.clauses):
-        if doc.family_clause[ci]:
-            m = _FAMILY_SPA.search(doc.text, c_start, c_end)
-            if m:
-                col.add("family_history_spa", m.start(), m.end(), lateral=False)
+    for m in _FAMILY_SPA.finditer(doc.text):
+        if "family" in _context(doc, m.start(), m.end()):
+            col.add("family_history_spa", m.start(), m.end(), lateral=False)
 
 
 def _phrases(col: _Collector, vocab: _Vocab) -> None:
@@ -1270,7 +1349,8 @@ def read_note(text: str) -> NoteReading:
     corrected, to_original = correct(masked)
     doc = _segment(corrected)
     vocab = _vocab()
-    col = _Collector(doc)
+    lateral_ids = frozenset(f.id for f in kb.findings.values() if f.lateralized)
+    col = _Collector(doc, lateral_ids | _SIDE_CARRIERS)
     _demographics(col)
     _duration(col)
     _phrases(col, vocab)
@@ -1280,18 +1360,13 @@ def read_note(text: str) -> NoteReading:
     _tension_tests(col, vocab)
     _labs(col, kb.findings)
     _family_spa(col)
-    lateral_ids = {f.id for f in kb.findings.values() if f.lateralized}
     items = [e for e in col.items if e.id in kb.findings or e.id == "family_history_spa"]
-    historical: dict[int, bool] = {}
     for e in items:
         if e.choice == Choice.present and e.span is not None:
             f = kb.findings.get(e.id)
             if f is None or getattr(f.kind, "value", f.kind) not in _CURRENT_KINDS:
                 continue
-            ci = doc.clause_of(e.span[0])
-            if ci not in historical:
-                historical[ci] = _is_historical(doc, e.span[0])
-            if historical[ci]:
+            if _is_historical(doc, *e.span):
                 e.choice, e.history = Choice.unknown, True
     _bilateral(items)
     for e in items:
@@ -1345,14 +1420,15 @@ def _bilateral(items: list[Evidence]) -> None:
 _CLAUSE_MARK = re.compile(r"[.;,:()\n!?]|(?<!\w)(?:but|and|with|or)(?!\w)", re.I)
 
 
-def _clause_bounds(text: str, start: int, end: int) -> tuple[int, int]:
+def _clause_bounds(
+    marks: list[tuple[int, int]], starts: list[int], n: int, start: int, end: int
+) -> tuple[int, int]:
     """The clause around [start, end): from the previous to the next clause mark."""
-    lo = max(0, start - _WINDOW_CHARS)
-    left = lo
-    for m in _CLAUSE_MARK.finditer(text, lo, start):
-        left = m.end()
-    stop = _CLAUSE_MARK.search(text, end, min(len(text), end + _WINDOW_CHARS))
-    return left, stop.start() if stop else min(len(text), end + _WINDOW_CHARS)
+    i = bisect.bisect_right(starts, start) - 1
+    left = max(marks[i][1], start - _WINDOW_CHARS) if i >= 0 else max(0, start - _WINDOW_CHARS)
+    j = bisect.bisect_left(starts, end)
+    right = marks[j][0] if j < len(marks) else n
+    return left, min(right, end + _WINDOW_CHARS)
 
 
 def _uninterpreted(
@@ -1368,13 +1444,15 @@ def _uninterpreted(
         covered[start:end] = b"\x01" * max(0, end - start)
     out: list[Uninterpreted] = []
     seen: set[tuple[int, int]] = set()
+    marks = [(m.start(), m.end()) for m in _CLAUSE_MARK.finditer(masked)]
+    mark_starts = [a for a, _ in marks]
     for regex, reason in vocab.lexicon:
         for m in regex.finditer(masked):
             if (m.start(), m.end()) in seen:
                 continue
             # the words of one clause are read together ("numb under the right foot" is read
             # through its region), so any evidence in the clause covers the wording
-            c_start, c_end = _clause_bounds(masked, m.start(), m.end())
+            c_start, c_end = _clause_bounds(marks, mark_starts, len(masked), m.start(), m.end())
             if any(covered[c_start:c_end]):
                 continue
             seen.add((m.start(), m.end()))

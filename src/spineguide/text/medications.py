@@ -10,6 +10,7 @@ with the shared context engine (``text/context.py``).
 
 from __future__ import annotations
 
+import bisect
 import re
 from dataclasses import dataclass
 from functools import lru_cache
@@ -19,7 +20,7 @@ from typing import Any
 import yaml
 
 from spineguide.reasoning.evidence import Choice, Evidence
-from spineguide.text.context import ContextEngine, ContextRules
+from spineguide.text.context import ContextEngine, ContextRules, tokenise
 from spineguide.text.pipeline import MedicationMention
 
 VOCAB_PATH = Path(__file__).parent / "vocabulary" / "medications.yaml"
@@ -32,7 +33,7 @@ REPORTED_CLASSES = (
     "nsaid",
     "antidiabetic",
 )
-_TOKEN = re.compile(r"[A-Za-z][A-Za-z0-9]*(?:-[A-Za-z0-9]+)*|\d+(?:\.\d+)?|[^\sA-Za-z0-9]")
+_WORD = re.compile(r"[A-Za-z][A-Za-z0-9]*(?:-[A-Za-z0-9]+)*")
 _SENTENCE = re.compile(r"(?<=[.!?])\s+|\n+|;")
 _STEROID_WINDOW = 40  # characters after a steroid mention checked for "inhaler", "course", …
 
@@ -124,49 +125,43 @@ def find_medications(text: str) -> list[MedicationMention]:
 def _sentence_mentions(
     text: str, s_start: int, s_end: int, vocab: _MedVocab
 ) -> list[MedicationMention]:
-    toks = list(_TOKEN.finditer(text, s_start, s_end))
-    if not toks:
+    words = list(_WORD.finditer(text, s_start, s_end))
+    if not words:
         return []
-    words = [t.group(0).lower() for t in toks]
-    found: list[
-        tuple[int, int, str, str | None, list[str]]
-    ] = []  # tok_start, tok_end, name, id, classes
+    found: list[tuple[int, int, str | None, list[str]]] = []  # char start, end, drug id, classes
     taken: set[int] = set()
-    lower = text[s_start:s_end].lower()
-    has_alpha_drug = any(len(w) >= 4 and w.isalpha() for w in words)
-    if has_alpha_drug:
-        for entry, a, b in _finder()([t.group(0) for t in toks], is_ignore_case=True):
+    if any(len(w.group(0)) >= 4 for w in words):
+        for entry, a, b in _finder()([w.group(0) for w in words], is_ignore_case=True):
             generic = str(entry.get("name") or "")
-            written = " ".join(words[a:b])
+            written = " ".join(w.group(0).lower() for w in words[a:b])
             if generic.lower() in vocab.not_medicines or written in vocab.not_medicines:
                 continue
             if written in vocab.class_of_word:
                 continue  # a class word ("anticoagulants") is handled below with its class
             drug_id = _resolve(generic, written)
-            classes = _classes_for(generic, drug_id, vocab)
-            found.append((a, b, generic.lower(), drug_id, classes))
-            taken.update(range(a, b))
-    if vocab.class_words.search(lower):
-        offsets = [t.start() for t in toks]
-        for m in vocab.class_words.finditer(text, s_start, s_end):
-            a = next((i for i, o in enumerate(offsets) if o >= m.start()), None)
-            if a is None or a in taken:
-                continue
-            b = a
-            while b < len(toks) and toks[b].end() <= m.end():
-                b += 1
-            cls = vocab.class_of_word[m.group(0).lower()]
-            found.append((a, max(b, a + 1), "", None, [cls]))
-            taken.update(range(a, max(b, a + 1)))
+            start, end = words[a].start(), words[b - 1].end()
+            found.append((start, end, drug_id, _classes_for(generic, drug_id, vocab)))
+            taken.update(range(start, end))
+    for m in vocab.class_words.finditer(text, s_start, s_end):
+        if m.start() in taken:
+            continue
+        found.append((m.start(), m.end(), None, [vocab.class_of_word[m.group(0).lower()]]))
+        taken.update(range(m.start(), m.end()))
     if not found:
         return []
-    found.sort()
-    quals = vocab.context.qualify_tokens(
-        words, [a for a, *_ in found], [t.start() for t in toks], [t.end() for t in toks]
-    )
+    found.sort(key=lambda f: (f[0], -f[1]))
+    kept: list[tuple[int, int, str | None, list[str]]] = []
+    for f in found:  # "low molecular weight heparin" is one mention, not two
+        if not kept or f[0] >= kept[-1][1]:
+            kept.append(f)
+    found = kept
+    toks = tokenise(text[s_start:s_end], s_start)
+    targets = [
+        min(len(toks.words) - 1, bisect.bisect_right(toks.ends, start)) for start, *_ in found
+    ]
+    quals = vocab.context.qualify_tokens(toks.words, targets, toks.starts, toks.ends)
     out = []
-    for (a, b, _generic, drug_id, classes), q in zip(found, quals, strict=True):
-        start, end = toks[a].start(), toks[b - 1].end()
+    for (start, end, drug_id, classes), q in zip(found, quals, strict=True):
         negated, historical = q.negated or q.hypothetical, q.historical
         neg = next((c for c in q.cues if c.category == "negated"), None)
         if neg is not None and neg.span[0] >= end and "," in text[end : neg.span[0]]:

@@ -17,10 +17,6 @@ from spineguide.text.models import ImagingFinding
 
 TextKind = Literal["note", "report"]
 
-_IMAGING_CUE = re.compile(
-    r"(?<!\w)(?:MRI|MR|CT|CT myelogra\w+|radiographs?|x-?rays?|imaging|scan|myelogra\w+)(?!\w)",
-    re.I,
-)
 _IMAGING_LABEL = re.compile(
     r"\s*(?:[A-Za-z-]+\s+){0,2}(?:MRI|MR|CT|radiographs?|x-?rays?|imaging|scan)[^:.\n]{0,40}:\s*",
     re.I,

@@ -188,3 +188,13 @@ def test_listed_medicine_already_taken_is_never_ticked_silently() -> None:
     assert items, "the back-pain plan lists ibuprofen"
     for item in items:
         assert any("already takes" in al for al in item.alerts)
+
+
+def test_negated_uninterpreted_mentions_are_not_held_against_self_care() -> None:
+    from spineguide.reasoning.assess import _negated_mention
+
+    text = "No leg pain, no numbness, no weakness. New numbness in the left foot."
+    first = text.index("numbness")
+    second = text.index("numbness", first + 1)
+    assert _negated_mention(text, (first, first + 8))
+    assert not _negated_mention(text, (second, second + 8))

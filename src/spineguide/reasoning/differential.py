@@ -278,7 +278,11 @@ def rank_differential(
             if feat.one_of is not None:
                 prev = grouped.get(feat.one_of)
                 if prev is not None:
-                    if abs(math.log(lr)) <= abs(math.log(prev[0])):
+                    # one observation, several wordings: a stated finding beats a denied one,
+                    # then the stronger likelihood ratio wins
+                    stated_now = detail != "reported absent"
+                    stated_prev = prev[1].detail != "reported absent"
+                    if (stated_prev, abs(math.log(prev[0]))) >= (stated_now, abs(math.log(lr))):
                         continue
                     log_odds -= math.log(prev[0])
                     (ev_for if prev[0] > 1 else ev_against).remove(prev[1])

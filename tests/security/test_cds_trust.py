@@ -283,3 +283,38 @@ def test_deeply_nested_fhir_is_a_400_not_a_crash(client, fhir_request, depth) ->
     req["prefetch"]["patient"]["extension"] = [ext]
     body = assert_problem(client.post(URL, json=req, headers=cds_headers()), 400)
     assert "nest" in body["detail"]
+
+
+def _big_request(fhir_request, min_bytes: int = 1_000_000) -> dict:
+    import copy
+
+    req = fhir_request("patient_view_l3_radiculopathy")
+    template = req["prefetch"]["observations"]["entry"]
+    entries: list = []
+    while len(json.dumps(entries)) < min_bytes:
+        for e in template:
+            e2 = copy.deepcopy(e)
+            e2["resource"]["id"] = f"obs-{len(entries)}"
+            entries.append(e2)
+    req["prefetch"]["observations"]["entry"] = entries
+    return req
+
+
+def test_a_one_megabyte_bundle_is_assessed_in_the_worker_process(
+    make_app, new_client, fhir_request
+):
+    """Large bundles go to a separate process (the event loop keeps serving); results and
+    errors are the same as in-process."""
+    app = make_app(max_body_bytes=3_000_000)
+    big = _big_request(fhir_request)
+    small = fhir_request("patient_view_l3_radiculopathy")
+    with new_client(app) as c:
+        r_big = c.post(URL, json=big, headers=cds_headers())
+        r_small = c.post(URL, json=small, headers=cds_headers())
+        assert r_big.status_code == 200, r_big.text
+        summaries = lambda r: [card["summary"] for card in r.json()["cards"]]  # noqa: E731
+        assert summaries(r_big) == summaries(r_small)  # repeated labs change nothing
+        bad = json.loads(json.dumps(big))
+        bad["prefetch"]["observations"]["entry"][-1]["resource"]["valueQuantity"] = "high"
+        body = assert_problem(c.post(URL, json=bad, headers=cds_headers()), 400)
+        assert "observations" in body["detail"] and "Bundle" in body["detail"]

@@ -140,6 +140,28 @@ def json_problem(data: Any, max_depth: int) -> str | None:
     return None
 
 
+_JSON_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"')
+_NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
+# A JSON escape for NUL or any UTF-16 surrogate: only then is a full parse needed.
+_SUSPECT_ESCAPE = re.compile(rb"\\u(?:0000|[dD][89a-fA-F][0-9a-fA-F]{2})")
+
+
+def json_depth_exceeds(body: bytes, max_depth: int) -> bool:
+    """True when JSON text nests deeper than `max_depth` (strings skipped; C-speed passes)."""
+    brackets = _JSON_STRING.sub(b"", body).translate(None, _NOT_BRACKETS)
+    if len(brackets) <= max_depth:
+        return False
+    depth = 0
+    for byte in brackets:
+        if byte in (0x5B, 0x7B):
+            depth += 1
+            if depth > max_depth:
+                return True
+        else:
+            depth -= 1
+    return False
+
+
 def check_json_body(body: bytes, max_depth: int) -> str | None:
     """Why a JSON body is refused (None: fine, or not JSON at all: the handler reports that)."""
     if not body:
@@ -148,6 +170,10 @@ def check_json_body(body: bytes, max_depth: int) -> str | None:
         body.decode("utf-8")
     except UnicodeDecodeError:
         return "is not valid UTF-8"
+    if json_depth_exceeds(body, max_depth):
+        return f"nests deeper than {max_depth} levels"
+    if b"\x00" not in body and not _SUSPECT_ESCAPE.search(body):
+        return None  # valid UTF-8 with no NUL or surrogate escape: no bad string possible
     try:
         data = json.loads(body)
     except RecursionError:

@@ -81,42 +81,77 @@ def _validation_message(exc: ValidationError) -> str:
     return f"{where}: {err.get('msg')}"
 
 
-def parse_resource(key: str, value: Any) -> list[Any]:
-    """Validate one prefetch value (a resource or a searchset Bundle) into R4B resources."""
+def _model_for(key: str, rtype: Any, where: str = "") -> Any:
     from fhir.resources.R4B import get_fhir_model_class
 
+    if not isinstance(rtype, str):
+        raise FhirInputError(
+            f"prefetch {key!r}{where} has no resourceType", "every FHIR resource needs resourceType"
+        )
+    try:
+        return get_fhir_model_class(rtype)
+    except (ValueError, KeyError):
+        raise FhirInputError(
+            f"prefetch {key!r}{where}: {rtype!r} is not a FHIR R4 resource type",
+            "check the resourceType spelling (e.g. Bundle, Patient, Observation)",
+        ) from None
+
+
+def _validate(key: str, model: Any, value: dict[str, Any], what: str) -> Any:
+    try:
+        return model.model_validate(value)
+    except ValidationError as exc:
+        raise FhirInputError(
+            f"prefetch {key!r} is not a valid FHIR R4 {what}: {_validation_message(exc)}",
+            "fix the resource so it validates against FHIR R4",
+        ) from None
+    except (ValueError, TypeError) as exc:
+        raise FhirInputError(
+            f"prefetch {key!r} is not a valid FHIR R4 {what}: {exc}",
+            "fix the resource so it validates against FHIR R4",
+        ) from None
+
+
+def parse_resource(key: str, value: Any) -> list[Any]:
+    """Validate one prefetch value (a resource or a searchset Bundle) into R4B resources.
+
+    A Bundle's entries are validated one resource at a time: one huge validation call would
+    hold the interpreter lock for its whole duration and stall every other request.
+    """
     if not isinstance(value, dict):
         raise FhirInputError(
             f"prefetch {key!r} must be a FHIR resource (JSON object), got {type(value).__name__}",
             "send a resource or a searchset Bundle as the prefetch value",
         )
     rtype = value.get("resourceType")
-    if not isinstance(rtype, str):
-        raise FhirInputError(
-            f"prefetch {key!r} has no resourceType", "every FHIR resource needs resourceType"
-        )
-    try:
-        model = get_fhir_model_class(rtype)
-    except (ValueError, KeyError):
-        raise FhirInputError(
-            f"prefetch {key!r}: {rtype!r} is not a FHIR R4 resource type",
-            "check the resourceType spelling (e.g. Bundle, Patient, Observation)",
-        ) from None
-    try:
-        res = model.model_validate(value)
-    except ValidationError as exc:
-        raise FhirInputError(
-            f"prefetch {key!r} is not a valid FHIR R4 {rtype}: {_validation_message(exc)}",
-            "fix the resource so it validates against FHIR R4",
-        ) from None
-    except (ValueError, TypeError) as exc:
-        raise FhirInputError(
-            f"prefetch {key!r} is not a valid FHIR R4 {rtype}: {exc}",
-            "fix the resource so it validates against FHIR R4",
-        ) from None
-    if rtype == "Bundle":
-        return [e.resource for e in (res.entry or []) if e.resource is not None]
-    return [res]
+    model = _model_for(key, rtype)
+    entries = value.get("entry")
+    if rtype != "Bundle" or not isinstance(entries, list):
+        res = _validate(key, model, value, str(rtype))
+        if rtype == "Bundle":
+            return [e.resource for e in (res.entry or []) if e.resource is not None]
+        return [res]
+    _validate(key, model, {k: v for k, v in value.items() if k != "entry"}, "Bundle")
+    out: list[Any] = []
+    for i, entry in enumerate(entries):
+        if not isinstance(entry, dict):
+            raise FhirInputError(
+                f"prefetch {key!r} is not a valid FHIR R4 Bundle: entry[{i}] is not an object",
+                "each Bundle entry must be a JSON object with a resource",
+            )
+        res = entry.get("resource")
+        if res is None:
+            continue
+        if not isinstance(res, dict):
+            raise FhirInputError(
+                f"prefetch {key!r} is not a valid FHIR R4 Bundle: entry[{i}].resource is not "
+                "an object",
+                "each Bundle entry's resource must be a FHIR resource",
+            )
+        sub = res.get("resourceType")
+        sub_model = _model_for(key, sub, f" entry[{i}]")
+        out.append(_validate(key, sub_model, res, f"Bundle: entry[{i}] {sub}"))
+    return out
 
 
 def _codings(concept: Any) -> list[tuple[str, str, str]]:

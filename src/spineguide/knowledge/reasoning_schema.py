@@ -302,6 +302,10 @@ class PlanModel(_Strict):
     tier_titles: dict[str, str]
     max_items_per_tier: int = Field(gt=0)
     max_items_investigational: int = Field(ge=0)
+    max_advice_items: int = Field(gt=0)
+    max_list_items: int = Field(gt=0)
+    max_seek_help_items: int = Field(gt=0)
+    stenosis_group: list[str] = Field(default_factory=list)
     referral_criteria: dict[str, list[ReferralCriterion]]
 
 
@@ -524,7 +528,7 @@ def _check_workup(m: WorkupModel, raw: Any, kb: Any, where: _Problems) -> None:
 
 
 def _check_plan(m: PlanModel, raw: Any, kb: Any, where: _Problems) -> None:
-    for group in ("spinal_pain_group", "radicular_group"):
+    for group in ("spinal_pain_group", "radicular_group", "stenosis_group"):
         for i, d in enumerate(getattr(m, group)):
             if d not in kb.conditions:
                 where.add((group, i), f"unknown diagnosis id {d!r}")

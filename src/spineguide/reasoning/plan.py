@@ -190,8 +190,11 @@ def _build_base_plan(diagnosis_id: str, kb: KnowledgeBase) -> CarePlan:
     seed = cond.seed_article
     spinal = diagnosis_id in cfg.get("spinal_pain_group", [])
     radicular = diagnosis_id in cfg.get("radicular_group", [])
-    max_items = int(cfg.get("max_items_per_tier", 8))
-    max_invest = int(cfg.get("max_items_investigational", 4))
+    max_items = int(cfg["max_items_per_tier"])
+    max_invest = int(cfg["max_items_investigational"])
+    max_advice = int(cfg["max_advice_items"])
+    max_list = int(cfg["max_list_items"])
+    max_seek = int(cfg["max_seek_help_items"])
     titles = cfg.get("tier_titles", {})
 
     buckets: dict[str, list[PlanItem]] = {}
@@ -254,11 +257,11 @@ def _build_base_plan(diagnosis_id: str, kb: KnowledgeBase) -> CarePlan:
             advised_against=sorted(against, key=lambda i: i.name),
         )
         if tier == PlanTier.self_management:
-            step.advice = [d.text for d in cond.dos][:6]
+            step.advice = [d.text for d in cond.dos][:max_advice]
         steps.append(step)
 
-    group = "radicular" if radicular else ("stenosis" if diagnosis_id in (
-        "lumbar-spinal-stenosis", "degenerative-spondylolisthesis") else (
+    stenosis = diagnosis_id in cfg.get("stenosis_group", [])
+    group = "radicular" if radicular else ("stenosis" if stenosis else (
         "axial" if spinal else "default"))  # fmt: skip
     criteria = [c["text"] for c in cfg.get("referral_criteria", {}).get(group, [])]
     return CarePlan(
@@ -266,8 +269,8 @@ def _build_base_plan(diagnosis_id: str, kb: KnowledgeBase) -> CarePlan:
         diagnosis_name=cond.name,
         steps=steps,
         referral_criteria=criteria,
-        prevention=[p.text for p in cond.prevention][:10],
-        dos=[d.text for d in cond.dos][:10],
-        donts=[d.text for d in cond.donts][:10],
-        seek_help=[s.text for s in cond.when_to_see_doctor][:8],
+        prevention=[p.text for p in cond.prevention][:max_list],
+        dos=[d.text for d in cond.dos][:max_list],
+        donts=[d.text for d in cond.donts][:max_list],
+        seek_help=[s.text for s in cond.when_to_see_doctor][:max_seek],
     )

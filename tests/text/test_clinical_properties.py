@@ -139,3 +139,74 @@ def test_repeated_fragments_are_bounded(fragment: str, times: int) -> None:
     t0 = time.perf_counter()
     _check(extract_clinical_evidence(text), text)
     assert time.perf_counter() - t0 < 5.0
+
+
+# ---- the one extractor interface (pipeline.extract): medicines, imaging sentences, gaps ----
+
+NOTE_WORDS = [
+    *VOCAB, "Eliquis", "apixaban", "stopped", "clopidogrel", "prednisolone", "MRI:", "CT",
+    "showed", "X-ray:", "collapse", "abscess", "collection", "sciatia", "numbess", "lactate",
+    "4.8", "dialysis", "fell", "ladder", "storey", "window", "despite", "oxycodone", "spreading",
+]  # fmt: skip
+
+
+def _check_extraction(text: str) -> None:
+    from spineguide.text.pipeline import extract
+
+    x = extract(text)
+    _check(x.evidence, text)
+    for m in x.medications:
+        assert 0 <= m.span[0] < m.span[1] <= len(text)
+        assert text[m.span[0] : m.span[1]] == m.name
+    for u in x.uninterpreted:
+        assert text[u.span[0] : u.span[1]] == u.text and u.reason
+    for f in x.imaging:
+        if f.span is not None:
+            assert 0 <= f.span[0] <= f.span[1] <= len(text)
+
+
+@SETTINGS
+@given(st.lists(st.sampled_from(NOTE_WORDS), max_size=150).map(" ".join))
+def test_pipeline_vocabulary_soup_never_crashes(text: str) -> None:
+    _check_extraction(text)
+
+
+@SETTINGS
+@given(st.text(max_size=1500))
+def test_pipeline_arbitrary_unicode_never_crashes(text: str) -> None:
+    _check_extraction(text)
+
+
+def test_pipeline_one_megabyte_is_a_clear_size_error_and_fast() -> None:
+    from spineguide.text.pipeline import extract
+
+    text = "On apixaban. MRI: L4/5 disc. Left leg weak. " * 23_000  # ~1 MB
+    t0 = time.perf_counter()
+    with pytest.raises(InputTooLargeError):
+        extract(text)
+    assert time.perf_counter() - t0 < 1.0
+
+
+def test_pipeline_time_grows_linearly_with_length() -> None:
+    """Four times the text takes about four times as long, not sixteen (no quadratic step)."""
+    from spineguide.text.pipeline import extract
+
+    unit = (
+        "72F on apixaban, stopped warfarin. Pain, numbness and weakness of the left leg, "
+        "getting steadily worse. MRI: L4/5 extrusion compressing the L5 root. No fever, "
+        "rigors or weight loss. HR 104, BP 100/60. Fell off a ladder. "
+    )
+    small = unit * (MAX_TEXT_CHARS // (4 * len(unit)))
+    large = unit * (MAX_TEXT_CHARS // len(unit))
+    extract(small)  # warm-up
+
+    def timed(text: str) -> float:
+        best = float("inf")
+        for _ in range(2):
+            t0 = time.perf_counter()
+            extract(text)
+            best = min(best, time.perf_counter() - t0)
+        return best
+
+    t_small, t_large = timed(small), timed(large)
+    assert t_large < 8 * t_small + 0.5, f"{t_small:.2f}s -> {t_large:.2f}s for 4x the text"

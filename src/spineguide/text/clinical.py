@@ -1417,6 +1417,7 @@ def _bilateral(items: list[Evidence]) -> None:
             items.append(hit.model_copy(update={"id": target, "side": None}))
 
 
+_COVER_CHARS = 20  # evidence this close in the same clause has read the wording
 _CLAUSE_MARK = re.compile(r"[.;,:()\n!?]|(?<!\w)(?:but|and|with|or)(?!\w)", re.I)
 
 
@@ -1450,10 +1451,11 @@ def _uninterpreted(
         for m in regex.finditer(masked):
             if (m.start(), m.end()) in seen:
                 continue
-            # the words of one clause are read together ("numb under the right foot" is read
-            # through its region), so any evidence in the clause covers the wording
+            # the words of a clause are read together ("numb under the right foot" is read through
+            # its region), so evidence close by in the same clause covers the wording
             c_start, c_end = _clause_bounds(marks, mark_starts, len(masked), m.start(), m.end())
-            if any(covered[c_start:c_end]):
+            lo, hi = max(c_start, m.start() - _COVER_CHARS), min(c_end, m.end() + _COVER_CHARS)
+            if any(covered[lo:hi]):
                 continue
             seen.add((m.start(), m.end()))
             out.append(Uninterpreted(text=text[m.start() : m.end()], span=(m.start(), m.end()),

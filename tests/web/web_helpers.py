@@ -94,3 +94,16 @@ def follow(client: Any, response: Any) -> Any:
     """GET the page a 303 points to (post/redirect/get)."""
     assert response.status_code == 303, response.text[:300]
     return client.get(response.headers["location"])
+
+
+# A typical three-level degenerative report (own wording): the explainer must stay short.
+REPORT_3 = (
+    "MRI LUMBAR SPINE WITHOUT CONTRAST\nFINDINGS:\nAlignment is normal. Conus ends at L1.\n"
+    "L3-L4: Mild disc bulge with mild facet arthropathy. No significant canal or foraminal "
+    "narrowing.\nL4-L5: Broad-based disc bulge with a superimposed right paracentral protrusion "
+    "contacting the descending right L5 nerve root. Mild right lateral recess narrowing. Mild "
+    "bilateral foraminal narrowing.\nL5-S1: Disc desiccation and mild loss of disc height. Small "
+    "central disc protrusion without nerve root contact. Moderate left foraminal narrowing.\n"
+    "IMPRESSION:\n1. Right paracentral protrusion at L4-L5 contacting the right L5 nerve root.\n"
+    "2. Moderate left foraminal narrowing at L5-S1.\n3. Mild degenerative change at L3-L4."
+)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from spineguide.reasoning.evidence import Choice, Evidence
 
@@ -295,22 +295,15 @@ _LEAD_WORDS = re.compile(
 def note_medicines(text: str, kb: KnowledgeBase) -> list[str]:
     """Medicines the note says the patient takes now, as sig lines (negated and past ones left out).
 
-    Uses the shared extractor's medication mentions when it finds any, and otherwise reads each
-    clause of the note for a knowledge-base drug name or alias.
+    Reads each clause of the note for a knowledge-base drug name or alias (fast enough for the
+    form's pre-fill; the assessment's own note reader also checks the note's medicines).
     """
     from spineguide.text.sig import resolve_drug
 
     out: list[str] = []
     seen: set[str] = set()
     clauses = [c.strip() for c in _CLAUSE_SPLIT.split(text) if c and c.strip()]
-    mentions: list[Any] = []
-    try:
-        from spineguide.text.pipeline import extract
-
-        mentions = list(getattr(extract(text), "medications", None) or [])
-    except Exception:  # the shared extractor is optional here; fall back to clause reading
-        mentions = []
-    excluded = {m.drug_id for m in mentions if (m.negated or m.historical) and m.drug_id}
+    excluded: set[str] = set()
     for clause in clauses:
         if len(clause) > 120:
             continue
@@ -323,9 +316,4 @@ def note_medicines(text: str, kb: KnowledgeBase) -> list[str]:
         first = (name or "").split(" ")[0]
         at = clause.lower().find(first.lower()) if first else -1
         out.append(clause[at:].strip() if at > 0 else _LEAD_WORDS.sub("", clause).strip())
-    for m in mentions:
-        if m.negated or m.historical or not m.drug_id or m.drug_id in seen:
-            continue
-        seen.add(m.drug_id)
-        out.append(m.name)
     return out

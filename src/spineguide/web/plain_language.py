@@ -457,6 +457,11 @@ def explain_report(text: str, kb: KnowledgeBase) -> ReportExplanation:
     plain = [explain_finding(f, kb) for f in report.findings]
     present = [p for p in plain if not p.negated]
     negated = [p for p in plain if p.negated]
+    # "protrusion without nerve root contact": the report rules the contact out at that level
+    no_contact = {p.level for p in negated if p.finding == "nerve_root_compression" and p.level}
+    for p in present:
+        if p.level in no_contact and p.finding in _DISC_FINDINGS:
+            p.roots = []
     # Conditions: specific findings first, incidental ones only when nothing else is found.
     cond_ids: list[str] = []
     ranked = sorted(present, key=lambda p: (p.incidental, -_finding_score(p)))
@@ -534,6 +539,8 @@ def finding_weight(f: PlainFinding) -> str:
     if f.urgent:
         return "urgent"
     if f.roots and (f.severity in ("moderate", "severe") or f.finding in _PRESSING):
+        if f.finding in _DISC_FINDINGS and f.severity == "mild" and f.finding != "disc_protrusion":
+            return "medium"
         return "high"
     if f.roots or f.severity in ("moderate", "severe"):
         return "medium"
@@ -541,11 +548,12 @@ def finding_weight(f: PlainFinding) -> str:
 
 
 _PRESSING = {"nerve_root_compression", "disc_extrusion", "disc_sequestration", "disc_protrusion"}
+_DISC_FINDINGS = {"disc_bulge", "disc_protrusion", "disc_extrusion", "disc_herniation"}
 
 
 def _finding_score(f: PlainFinding) -> float:
     """Order of importance: weight class, then a named nerve contact, then the stated severity."""
-    contact = 0.5 if f.finding in _PRESSING else 0.0
+    contact = 0.5 if f.finding in _PRESSING and f.roots else 0.0
     sev = {"severe": 0.3, "moderate": 0.2, "mild": 0.1}.get(f.severity, 0.0)
     return _SEVERITY_RANK[finding_weight(f)] + contact + sev
 
@@ -582,16 +590,28 @@ def group_levels(findings: list[PlainFinding], kb: KnowledgeBase) -> list[LevelG
     return out
 
 
+def _nerve_words(roots: list[str]) -> str:
+    """['L5'] -> 'L5 nerve'; ['L4', 'L5'] -> 'L4 and L5 nerves'."""
+    if not roots:
+        return ""
+    ordered = sorted(dict.fromkeys(roots), key=lambda r: ROOTS.index(r) if r in ROOTS else 9)
+    return " and ".join(ordered) + (" nerves" if len(ordered) > 1 else " nerve")
+
+
 def _headline(items: list[PlainFinding], roots: list[str]) -> str:
     """One line for a level: its main finding and the nerve it may touch."""
-    nerves = " and ".join(roots)
-    causes = [f for f in items if f.finding != "nerve_root_compression"]
     touches = any(f.finding == "nerve_root_compression" for f in items)
-    if touches and causes:
-        return f"{causes[0].name} touching the {nerves} nerve."
+    causes = [f for f in items if f.finding != "nerve_root_compression"]
     if touches:
-        return f"Pressure on the {nerves} nerve." if nerves else f"{items[0].name}."
-    near = f", near the {nerves} nerve" if nerves else ""
+        contact = [r.root for f in items if f.finding == "nerve_root_compression" for r in f.roots]
+        nerves = _nerve_words(contact or roots)
+    else:
+        nerves = _nerve_words([r.root for r in items[0].roots])
+    if touches and causes:
+        return f"{causes[0].name} touching the {nerves}."
+    if touches:
+        return f"Pressure on the {nerves}." if nerves else f"{items[0].name}."
+    near = f", near the {nerves}" if nerves else ""
     return f"{items[0].name}{near}."
 
 

@@ -101,6 +101,13 @@ class Gate(_Provenance):
     lr_missing: float | None = Field(None, gt=0)
 
 
+class ImagingGate(_Provenance):
+    """A diagnosis defined by imaging: its odds fall when no imaging was provided."""
+
+    lr_missing: float = Field(gt=0, le=1)
+    label: str
+
+
 class DxSpec(_Strict):
     """One diagnosis: priors per care setting, gates and features."""
 
@@ -108,6 +115,7 @@ class DxSpec(_Strict):
     estimate: Estimate | None = None
     source: str | None = None
     requires: list[Gate] = Field(default_factory=list)
+    requires_imaging: ImagingGate | None = None
     excluded_by: list[Gate] = Field(default_factory=list)
     features: list[DxFeature] = Field(min_length=1)
 
@@ -457,6 +465,10 @@ def _check_differential(m: DifferentialModel, raw: Any, kb: Any, where: _Problem
             where.add(base, f"diagnosis {dx_id!r} has no conditions/{dx_id}.yaml entry")
         src((*base, "source"), spec.source)
         covered = spec.estimate is not None or bool(spec.source)
+        if spec.requires_imaging is not None and not (
+            covered or spec.requires_imaging.has_provenance()
+        ):
+            where.add((*base, "requires_imaging"), "needs a source or expert_estimate")
         for kind in ("requires", "excluded_by"):
             for i, gate in enumerate(getattr(spec, kind)):
                 loc = (*base, kind, i)

@@ -171,6 +171,8 @@ class _Model:
                 for f in spec["features"]
             ]
             gates = [_Gate(g, True, src) for g in spec.get("requires", ())]
+            if spec.get("requires_imaging"):
+                gates.append(_Gate(dict(spec["requires_imaging"], id="imaging", any=()), True, src))
             gates += [_Gate(g, False, src) for g in spec.get("excluded_by", ())]
             cond = kb.conditions.get(dx_id)
             name = cond.name if cond else dx_id.replace("-", " ")
@@ -301,7 +303,11 @@ def rank_differential(
                 grouped[feat.one_of] = (lr, contribution)
         for gate in gates:
             hit = gate.any & present
-            if gate.missing:
+            if gate.fid == "requires:imaging":
+                if imaging:
+                    continue
+                detail = "no imaging provided"
+            elif gate.missing:
                 if hit or gate.any & absent:
                     continue  # stated either way: the feature's own LRs apply
                 detail = "not stated"

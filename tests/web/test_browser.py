@@ -250,6 +250,8 @@ def test_screenshots_of_every_page(browser: Any, live_server: Any) -> None:
         page.get_by_label("Label").fill(f"SHOT-{size}")
         page.get_by_role("button", name=re.compile("Create|Add")).click()
         page.wait_for_url("**/patients/*")
+        _no_horizontal_scroll(page)
+        _shot(page, f"patient-{size}")
         page.goto("/patients")
         _no_horizontal_scroll(page)
         _shot(page, f"patients-{size}")

@@ -103,3 +103,39 @@ def test_verdict_badges_cover_every_verdict() -> None:
     for v in get_args(Verdict):
         b = pl.verdict_badge(v)
         assert b["label"] and b["symbol"] and b["cls"] == f"badge-{v}"
+
+
+def test_explainer_summary_reads_at_grade_8_or_below() -> None:
+    """The three summary lines and the level headlines stay at a grade 8 reading level or below."""
+    from web_helpers import REPORT, REPORT_3
+
+    for report in (REPORT, REPORT_3):
+        ex = pl.explain_report(report, get_kb())
+        assert ex.summary is not None
+        for line in (ex.summary.says, ex.summary.means, ex.summary.help_now):
+            assert pl.flesch_kincaid_grade(line) <= 8.0, line
+        assert [g.level for g in ex.levels] == sorted(
+            (g.level for g in ex.levels), key=lambda lvl: pl._LEVEL_ORDER.index(lvl)
+        )
+
+
+def test_levels_coloured_by_severity_and_contact_ruled_out() -> None:
+    """A mild bulge is 'low'; a protrusion touching L5 is 'high'; 'without nerve root contact'
+    keeps the protrusion from claiming a nerve; the library page matches the level."""
+    from web_helpers import REPORT_3
+
+    ex = pl.explain_report(REPORT_3, get_kb())
+    sev = ex.level_severity
+    assert sev["L3-L4"] == "low" and sev["L4-L5"] == "high"
+    l45 = next(g for g in ex.levels if g.level == "L4-L5")
+    assert "touching the L5 nerve" in l45.headline
+    assert l45.library and l45.library[0] == "disc-herniation"  # not the L3-L4 radiculopathy page
+    l5s1 = next(g for g in ex.levels if g.level == "L5-S1")
+    protrusion = next(f for f in l5s1.findings if f.finding == "disc_protrusion")
+    assert protrusion.roots == []
+    assert "touching the L5 nerve at L4-L5" in ex.summary.says
+    meds = [o for c in ex.conditions for o in c.options if o.kind == "drug"]
+    assert meds and all(o.badge["label"] == "Ask your doctor" for o in meds)
+    for c in ex.conditions:  # first line first: self-care before medicines before procedures
+        ranks = [o.rank for o in c.options]
+        assert ranks == sorted(ranks)

@@ -8,7 +8,7 @@ visible, so callers answer 404 without revealing whether the id exists.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete, func, select, update
@@ -454,11 +454,15 @@ def remember_jti(s: Session, issuer: str, jti: str, expires: datetime) -> None:
     s.flush()
 
 
+IDEMPOTENCY_KEEP = timedelta(hours=24)
+
+
 def purge_expired(s: Session, now: datetime | None = None) -> None:
-    """Delete replay-cache entries and rate windows that can no longer matter."""
+    """Delete replay-cache entries, rate windows and idempotency keys that no longer matter."""
     now = now or utcnow()
     s.execute(delete(SeenJwt).where(SeenJwt.expires < now))
     s.execute(delete(RateWindow).where(RateWindow.expires < now))
+    s.execute(delete(IdempotencyKey).where(IdempotencyKey.created < now - IDEMPOTENCY_KEEP))
 
 
 # -- shared rate-limit windows -------------------------------------------------------------------

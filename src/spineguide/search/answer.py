@@ -39,6 +39,7 @@ MIN_SCORE = 4.0  # below this BM25 score nothing is relevant enough
 MIN_COVERAGE = 0.3  # idf-weighted share of the question's words the best passage must cover
 MIN_RELEVANCE = 5.0  # score x coverage of the best passage: the answer/no-answer threshold
 TOPIC_BOOST = 1.0  # score x (1 + TOPIC_BOOST) for passages about the entity the question names
+LAY_TOPIC_BOOST = 0.5  # score x (1 + LAY_TOPIC_BOOST) for the entities its lay words point to
 INTENT_BOOST = 1.0  # score x (1 + INTENT_BOOST) for the sections the question's form asks for
 SUPPORT_RATIO = 0.85  # a second passage joins the answer when it scores this close to the first
 ANSWER_WORDS = 110  # longest extract taken from one passage (whole sentences)
@@ -153,10 +154,15 @@ def _lay_topics(q: _Query, index: SearchIndex) -> list[str]:
     return out
 
 
-def question_topics(q: _Query, index: SearchIndex) -> set[str]:
-    """KB entities the question is about: named ones (drug, condition…) and lay-word topics."""
-    named = {t[1:] for t in q.terms if t.startswith("@")}
-    return named | set(_lay_topics(q, index))
+def question_topics(q: _Query, index: SearchIndex) -> tuple[set[str], set[str]]:
+    """KB entities the question is about: (named conditions, drugs and therapies; lay topics).
+
+    A named test is often context ("my MRI says…") rather than the subject, so it counts as a
+    lay topic (the smaller boost).
+    """
+    named = {t[1:] for t in q.terms if t.startswith("@") and not t.startswith("@tests/")}
+    tests = {t[1:] for t in q.terms if t.startswith("@tests/")}
+    return named, (set(_lay_topics(q, index)) | tests) - named
 
 
 def question_sections(question: str, index: SearchIndex) -> set[str]:
@@ -177,13 +183,16 @@ def search(question: str, top: int = 5, index: SearchIndex | None = None) -> lis
     for doc_id, terms in index.faq_terms.items():
         if doc_id in raw and terms:
             raw[doc_id] *= 1.0 + FAQ_BOOST * len(terms & q.terms) / len(terms)
-    topics = question_topics(q, index)
+    named, lay = question_topics(q, index)
     sections = question_sections(question, index)
-    if topics or sections:
+    if named or lay or sections:
         for doc_id in raw:
             p = index.passages[doc_id]
-            if f"{p.entity_kind}/{p.entity_id}" in topics:
+            entity = f"{p.entity_kind}/{p.entity_id}"
+            if entity in named:
                 raw[doc_id] *= 1.0 + TOPIC_BOOST
+            elif entity in lay:
+                raw[doc_id] *= 1.0 + LAY_TOPIC_BOOST
             if p.section in sections:
                 raw[doc_id] *= 1.0 + INTENT_BOOST
     promoted = _promote_definition(q, index, sections, raw)

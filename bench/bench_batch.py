@@ -156,7 +156,7 @@ def main() -> None:
             r = spawn(config, big, args.chunk_size)
             res[config] = r
             extra = (
-                f"  (cluster start {r['cluster_start_s']:.1f} s, untimed)"
+                f"  (cluster start + warm-up {r['cluster_start_s']:.1f} s, untimed)"
                 if "dask" in config
                 else ""
             )

@@ -90,16 +90,15 @@ def trusted_finding(**values: object) -> ImagingFinding:
     """Build a finding from values the reader already validated (vocabulary ids, fixed enums).
 
     Same result as ``ImagingFinding.model_construct`` (no validation), about three times faster,
-    which matters on the extraction hot path; unknown field names are rejected.
+    which matters on the extraction hot path. Callers pass field names of the model only.
     """
-    extra = values.keys() - _FINDING_FIELDS
-    if extra:
-        raise TypeError(f"unknown finding fields: {sorted(extra)}")
-    data = {k: v for k, v in _FINDING_DEFAULTS.items() if k not in values}
+    data = _FINDING_DEFAULTS.copy()
     data.update(values)
+    if "cue_spans" not in values:
+        data["cue_spans"] = []  # a fresh list per finding, never the shared default
     obj = ImagingFinding.__new__(ImagingFinding)
     object.__setattr__(obj, "__dict__", data)
-    object.__setattr__(obj, "__pydantic_fields_set__", set(values))
+    object.__setattr__(obj, "__pydantic_fields_set__", set(_FINDING_FIELDS))
     object.__setattr__(obj, "__pydantic_extra__", None)
     object.__setattr__(obj, "__pydantic_private__", None)
     return obj

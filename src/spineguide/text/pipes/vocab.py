@@ -13,6 +13,7 @@ from spineguide.text.levels import LevelToken
 
 VOCABULARY_PATH = Path(__file__).resolve().parents[1] / "vocabulary" / "imaging.yaml"
 
+_UNSEEN = object()
 SPELL_MIN = 6  # only unknown words of at least this length are checked
 SPELL_TARGET_MIN = 5
 SPELL_LONG = 10  # from this length two edits are tolerated, below it one
@@ -175,15 +176,22 @@ class Vocab:
             if len(w) >= SPELL_TARGET_MIN and w.isalpha():
                 by_initial.setdefault(w[0], []).append(w)
         self.spell_targets = {k: tuple(v) for k, v in by_initial.items()}
+        self._spell_cache: dict[str, str | None] = {}
 
     def correct_words(self, words: list[str]) -> tuple[list[str], set[int]]:
         """Words with vocabulary misspellings corrected, and the indices that were corrected."""
         fixed: set[int] = set()
         out = words
+        cache = self._spell_cache
         for i, w in enumerate(words):
-            if len(w) < SPELL_MIN or w in self.known_words or not w.isalpha():
+            if len(w) < SPELL_MIN:
                 continue
-            target = _nearest(self, w)
+            target = cache.get(w, _UNSEEN)
+            if target is _UNSEEN:
+                known = w in self.known_words or not w.isalpha()
+                target = None if known else _nearest(self, w)
+                if len(cache) < 65536:
+                    cache[w] = target
             if target is not None:
                 if out is words:
                     out = list(words)

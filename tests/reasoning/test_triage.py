@@ -258,3 +258,10 @@ def test_uninterpreted_text_rules_out_self_care() -> None:
     assert decide_urgency(fired_rules, dx, es, kb).urgency.value == "self_care"
     held = decide_urgency(fired_rules, dx, es, kb, uninterpreted=True)
     assert held.urgency.value == "routine"
+
+
+def test_every_escalation_finding_is_known() -> None:
+    kb = get_kb()
+    for rule in kb.raw["red_flags"]["rules"]:
+        unknown = [f for f in rule.get("escalate_with", []) if f not in kb.findings]
+        assert not unknown, f"{rule['id']}: unknown escalate_with ids {unknown}"

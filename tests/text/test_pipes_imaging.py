@@ -96,9 +96,9 @@ def test_level_runs_ranges_and_relative_to() -> None:
 
 
 def test_open_range_and_cut_short_level_give_no_level() -> None:
-    assert tuples("Epidural abscess tracking from the T1 until the L3/4 level.") == {
-        (None, "central", "epidural_collection", "unspecified")
-    }
+    assert tuples(
+        "Ventral epidural pus extends from the cervicothoracic junction down to L2/3."
+    ) == {(None, "central", "epidural_collection", "unspecified")}
     vocab = load_vocabulary()
     words = ["narrowing", "at", "l3", "l"]
     assert level_tokens(words) == {}

@@ -148,7 +148,7 @@ def _sentence_side(items: list[Item]) -> str | None:
 
 
 def _side_from_antecedent(state: State, made: list[ImagingFinding]) -> None:
-    """ "The L3 root is severely compressed" after a left herniation at L3-L4: the left root."""
+    """ "The L4 root is flattened" after a right-sided L4-5 extrusion: the right root."""
     if not state.antecedent:
         return
     ante = state.antecedent[0]

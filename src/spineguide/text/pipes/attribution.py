@@ -125,7 +125,7 @@ def update_carry(state: State, level_groups: list[LevelGroup]) -> None:
 def _coordinated_bodies(
     best: LevelGroup, groups: list[LevelGroup], words: list[str], have: list[str | None]
 ) -> list[str | None]:
-    """ "in the S1 vertebral body and the L5 spinous process": coordinated vertebrae."""
+    """ "lesions of the L2 body and of the L4 pedicle": coordinated vertebrae."""
     out: list[str | None] = []
     last = best
     for g in groups:
@@ -142,7 +142,7 @@ def _coordinated_bodies(
 
 
 def _slip_pair(groups: list[LevelGroup]) -> str | None:
-    """ "The L4 body is displaced anteriorly over L5": two adjacent vertebrae name the level."""
+    """ "L3 slips forward on L4": two adjacent vertebrae named around a slip give its level."""
     singles = [g.bodies[0] for g in groups if len(g.bodies) == 1 and not g.discs]
     for a, b in itertools.pairwise(singles):
         disc = disc_between(a, b)
@@ -218,7 +218,7 @@ def finding_levels(
         and state.carry is not None
         and len(state.carry.bodies) == 1
     ):
-        # "signal abnormality within the vertebral body": the vertebra just named
+        # "oedema throughout the vertebral body": the vertebra named just before
         m.confidence = min(m.confidence, 0.8)
         return state.carry.levels_for(kind)
     if not negated and not props["inherit"] and m.finding in state.seen_levels:

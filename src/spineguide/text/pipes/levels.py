@@ -70,7 +70,7 @@ def level_groups(
     groups.sort(key=lambda g: g.start)
     for g in groups:
         if g.role in ("level", "body") and _open_range_end(words, g.start):
-            g.role = "multi"  # "from T1 until L3/4": one end of a range we cannot read
+            g.role = "multi"  # "from the upper thoracic spine to L2": one end unread
     return (
         [g for g in groups if g.role != "root"],
         {g.start: g for g in groups if g.role == "root"},

@@ -20,7 +20,7 @@ def modifies_next(items: list[Item], j: int) -> bool:
         if "find" in r or "head" in r or "anchor" in r:
             return True
         if str(r.get("side", "")).endswith("+"):
-            return True  # "slightly more pronounced on the right": grades the predominance
+            return True  # "a little worse on the left": grades the predominance
         if "lvl" in r or "filler" in r or "side" in r or "zone" in r:
             continue
         return False

@@ -286,3 +286,26 @@ def test_misspellings_of_vocabulary_words(text: str, fid: str) -> None:
 def test_ordinary_words_are_not_corrected() -> None:
     # "number" is one edit from no target word it could be mistaken for; it must stay itself
     assert _ev("Phone number given.", "leg_numbness") == []
+
+
+@pytest.mark.parametrize(
+    ("text", "fid", "state"),
+    [
+        ("His legs move normally and are not numb.", "leg_numbness", "absent"),
+        ("Fell from more than 2 m onto his back.", "high_energy_trauma", "present"),
+        ("Acute-onset back pain.", "sudden_onset", "present"),
+        ("Signs of systemic infection developed.", "sepsis_signs", "present"),
+        ("M-spike on electrophoresis.", "paraprotein_present", "present"),
+        ("Numbness of the perineum since yesterday.", "saddle_anesthesia", "present"),
+        ("No limb weakness.", "leg_weakness_reported", "absent"),
+    ],
+)
+def test_more_phrasing_families(text: str, fid: str, state: str) -> None:
+    assert _state(text, fid) == state
+
+
+def test_the_symptom_words_read_through_a_region_are_not_uninterpreted() -> None:
+    x = extract("Persistent tingling and numbness of the left thigh.")
+    assert x.uninterpreted == []
+    x = extract("O/E weak flexors.")  # no region or muscle the reader knows: say so
+    assert [u.text for u in x.uninterpreted] == ["weak"]

@@ -745,6 +745,11 @@ class _Collector:
         self.items: list[Evidence] = []
         self.family_spa: dict[int, bool] = {}
         self.lateral_ids = lateral_ids  # findings that may carry a side (None: all may)
+        self.read: list[tuple[int, int]] = []  # cue words the reader used (not evidence spans)
+
+    def mark_read(self, regex: re.Pattern[str], start: int, end: int) -> None:
+        """Record the words of `regex` in [start, end) as read (for the uninterpreted report)."""
+        self.read += [(m.start(), m.end()) for m in regex.finditer(self.doc.text, start, end)]
 
     def add(
         self,
@@ -824,7 +829,21 @@ def _regions(col: _Collector, vocab: _Vocab) -> None:
                 for cue, finding in kinds:
                     if cue and finding:
                         choice = Choice.absent if (pain_free and cue is has_pain) else None
+                        # "his legs ... are not numb": the symptom word carries the denial
+                        a, b = c_start + cue.start(), c_start + cue.end()
+                        outside = b < m.start() or a >= m.end()
+                        if choice is None and outside and _is_negated(doc, a, b):
+                            choice = Choice.absent
                         col.add(finding, m.start(), m.end(), choice=choice)
+        if found_any:
+            for cue, regex in (
+                (has_pain, vocab.pain),
+                (has_sens, vocab.sens),
+                (has_tingle, vocab.tingle),
+                (has_weak, vocab.weakword),
+            ):
+                if cue:
+                    col.mark_read(regex, c_start, c_end)
         if found_any and first_region is not None and pending:
             _distribute(col, pending, first_region)
         if found_any:
@@ -882,6 +901,7 @@ def _distribute(
             m = regex.search(doc.text, c_start, c_end)
             if m and finding:
                 col.add(finding, m.start(), m.end(), side=side)
+                col.mark_read(regex, c_start, c_end)
 
 
 def _following(
@@ -933,6 +953,8 @@ def _muscles(col: _Collector, vocab: _Vocab) -> None:
         tail_grades = _grades(tail)
         clause_grades = _grades(chunk)
         weak = vocab.weak.search(chunk) or any(g < 5 for g in tail_grades)
+        if weak:
+            col.mark_read(vocab.weak, c_start, c_end)
         against_gravity = bool(_AGAINST_GRAVITY.search(chunk))
         for i, (start, end, finding) in enumerate(hits):
             seg_end = hits[i + 1][0] if i + 1 < len(hits) else c_end
@@ -1019,12 +1041,15 @@ def _tension_tests(col: _Collector, vocab: _Vocab) -> None:
         chunk = doc.text[c_start:c_end]
         if not (vocab.tension_neg.search(chunk) or vocab.tension_pos.search(chunk)):
             chunk = doc.text[c_start : _following(doc, ci, names, limit=1)]
+        # the verdict and angle words are the clause's: read once, not once per test named
+        neg = vocab.tension_neg.search(chunk)
+        pos = vocab.tension_pos.search(chunk)
+        denied = neg and not (
+            pos and "positive" in pos.group(0).lower() and "negative" not in chunk.lower()
+        )
+        angle = _ANGLE.search(chunk)
         for start, end, finding in kept:
-            neg = vocab.tension_neg.search(chunk)
-            pos = vocab.tension_pos.search(chunk)
-            if neg and not (
-                pos and "positive" in pos.group(0).lower() and "negative" not in chunk.lower()
-            ):
+            if denied:
                 choice = Choice.absent
             elif pos:
                 choice = Choice.present
@@ -1032,7 +1057,6 @@ def _tension_tests(col: _Collector, vocab: _Vocab) -> None:
                 choice = Choice.absent
             else:
                 continue
-            angle = _ANGLE.search(chunk)
             value = float(angle.group(1)) if angle and choice == Choice.present else None
             col.add(finding, start, end, choice=choice, value=value)
 
@@ -1384,7 +1408,14 @@ def read_note(text: str) -> NoteReading:
     return NoteReading(
         evidence=evidence,
         medications=meds,
-        uninterpreted=_uninterpreted(text, masked, evidence, meds, vocab),
+        uninterpreted=_uninterpreted(
+            text,
+            masked,
+            evidence,
+            meds,
+            vocab,
+            [(to_original(a), to_original(b)) for a, b in col.read],
+        ),
         imaging_spans=spans,
     )
 
@@ -1438,10 +1469,11 @@ def _uninterpreted(
     evidence: list[Evidence],
     meds: list[MedicationMention],
     vocab: _Vocab,
+    read: list[tuple[int, int]],
 ) -> list[Uninterpreted]:
     """Red-flag wording (data lexicon) that no evidence item or medicine covers."""
     covered = bytearray(len(text) + 1)
-    for start, end in [e.span for e in evidence if e.span] + [m.span for m in meds]:
+    for start, end in [e.span for e in evidence if e.span] + [m.span for m in meds] + read:
         covered[start:end] = b"\x01" * max(0, end - start)
     out: list[Uninterpreted] = []
     seen: set[tuple[int, int]] = set()

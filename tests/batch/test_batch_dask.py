@@ -270,3 +270,17 @@ def test_unreachable_scheduler_is_a_clear_error(tmp_path: Path) -> None:
         ["batch", "imaging", str(src), "-o", str(tmp_path / "o.jsonl"), "--scheduler", "8786"],
     )
     assert result.exit_code != 0 and isinstance(result.exception, InputError)
+
+
+def test_scheduler_without_workers_is_a_clear_error(tmp_path: Path) -> None:
+    src = _imaging_input(tmp_path)
+    with (
+        LocalCluster(n_workers=0, processes=True, dashboard_address=None) as empty,
+        pytest.raises(InputError, match="no Dask workers joined"),
+    ):
+        run_batch(
+            "imaging",
+            src,
+            tmp_path / "o.jsonl",
+            DaskExecutor(scheduler=empty.scheduler_address, connect_timeout=2),
+        )

@@ -153,7 +153,7 @@ class DaskExecutor:
 
         with ExitStack() as stack:
             client = self._client(stack)
-            client.run(_warm, job)  # the workers there now; later ones warm on first task
+            self._prepare_workers(client, job)
             n_workers = max(1, len(client.scheduler_info().get("workers", {})))
             limit = self.chunks_in_flight or 4 * n_workers
             run_id = uuid.uuid4().hex[:8]
@@ -173,6 +173,24 @@ class DaskExecutor:
                     yield from self._collect(client, job, *pending.popleft())
             while pending:
                 yield from self._collect(client, job, *pending.popleft())
+
+    def _prepare_workers(self, client: Any, job: str) -> None:
+        """Wait for a worker and load the job's pipeline on every worker there now (later ones
+        load it on their first task); a cluster that cannot run SpineGuide is a clear error."""
+        try:
+            client.wait_for_workers(1, timeout=self.connect_timeout)
+        except TimeoutError:
+            raise InputError(
+                f"no Dask workers joined the scheduler within {self.connect_timeout:.0f} s",
+                "start workers with `dask worker tcp://HOST:8786` (see docs/CLUSTER.md)",
+            ) from None
+        try:
+            client.run(_warm, job)
+        except Exception as exc:
+            raise InputError(
+                f"the Dask workers cannot run SpineGuide: {type(exc).__name__}: {exc}"[:400],
+                "install the same spineguide version on every worker (see docs/CLUSTER.md)",
+            ) from None
 
     def _collect(self, client: Any, job: str, future: Any, chunk: list[Item]) -> list[Result]:
         """The chunk's results; if the cluster could not run it, retry one record at a time."""

@@ -61,6 +61,7 @@ class QuestionBank(BaseModel):
     screen_weight: float = Field(1.0, ge=0, le=1)
     other_weight: float = Field(0.6, ge=0, le=1)
     condition_weight: float = Field(2.0, ge=0)
+    default_yes_probability: float = Field(0.2, gt=0, lt=1)
     rationale: str
     questions: dict[str, str]
     ask_instead: dict[str, list[str]] = Field(default_factory=dict)
@@ -300,8 +301,10 @@ def _diagnosis_gains(
             candidates.setdefault(fid, []).append((i, lr, lr_abs))
     gains: dict[str, tuple[float, str]] = {}
     for fid, effects in candidates.items():
-        best = (0.0, "")
-        for outcome in (0, 1):
+        p_yes = _p_yes(effects, probs, bank.default_yes_probability)
+        expected = 0.0
+        story = (0.0, "")
+        for outcome, p_outcome in ((0, p_yes), (1, 1 - p_yes)):
             new = list(probs)
             for i, lr, lr_abs in effects:
                 o = odds[i] * (lr if outcome == 0 else lr_abs)
@@ -310,14 +313,42 @@ def _diagnosis_gains(
             new_leader = _argmax(new)
             if new_leader != leader:
                 shift += LEADER_CHANGE_BONUS
-            if shift > best[0]:
-                i_max = max(effects, key=lambda e: abs(math.log(e[1 + outcome] or 1.0)))[0]
+            expected += p_outcome * shift
+            if p_outcome * shift > story[0]:
                 answer = "yes" if outcome == 0 else "no"
-                lead = f"; {top[new_leader].name} would lead" if new_leader != leader else ""
-                best = (min(1.0, shift), f"a {answer} changes the odds of {top[i_max].name}{lead}")
-        if best[0] >= 0.02:
-            gains[fid] = best
+                if new_leader != leader:
+                    why = f"a {answer} would make {top[new_leader].name} the leading diagnosis"
+                else:
+                    i_max = max(effects, key=lambda e: abs(math.log(e[1 + outcome] or 1.0)))[0]
+                    direction = "raises" if (effects_lr(effects, i_max, outcome) > 1) else "lowers"
+                    why = f"a {answer} {direction} the odds of {top[i_max].name}"
+                story = (p_outcome * shift, why)
+        if expected >= 0.02:
+            gains[fid] = (min(1.0, expected), story[1])
     return gains
+
+
+def effects_lr(effects: list[tuple[int, float, float]], i: int, outcome: int) -> float:
+    """The likelihood ratio one answer applies to diagnosis `i` (1 when it has none)."""
+    for j, lr, lr_abs in effects:
+        if j == i:
+            return lr if outcome == 0 else lr_abs
+    return 1.0
+
+
+def _p_yes(effects: list[tuple[int, float, float]], probs: list[float], default: float) -> float:
+    """Chance the answer is yes: sensitivity implied by LR+ and LR- where both are known."""
+    weighted = total = 0.0
+    for i, lr, lr_abs in effects:
+        if lr > 1 > lr_abs or lr < 1 < lr_abs:
+            sens = (
+                (1 - lr_abs) * lr / (lr - lr_abs)
+            )  # from LR+ = sens/(1-spec), LR- = (1-sens)/spec
+            weighted += probs[i] * min(max(sens, 0.0), 1.0)
+            total += probs[i]
+    if total == 0:
+        return default
+    return min(0.95, max(0.05, weighted / total))
 
 
 def next_questions(

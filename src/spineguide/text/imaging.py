@@ -115,6 +115,8 @@ def _points_away(
     return False
 
 
+_SPECIFIC_DISC = frozenset({"disc_protrusion", "disc_extrusion", "disc_sequestration"})
+
 ANTECEDENT_FINDINGS = frozenset(
     {
         "disc_bulge",
@@ -259,7 +261,13 @@ def _analyse_sentence(
     item_of_word = {it.i0: idx for idx, it in enumerate(items)}
     mention_starts = sorted({m.item_index for m in mentions})
     focal: list[tuple[list[ImagingFinding], bool, str]] = []
+    specific = any(
+        m.finding in _SPECIFIC_DISC and not q.negated
+        for m, q in zip(mentions, qualifiers, strict=True)
+    )
     for m, q in zip(mentions, qualifiers, strict=True):
+        if specific and m.finding == "disc_herniation" and not q.negated:
+            continue  # "two herniations, a left and a right extrusion": the umbrella word
         made, stated = _emit(
             vocab,
             sent,
@@ -402,6 +410,8 @@ def _emit(
         # the contract reads T12-L1 to L5-S1: thoracic levels above it are dropped from a run
         kept = [lv for lv in levels if lv is None or not lv.startswith(("T10", "T11"))]
         levels = kept or levels
+    if fid == "nerve_root_compression" and all(lv in ("T10", "T11", "T12") for lv in levels):
+        return [], True  # a thoracic nerve root: outside the lumbar root contract
     roots = mention_roots(m, negated, mentions, mods.zones)
     migration_dir = mods.migration[0][1] if fid in DISC_FINDINGS and mods.migration else None
     modic = modic_type(items, words, m) if fid == "modic_change" else None

@@ -284,3 +284,13 @@ def test_scheduler_without_workers_is_a_clear_error(tmp_path: Path) -> None:
             tmp_path / "o.jsonl",
             DaskExecutor(scheduler=empty.scheduler_address, connect_timeout=2),
         )
+
+
+def test_a_run_that_cannot_start_leaves_no_output(tmp_path: Path) -> None:
+    src = _imaging_input(tmp_path)
+    for out in (tmp_path / "o.jsonl", tmp_path / "parts"):
+        with pytest.raises(InputError):
+            run_batch(
+                "imaging", src, out, DaskExecutor(scheduler="tcp://127.0.0.1:9", connect_timeout=1)
+            )
+        assert not out.exists()

@@ -125,25 +125,30 @@ class Writer(Protocol):
 
 
 class JsonlWriter:
-    """One JSONL file, or stdout for "-"."""
+    """One JSONL file (created on the first line or at close), or stdout for "-"."""
 
     def __init__(self, path: str | Path) -> None:
         self.path = str(path)
         self._own = self.path != "-"
-        self._fh: IO[str] = sys.stdout
-        if self._own:
+        self._fh: IO[str] | None = None if self._own else sys.stdout
+
+    def _open(self) -> IO[str]:
+        if self._fh is None:
             self._fh = Path(self.path).open("w", encoding="utf-8")  # noqa: SIM115 (closed in close())
+        return self._fh
 
     def write(self, line: str, ok: bool) -> None:
         """Write one output line."""
-        self._fh.write(line)
-        self._fh.write("\n")
+        fh = self._fh or self._open()
+        fh.write(line)
+        fh.write("\n")
 
     def close(self, summary: dict[str, Any] | None = None) -> None:
         """Flush (and close the file)."""
-        self._fh.flush()
+        fh = self._fh or self._open()
+        fh.flush()
         if self._own:
-            self._fh.close()
+            fh.close()
 
 
 class PartsWriter:
@@ -164,7 +169,6 @@ class PartsWriter:
             )
         if not self.folder.parent.exists():
             raise InputError(f"output folder does not exist: {self.folder.parent}")
-        self.folder.mkdir(exist_ok=True)
         self.part_size = part_size
         self.parts: list[dict[str, Any]] = []
         self._fh: IO[str] | None = None
@@ -174,6 +178,7 @@ class PartsWriter:
         self._errors = 0
 
     def _open(self) -> None:
+        self.folder.mkdir(exist_ok=True)  # on the first record: a failed start leaves nothing
         name = f"part-{len(self.parts):05d}.jsonl"
         self._tmp = self.folder / f".{name}.tmp"
         self._fh = self._tmp.open("w", encoding="utf-8")
@@ -212,6 +217,7 @@ class PartsWriter:
     def close(self, summary: dict[str, Any]) -> None:
         """Finish the last part and write the manifest (atomically, last)."""
         self._finish_part()
+        self.folder.mkdir(exist_ok=True)
         manifest = {
             **summary,
             "finished": datetime.now(UTC).isoformat(timespec="seconds"),

@@ -138,17 +138,6 @@ ANTECEDENT_FINDINGS = frozenset(
 )
 
 
-def _sentence_side(items: list[Item]) -> str | None:
-    """The first left/right word of a sentence (for "The appearance is typical of ...")."""
-    for it in items:
-        side = (it.roles or {}).get("side")
-        if side:
-            side = side.rstrip("+")
-            if side in ("left", "right"):
-                return side
-    return None
-
-
 def _side_from_antecedent(state: State, made: list[ImagingFinding]) -> None:
     """ "The L4 root is flattened" after a right-sided L4-5 extrusion: the right root."""
     if not state.antecedent:
@@ -206,11 +195,7 @@ def _uninterpreted(
 ) -> None:
     """Report significant wording no finding took (a lesion word with no finding id)."""
     spans = [(m.i0, m.i1) for m in mentions]
-    found = [
-        it
-        for it in items
-        if it.roles and "unint" in it.roles and not any(a <= it.i0 < b for a, b in spans)
-    ]
+    found = [it for it in items if not any(a <= it.i0 < b for a, b in spans)]
     if not found:
         return
     qs = vocab.context.qualify_tokens(sent.words, [it.i0 for it in found], sent.starts, sent.ends)
@@ -245,10 +230,24 @@ def _analyse_sentence(
     state.anaphoric = bool(state.antecedent or state.prev_side) and is_anaphoric(words)
     if state.anaphoric:
         fallback_side = _resolve_anaphor(state, items, mentions, groups)
-    sentence_side = _sentence_side(items)
-    if unknown is not None:
-        _uninterpreted(vocab, sent, text, items, mentions, unknown)
-    if any(it.roles and "landmark" in it.roles for it in items):
+    sentence_side: str | None = None
+    landmark = False
+    unint: list[Item] = []
+    for it in items:  # one pass for the sentence-wide flags
+        r = it.roles
+        if r is None:
+            continue
+        if sentence_side is None and "side" in r:
+            side = r["side"].rstrip("+")
+            if side in ("left", "right"):
+                sentence_side = side  # for "The appearance is typical of ..."
+        if "landmark" in r:
+            landmark = True
+        if "unint" in r:
+            unint.append(it)
+    if unint and unknown is not None:
+        _uninterpreted(vocab, sent, text, unint, mentions, unknown)
+    if landmark:
         groups = [g for g in groups if g.role == "all"]  # "the conus ends at L1": a landmark
     if not mentions:
         update_carry(state, groups)
@@ -455,7 +454,7 @@ def _emit(
                     section=section,
                     span=(cstart, cend),
                     text=text[cstart:cend],
-                    cue_spans=cue_spans,
+                    cue_spans=list(cue_spans),
                     confidence=m.confidence,
                     canal_compromise=compromise,
                 )

@@ -86,21 +86,29 @@ _FINDING_DEFAULTS = {
 }
 
 
+_N_FIELDS = len(_FINDING_FIELDS)
+_new = ImagingFinding.__new__
+_set = object.__setattr__
+
+
 def trusted_finding(**values: object) -> ImagingFinding:
     """Build a finding from values the reader already validated (vocabulary ids, fixed enums).
 
     Same result as ``ImagingFinding.model_construct`` (no validation), about three times faster,
     which matters on the extraction hot path. Callers pass field names of the model only.
     """
-    data = _FINDING_DEFAULTS.copy()
-    data.update(values)
-    if "cue_spans" not in values:
-        data["cue_spans"] = []  # a fresh list per finding, never the shared default
-    obj = ImagingFinding.__new__(ImagingFinding)
-    object.__setattr__(obj, "__dict__", data)
-    object.__setattr__(obj, "__pydantic_fields_set__", set(_FINDING_FIELDS))
-    object.__setattr__(obj, "__pydantic_extra__", None)
-    object.__setattr__(obj, "__pydantic_private__", None)
+    if len(values) == _N_FIELDS:
+        data = values  # every field given (the reader's hot path): the kwargs dict is fresh
+    else:
+        data = _FINDING_DEFAULTS.copy()
+        data.update(values)
+        if "cue_spans" not in values:
+            data["cue_spans"] = []  # a fresh list per finding, never the shared default
+    obj = _new(ImagingFinding)
+    _set(obj, "__dict__", data)
+    _set(obj, "__pydantic_fields_set__", set(_FINDING_FIELDS))
+    _set(obj, "__pydantic_extra__", None)
+    _set(obj, "__pydantic_private__", None)
     return obj
 
 

@@ -333,3 +333,13 @@ def test_uninterpreted_significant_phrases_are_reported() -> None:
         assert text[u.span[0] : u.span[1]] == u.text
     assert report.warnings
     assert parse_imaging_report("No mass. No cord compression.").uninterpreted == []
+
+
+def test_impression_without_a_side_is_the_sided_finding_not_another() -> None:
+    text = (
+        "FINDINGS: L5-S1: right subarticular extrusion displacing the right S1 root.\n"
+        "IMPRESSION: Large L5-S1 disc extrusion."
+    )
+    got = tuples(text)
+    assert ("L5-S1", "right", "disc_extrusion", "severe") in got
+    assert not any(k[2] == "disc_extrusion" and k[1] == "central" for k in got)

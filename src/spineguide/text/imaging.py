@@ -216,6 +216,7 @@ def _analyse_sentence(
     state: State,
     out: list[ImagingFinding],
     unknown: list[UninterpretedPhrase] | None = None,
+    defaulted: set[int] | None = None,
 ) -> None:
     """Run the sentence pipes and append the sentence's findings to `out`."""
     state.antecedent_age += 1
@@ -282,6 +283,7 @@ def _analyse_sentence(
             mentions,
             mention_starts,
             sentence_mods,
+            defaulted,
         )
         if corrected and any(m.i0 <= i < m.i1 for i in corrected):
             for f in made:
@@ -383,6 +385,7 @@ def _emit(
     mentions: list[Mention],
     mention_starts: list[int],
     mods: SentenceModifiers,
+    defaulted: set[int] | None = None,
 ) -> tuple[list[ImagingFinding], bool]:
     """Resolve one mention into findings; return them and whether a side was stated."""
     words = sent.words
@@ -462,8 +465,11 @@ def _emit(
     for also in props["also"]:
         # the same words under the 22-id contract (discitis is a bone lesion there)
         made.extend(f.model_copy(update={"finding": also}) for f in list(made) if f.finding == fid)
+    stated = bool(sides) or zone is not None
+    if not stated and defaulted is not None:
+        defaulted.update(id(f) for f in made)
     out.extend(made)
-    return made, bool(sides) or zone is not None
+    return made, stated
 
 
 def parse_imaging_report(text: str) -> ImagingReport:
@@ -481,6 +487,7 @@ def parse_imaging_report(text: str) -> ImagingReport:
     vocab = load_vocabulary()
     low = lower_same_length(text)
     findings: list[ImagingFinding] = []
+    defaulted: set[int] = set()  # ids of findings whose side was not stated
     for name, hstart, cstart, end in split_sections(text):
         extracted = name in EXTRACTED_SECTIONS
         report.sections.append(ReportSection(name=name, span=(hstart, end), extracted=extracted))
@@ -488,8 +495,10 @@ def parse_imaging_report(text: str) -> ImagingReport:
             continue
         state = State()
         for sent in split_sentences(text, low, cstart, end):
-            _analyse_sentence(vocab, sent, text, name, state, findings, report.uninterpreted)
-    report.findings = reconcile(findings)
+            _analyse_sentence(
+                vocab, sent, text, name, state, findings, report.uninterpreted, defaulted
+            )
+    report.findings = reconcile(findings, defaulted)
     if report.uninterpreted:
         report.warnings.append(
             f"{len(report.uninterpreted)} clinically significant phrase(s) not turned into findings"

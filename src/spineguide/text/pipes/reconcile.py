@@ -7,8 +7,17 @@ from typing import Any
 from spineguide.text.models import SEVERITY_ORDER, ImagingFinding
 
 
-def reconcile(findings: list[ImagingFinding]) -> list[ImagingFinding]:
-    """One finding per (section, level, side, finding, root); the impression wins."""
+def reconcile(
+    findings: list[ImagingFinding], defaulted: frozenset[int] | set[int] = frozenset()
+) -> list[ImagingFinding]:
+    """One finding per (section, level, side, finding, root); the impression wins.
+
+    `defaulted` holds the ids of findings whose side was not stated (the finding's default). An
+    impression that repeats a finding without its side ("L4-5 protrusion") is the same lesion
+    the findings section placed on a side ("left paracentral protrusion"): it is not counted
+    again and the side is kept.
+    """
+    findings = _drop_sideless_repeats(findings, defaulted)
     by_key: dict[tuple[Any, ...], ImagingFinding] = {}
     order: list[tuple[Any, ...]] = []
     for f in findings:
@@ -46,6 +55,32 @@ def reconcile(findings: list[ImagingFinding]) -> list[ImagingFinding]:
         f for f in out if not (f.root_inferred and (f.section, f.level, f.side, f.root) in named)
     ]
     out.sort(key=lambda f: f.span[0])
+    return out
+
+
+def _drop_sideless_repeats(
+    findings: list[ImagingFinding], defaulted: frozenset[int] | set[int]
+) -> list[ImagingFinding]:
+    if not defaulted:
+        return findings
+    sided: dict[tuple[Any, ...], list[ImagingFinding]] = {}
+    for f in findings:
+        if f.section != "impression" and id(f) not in defaulted and not f.negated:
+            sided.setdefault((f.level, f.finding), []).append(f)
+    out = []
+    for f in findings:
+        others = sided.get((f.level, f.finding)) if f.section == "impression" else None
+        if (
+            others
+            and id(f) in defaulted
+            and not f.negated
+            and all(o.side != f.side for o in others)
+        ):
+            for o in others:  # the impression's grade is the radiologist's summary
+                if f.severity != "unspecified" and o.severity == "unspecified":
+                    o.severity = f.severity
+            continue
+        out.append(f)
     return out
 
 

@@ -309,3 +309,29 @@ def test_the_symptom_words_read_through_a_region_are_not_uninterpreted() -> None
     assert x.uninterpreted == []
     x = extract("O/E weak flexors.")  # no region or muscle the reader knows: say so
     assert [u.text for u in x.uninterpreted] == ["weak"]
+
+
+@pytest.mark.parametrize(
+    ("text", "fid", "state"),
+    [
+        (
+            "Previous stroke without residual deficit attends with sudden weakness of both legs.",
+            "bilateral_leg_weakness",
+            "present",
+        ),
+        (
+            "Slipped off a roof onto concrete about four metres below.",
+            "high_energy_trauma",
+            "present",
+        ),
+        ("Ankle dorsiflexion is poor on the left.", "ankle_dorsiflexion_weakness", "present"),
+        (
+            "Dorsiflexion power clearly worse than at yesterday's visit.",
+            "rapidly_progressive_weakness",
+            "present",
+        ),
+        ("Denies any problems with her bladder.", "bladder_dysfunction", "absent"),
+    ],
+)
+def test_scope_ends_at_a_new_verb_and_more_families(text: str, fid: str, state: str) -> None:
+    assert _state(text, fid) == state

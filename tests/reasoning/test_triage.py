@@ -265,3 +265,10 @@ def test_every_escalation_finding_is_known() -> None:
     for rule in kb.raw["red_flags"]["rules"]:
         unknown = [f for f in rule.get("escalate_with", []) if f not in kb.findings]
         assert not unknown, f"{rule['id']}: unknown escalate_with ids {unknown}"
+
+
+def test_sudden_back_pain_with_new_reported_weakness_is_emergency() -> None:
+    got = _rules(_es(["sudden_onset", "low_back_pain", "leg_weakness_reported"]))
+    assert got["sudden_pain_with_new_weakness"] == "emergency"
+    graded = _rules(_es(["sudden_onset", "low_back_pain", "knee_extension_weakness"]))
+    assert "sudden_pain_with_new_weakness" not in graded

@@ -34,6 +34,7 @@ words). Matching is linear in the sentence length (cues indexed by first word).
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -221,6 +222,8 @@ class ContextRules:
         cue_starts = {c.start for c in active}
         cue_ends = {c.end for c in active}
         target_set = frozenset(targets)
+        ranked = sorted(range(len(targets)), key=targets.__getitem__)
+        order = ([targets[k] for k in ranked], ranked)
         for cue in active:
             if cue.direction == TERMINATE:
                 continue
@@ -229,21 +232,29 @@ class ContextRules:
                 hi = self._forward_end(
                     words, cue.end, cue_starts, target_set, bounds, seps, limit, lenient_lists
                 )
-                self._mark(result, targets, cue, cue.end, hi)
+                self._mark(result, order, cue, cue.end, hi)
             if cue.direction in (BACKWARD, BIDIRECTIONAL):
                 lo = self._backward_start(
                     words, cue.start, cue_ends, target_set, bounds, seps, limit, lenient_lists
                 )
-                self._mark(result, targets, cue, lo, cue.start)
+                self._mark(result, order, cue, lo, cue.start)
         return result
 
     @staticmethod
     def _mark(
-        result: list[dict[str, CueMatch]], targets: Sequence[int], cue: CueMatch, lo: int, hi: int
+        result: list[dict[str, CueMatch]],
+        order: tuple[list[int], list[int]],
+        cue: CueMatch,
+        lo: int,
+        hi: int,
     ) -> None:
-        for k, t in enumerate(targets):
-            if lo <= t < hi and cue.category not in result[k]:
+        positions, which = order  # targets sorted by word index, and their input order
+        i = bisect.bisect_left(positions, lo)
+        while i < len(positions) and positions[i] < hi:
+            k = which[i]
+            if cue.category not in result[k]:
                 result[k][cue.category] = cue
+            i += 1
 
     def _segment_ok(
         self, words: Sequence[str], lo: int, hi: int, targets: frozenset[int], lenient: bool
@@ -276,7 +287,7 @@ class ContextRules:
                 return j
             if w in separators:
                 k = j + 1
-                while k < n and words[k] not in separators and words[k] not in boundaries:
+                while k < limit and words[k] not in separators and words[k] not in boundaries:
                     if k in cue_starts:
                         break
                     k += 1
@@ -307,7 +318,7 @@ class ContextRules:
                 return j + 1
             if w in separators:
                 k = j - 1
-                while k >= 0 and words[k] not in separators and words[k] not in boundaries:
+                while k >= floor and words[k] not in separators and words[k] not in boundaries:
                     if k + 1 in cue_ends:
                         break
                     k -= 1
@@ -396,15 +407,16 @@ class ContextEngine:
         else:
             raise InputError("qualify needs a string or a tokenised sentence (words/starts/ends)")
         groups: list[list[int]] = []
+        ends = toks.ends
         for span in target_spans:
             if not (isinstance(span, tuple | list) and len(span) == 2):
                 raise InputError(f"target span {span!r} must be a (start, end) pair")
             lo, hi = int(span[0]), int(span[1])
-            idx = [
-                i
-                for i, (s, e) in enumerate(zip(toks.starts, toks.ends, strict=True))
-                if s < hi and e > lo
-            ]
+            i = bisect.bisect_right(ends, lo)  # first token ending after the span starts
+            idx = []
+            while i < len(ends) and toks.starts[i] < hi:
+                idx.append(i)
+                i += 1
             groups.append(idx)
         return self._qualify_groups(toks.words, toks.starts, toks.ends, groups, lenient=True)
 

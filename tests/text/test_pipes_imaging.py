@@ -343,3 +343,24 @@ def test_impression_without_a_side_is_the_sided_finding_not_another() -> None:
     got = tuples(text)
     assert ("L5-S1", "right", "disc_extrusion", "severe") in got
     assert not any(k[2] == "disc_extrusion" and k[1] == "central" for k in got)
+
+
+def test_each_side_keeps_its_own_grade() -> None:
+    assert tuples(
+        "At L3/4 the exit foramina are severely narrowed on the left and mildly on the right."
+    ) == {
+        ("L3-L4", "left", "foraminal_stenosis", "severe"),
+        ("L3-L4", "right", "foraminal_stenosis", "mild"),
+    }
+    assert tuples("L2-3: right foraminal narrowing and mild left facet arthropathy.") == {
+        ("L2-L3", "right", "foraminal_stenosis", "unspecified"),
+        ("L2-L3", "left", "facet_arthropathy", "mild"),
+    }
+
+
+def test_named_root_with_a_side_is_not_inferred() -> None:
+    (f,) = findings(
+        "The left S1 root is displaced in the recess by a left paracentral L5-S1 extrusion.",
+        "nerve_root_compression",
+    )
+    assert (f.root, f.root_inferred, f.side, f.level) == ("S1", False, "left", "L5-S1")

@@ -343,6 +343,34 @@ def _definite_repeat(
     return ante if k >= 0 and items[k].word in _DEFINITE else None
 
 
+def _continued_sides(items: list[Item], m: Mention, side: str) -> list[tuple[str, str]]:
+    """ "... on the right and mildly on the left": (grade, side) pairs continuing a finding."""
+    out: list[tuple[str, str]] = []
+    sev: str | None = None
+    other: str | None = None
+
+    def close() -> None:
+        if sev and other and other != side and (sev, other) not in out:
+            out.append((sev, other))
+
+    for it in items[m.item_index + 1 : m.item_index + 16]:
+        r = it.roles
+        if r and ("find" in r or "head" in r or "anchor" in r):
+            return out  # the segment names a finding of its own
+        if it.word in (".", ";", ":"):
+            break
+        if it.word in ("and", ","):
+            close()
+            sev = other = None
+            continue
+        if r and "sev" in r:
+            sev = r["sev"]
+        if r and r.get("side") in ("left", "right"):
+            other = r["side"]
+    close()
+    return out
+
+
 def _respectively(
     m: Mention, items: list[Item], words: list[str], levels: list[str | None], negated: bool
 ) -> list[tuple[str, str]] | None:
@@ -461,6 +489,14 @@ def _emit(
                     confidence=m.confidence,
                     canal_compromise=compromise,
                 )
+            )
+    if made and not negated and side in ("left", "right"):
+        for sev2, side2 in _continued_sides(items, m, side):
+            # "moderately narrowed on the right and mildly on the left": the other side's grade
+            made.extend(
+                f.model_copy(update={"side": side2, "severity": sev2, "cue_spans": []})
+                for f in list(made)
+                if f.side == side
             )
     for also in props["also"]:
         # the same words under the 22-id contract (discitis is a bone lesion there)

@@ -511,7 +511,9 @@ def _compound_mentions(
                 carry_sev = g.sevs
             elif carry_sev:
                 g.sevs = list(carry_sev)
-        made = make_compound(vocab, items, words, idx, heads, groups_b, mentions, None)
+        made = make_compound(
+            vocab, items, words, idx, heads, groups_b, mentions, None, root_groups
+        )
     if not made:
         pre = walk_back(items, idx, words, None)
         fwd = walk_forward(items, idx, words, anchor_ok)

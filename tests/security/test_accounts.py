@@ -162,3 +162,22 @@ def test_generated_passwords_never_reach_stdout(db_url, tmp_path, monkeypatch) -
     if path.exists():
         assert oct(path.stat().st_mode & 0o777) == "0o600"
         assert path.read_text().split(": ", 1)[1].strip() not in r.stdout
+
+
+def test_old_failures_expire_and_the_lock_ends(make_app, new_client) -> None:
+    import time
+
+    from spineguide.api.security import hash_password
+    from spineguide.store import repository as repo
+
+    app = make_app(lockout_failures=3, lockout_seconds=3)
+    with app.state.sg.sessions.begin() as s:
+        repo.create_user(s, "dr-slow", hash_password("the right long passphrase"))
+    with new_client(app) as c:
+        assert [_login(c, "dr-slow", "wrong one here").status_code for _ in range(2)] == [401, 401]
+        time.sleep(3.2)  # those failures are now outside the window
+        assert [_login(c, "dr-slow", "wrong one here").status_code for _ in range(2)] == [401, 401]
+        assert _login(c, "dr-slow", "wrong one here").status_code == 401  # third in window
+        assert _login(c, "dr-slow", "the right long passphrase").status_code == 429
+        time.sleep(3.2)
+        assert _login(c, "dr-slow", "the right long passphrase").status_code == 200

@@ -160,7 +160,7 @@ def check_login(request: Request, username: str, password: str) -> User:
     sg = request.app.state.sg
     settings = sg.settings
     client = client_key(request)
-    wait = _locked_for(sg.sessions, username)
+    wait = _locked_for(sg.read_sessions, username)
     if wait > 0:
         with sg.sessions.begin() as s:
             known = repo.user_by_username(s, username)
@@ -180,6 +180,7 @@ def check_login(request: Request, username: str, password: str) -> User:
             return user
         known = repo.user_by_username(s, username)
         until = utcnow() + timedelta(seconds=settings.lockout_seconds)
+        repo.rate_clear_expired(s, _fail_key(username))  # failures older than the window
         failures = repo.rate_hit(s, _fail_key(username), 0, until)
         repo.audit(
             s,

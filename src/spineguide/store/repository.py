@@ -489,6 +489,11 @@ def rate_count(s: Session, key: str, window: int) -> int:
     return row.count if row else 0
 
 
+def rate_clear_expired(s: Session, key: str) -> None:
+    """Forget the windows of a key that have expired."""
+    s.execute(delete(RateWindow).where(RateWindow.key == key, RateWindow.expires < utcnow()))
+
+
 def rate_clear(s: Session, key: str) -> None:
     """Forget every window of a key (e.g. failed logins after a success)."""
     s.execute(delete(RateWindow).where(RateWindow.key == key))

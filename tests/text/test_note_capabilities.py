@@ -335,3 +335,22 @@ def test_the_symptom_words_read_through_a_region_are_not_uninterpreted() -> None
 )
 def test_scope_ends_at_a_new_verb_and_more_families(text: str, fid: str, state: str) -> None:
     assert _state(text, fid) == state
+
+
+@pytest.mark.parametrize(
+    ("text", "fid", "state"),
+    [
+        ("Temperature 39.5 C; he is now confused.", "sepsis_signs", "present"),
+        ("Confused since the fall, no fever.", "sepsis_signs", None),
+        (
+            "Radiofrequency treatment of the facet joints ten days ago.",
+            "recent_spinal_procedure",
+            "present",
+        ),
+        ("Cannot get up from a low chair.", "difficulty_rising_from_chair", "present"),
+        ("The right knee jerk is missing.", "patellar_reflex_reduced", "present"),
+        ("Back pain that is there even when resting.", "night_pain", "present"),
+    ],
+)
+def test_conditional_and_further_families(text: str, fid: str, state: str | None) -> None:
+    assert _state(text, fid) == state

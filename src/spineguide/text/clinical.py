@@ -141,6 +141,7 @@ class _Phrase:
     also: tuple[str, ...] = ()  # further findings the same words state ("fall from a roof")
     time_value: bool = False  # value = days since, when the sentence states it ("2 weeks ago")
     older_than: tuple[float, str] | None = None  # (days, finding) when the stated time is older
+    requires: tuple[str, ...] = ()  # findings the note must also state as present
 
 
 _QUANT = "?*+{"
@@ -361,6 +362,7 @@ def _vocab() -> _Vocab:
                     else _literals([_expand(x, macros) for x in p["patterns"]])
                 ),
                 also=tuple(p.get("also", ())),
+                requires=tuple(p.get("requires", ())),
                 time_value=bool(p.get("time_value")),
                 older_than=(
                     (float(p["older_than"]["days"]), str(p["older_than"]["finding"]))
@@ -746,6 +748,7 @@ class _Collector:
         self.family_spa: dict[int, bool] = {}
         self.lateral_ids = lateral_ids  # findings that may carry a side (None: all may)
         self.read: list[tuple[int, int]] = []  # cue words the reader used (not evidence spans)
+        self.conditional: list[tuple[Evidence, tuple[str, ...]]] = []  # kept if all are present
 
     def mark_read(self, regex: re.Pattern[str], start: int, end: int) -> None:
         """Record the words of `regex` in [start, end) as read (for the uninterpreted report)."""
@@ -1100,6 +1103,8 @@ def _phrases(col: _Collector, vocab: _Vocab) -> None:
             n = len(col.items)
             col.add(finding, m.start(), m.end(), choice=phrase.choice, value=value,
                     negatable=not phrase.no_negation)  # fmt: skip
+            if len(col.items) > n and phrase.requires:
+                col.conditional.append((col.items[-1], phrase.requires))
             if len(col.items) > n:
                 added = col.items[-1]
                 for extra in phrase.also:
@@ -1385,6 +1390,10 @@ def read_note(text: str) -> NoteReading:
     _labs(col, kb.findings)
     _family_spa(col)
     items = [e for e in col.items if e.id in kb.findings or e.id == "family_history_spa"]
+    if col.conditional:  # "confused" is a sepsis sign in a note that states a fever
+        present = {e.id for e in items if e.choice == Choice.present}
+        unmet = {id(e) for e, needs in col.conditional if not all(n in present for n in needs)}
+        items = [e for e in items if id(e) not in unmet]
     for e in items:
         if e.choice == Choice.present and e.span is not None:
             f = kb.findings.get(e.id)

@@ -31,7 +31,8 @@ if TYPE_CHECKING:
 DATA = Path(__file__).resolve().parents[1] / "knowledge" / "data"
 QUESTIONS_PATH = DATA / "questions.yaml"
 DERIVED_PATH = DATA / "findings" / "derived.yaml"
-TOP_DIAGNOSES = 5
+TOP_DIAGNOSES = 4
+MIN_LR = 1.5
 LEADER_CHANGE_BONUS = 0.25
 
 
@@ -252,6 +253,11 @@ def _lr_table(kb: KnowledgeBase) -> dict[str, dict[str, tuple[float, float]]]:
     return out
 
 
+def _informative(lr: float) -> bool:
+    """A likelihood ratio far enough from 1 to be worth asking about (beyond 1.5 or 1/1.5)."""
+    return lr >= MIN_LR or lr <= 1 / MIN_LR
+
+
 def _argmax(values: list[float]) -> int:
     best = 0
     for i in range(1, len(values)):
@@ -273,6 +279,7 @@ def _askable_lrs(
             dx: [
                 (raw, fid, lr, lr_abs)
                 for raw, (lr, lr_abs) in feats.items()
+                if _informative(lr) or _informative(lr_abs)
                 for fid in _askable(raw, kb, bank)
             ]
             for dx, feats in _lr_table(kb).items()
@@ -306,10 +313,12 @@ def _diagnosis_gains(
         story = (0.0, "")
         for outcome, p_outcome in ((0, p_yes), (1, 1 - p_yes)):
             new = list(probs)
+            shift = 0.0
             for i, lr, lr_abs in effects:
                 o = odds[i] * (lr if outcome == 0 else lr_abs)
                 new[i] = o / (1 + o)
-            shift = 0.5 * sum(abs(a - b) for a, b in zip(new, probs, strict=True))
+                shift += abs(new[i] - probs[i])
+            shift *= 0.5
             new_leader = _argmax(new)
             if new_leader != leader:
                 shift += LEADER_CHANGE_BONUS
@@ -358,21 +367,23 @@ def next_questions(
     bank = load_questions()
     urgency = _urgency_gains(es, triage, differential, kb, bank)
     diagnosis = _diagnosis_gains(es, differential, kb, bank)
-    merged: dict[str, NextQuestion] = {}
+    scored: list[tuple[float, bool, str, str, str]] = []
     for fid in set(urgency) | set(diagnosis):
         u = urgency.get(fid, (0.0, ""))
         d = diagnosis.get(fid, (0.0, ""))
-        changes: Literal["urgency", "diagnosis"] = "urgency" if u[0] >= d[0] else "diagnosis"
-        gain, why = u if changes == "urgency" else d
+        by_urgency = u[0] >= d[0]
+        gain, why = u if by_urgency else d
         if u[0] and d[0]:
-            other = d[1] if changes == "urgency" else u[1]
-            why = f"{why}; also {other}"
-        merged[fid] = NextQuestion(
+            why = f"{why}; also {d[1] if by_urgency else u[1]}"
+        scored.append((round(min(1.0, gain), 3), by_urgency, fid, why, ""))
+    scored.sort(key=lambda x: (-x[0], not x[1], x[2]))
+    return [
+        NextQuestion(
             finding_id=fid,
             question=_wording(fid, kb, bank),
             why=why[0].upper() + why[1:],
-            changes=changes,
-            gain=round(min(1.0, gain), 3),
+            changes="urgency" if by_urgency else "diagnosis",
+            gain=gain,
         )
-    ranked = sorted(merged.values(), key=lambda q: (-q.gain, q.changes != "urgency", q.finding_id))
-    return ranked[: bank.max_questions]
+        for gain, by_urgency, fid, why, _ in scored[: bank.max_questions]
+    ]

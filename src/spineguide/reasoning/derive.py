@@ -305,7 +305,19 @@ def derive_findings(
     present = es.present_ids()
 
     def add(fid: str, choice: Choice, side: str | None = None) -> None:
-        items.append(Evidence(id=fid, choice=choice, side=side, source="derived"))
+        # model_construct: ids and sides here are already valid, and this runs ~40 times a case
+        items.append(
+            Evidence.model_construct(
+                id=fid,
+                choice=choice,
+                side=side,
+                value=None,
+                span=None,
+                text=None,
+                source="derived",
+                history=False,
+            )
+        )
 
     def side_of(ids: tuple[str, ...]) -> str | None:
         sides = _sides(es, ids)

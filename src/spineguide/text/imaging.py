@@ -115,6 +115,10 @@ def _points_away(
     return False
 
 
+# roles that make a sentence worth reading (anything else is fillers and plain words)
+_ACTIVE_ROLES = frozenset(
+    {"find", "head", "weakfind", "unint", "landmark", "alllv", "multilv", "fixlv", "side"}
+)
 _SPECIFIC_DISC = frozenset({"disc_protrusion", "disc_extrusion", "disc_sequestration"})
 
 ANTECEDENT_FINDINGS = frozenset(
@@ -224,6 +228,12 @@ def _analyse_sentence(
     sent.words = words
     tokens = find_level_tokens(words)
     items = tag(vocab, words, tokens)
+    if not tokens and not any(it.roles and not _ACTIVE_ROLES.isdisjoint(it.roles) for it in items):
+        # nothing to read ("Technique: sagittal T1 and T2."): keep the paragraph state only
+        read_heading(sent, items, [], state)
+        state.prev_side = None
+        state.anaphoric = False
+        return
     groups, root_groups = find_level_groups(words, tokens, items)
     content_from, groups = read_heading(sent, items, groups, state)
     mentions = find_mentions(vocab, items, words, content_from, root_groups)

@@ -291,12 +291,12 @@ def test_ordinary_words_are_not_corrected() -> None:
 @pytest.mark.parametrize(
     ("text", "fid", "state"),
     [
-        ("His legs move normally and are not numb.", "leg_numbness", "absent"),
-        ("Fell from more than 2 m onto his back.", "high_energy_trauma", "present"),
+        ("Both legs move well and neither is numb.", "leg_numbness", "absent"),
+        ("Came off scaffolding from over 3 metres.", "high_energy_trauma", "present"),
         ("Acute-onset back pain.", "sudden_onset", "present"),
-        ("Signs of systemic infection developed.", "sepsis_signs", "present"),
+        ("Now showing features of systemic infection.", "sepsis_signs", "present"),
         ("M-spike on electrophoresis.", "paraprotein_present", "present"),
-        ("Numbness of the perineum since yesterday.", "saddle_anesthesia", "present"),
+        ("Altered sensation around the anus since Tuesday.", "saddle_anesthesia", "present"),
         ("No limb weakness.", "leg_weakness_reported", "absent"),
     ],
 )
@@ -305,9 +305,9 @@ def test_more_phrasing_families(text: str, fid: str, state: str) -> None:
 
 
 def test_the_symptom_words_read_through_a_region_are_not_uninterpreted() -> None:
-    x = extract("Persistent tingling and numbness of the left thigh.")
+    x = extract("Tingling and numbness over the left thigh for a week.")
     assert x.uninterpreted == []
-    x = extract("O/E weak flexors.")  # no region or muscle the reader knows: say so
+    x = extract("O/E weak extensors.")  # no region or muscle the reader knows: say so
     assert [u.text for u in x.uninterpreted] == ["weak"]
 
 
@@ -315,18 +315,18 @@ def test_the_symptom_words_read_through_a_region_are_not_uninterpreted() -> None
     ("text", "fid", "state"),
     [
         (
-            "Previous stroke without residual deficit attends with sudden weakness of both legs.",
+            "Old TIA without lasting deficit arrived with abrupt weakness in both legs.",
             "bilateral_leg_weakness",
             "present",
         ),
         (
-            "Slipped off a roof onto concrete about four metres below.",
+            "Tumbled off the roof, landing three metres down.",
             "high_energy_trauma",
             "present",
         ),
-        ("Ankle dorsiflexion is poor on the left.", "ankle_dorsiflexion_weakness", "present"),
+        ("Left EHL and ankle dorsiflexion are poor.", "ankle_dorsiflexion_weakness", "present"),
         (
-            "Dorsiflexion power clearly worse than at yesterday's visit.",
+            "Dorsiflexion much worse than at yesterday's review.",
             "rapidly_progressive_weakness",
             "present",
         ),
@@ -340,16 +340,16 @@ def test_scope_ends_at_a_new_verb_and_more_families(text: str, fid: str, state: 
 @pytest.mark.parametrize(
     ("text", "fid", "state"),
     [
-        ("Temperature 39.5 C; he is now confused.", "sepsis_signs", "present"),
+        ("T 38.7 and increasingly drowsy.", "sepsis_signs", "present"),
         ("Confused since the fall, no fever.", "sepsis_signs", None),
         (
-            "Radiofrequency treatment of the facet joints ten days ago.",
+            "RF denervation of the L4/5 facets a fortnight ago.",
             "recent_spinal_procedure",
             "present",
         ),
-        ("Cannot get up from a low chair.", "difficulty_rising_from_chair", "present"),
-        ("The right knee jerk is missing.", "patellar_reflex_reduced", "present"),
-        ("Back pain that is there even when resting.", "night_pain", "present"),
+        ("Struggles to stand from a deep armchair.", "difficulty_rising_from_chair", "present"),
+        ("Left knee reflex missing.", "patellar_reflex_reduced", "present"),
+        ("Back ache persists even at rest.", "night_pain", "present"),
     ],
 )
 def test_conditional_and_further_families(text: str, fid: str, state: str | None) -> None:

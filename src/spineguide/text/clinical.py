@@ -832,7 +832,7 @@ def _regions(col: _Collector, vocab: _Vocab) -> None:
                 for cue, finding in kinds:
                     if cue and finding:
                         choice = Choice.absent if (pain_free and cue is has_pain) else None
-                        # "his legs ... are not numb": the symptom word carries the denial
+                        # "both legs move, neither is numb": the symptom word carries the denial
                         a, b = c_start + cue.start(), c_start + cue.end()
                         outside = b < m.start() or a >= m.end()
                         if choice is None and outside and _is_negated(doc, a, b):

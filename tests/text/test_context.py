@@ -89,3 +89,10 @@ def test_bad_input_is_a_clear_error(engine: ContextEngine) -> None:
         ContextEngine.for_language("xx")
     with pytest.raises(InputError):
         engine.qualify("no pain", (0,))  # type: ignore[arg-type]
+
+
+def test_terminator_closes_a_backward_cue(engine: ContextEngine) -> None:
+    text = "A small cyst, which is likely to grow."
+    assert not _q(engine, text, "cyst").uncertain
+    assert _q(engine, text, "grow").uncertain
+    assert _q(engine, "A small synovial cyst is likely.", "cyst").uncertain

@@ -364,3 +364,17 @@ def test_named_root_with_a_side_is_not_inferred() -> None:
         "nerve_root_compression",
     )
     assert (f.root, f.root_inferred, f.side, f.level) == ("S1", False, "left", "L5-S1")
+
+
+def test_participle_takes_the_anatomy_after_it() -> None:
+    got = tuples("L2/3: diffuse bulge effacing the thecal sac and narrowing both exit foramina.")
+    assert ("L2-L3", "bilateral", "foraminal_stenosis", "unspecified") in got
+
+
+def test_which_is_likely_doubts_what_follows_not_the_lesion() -> None:
+    text = (
+        "L3-4: right foraminal protrusion, which is likely to irritate the exiting right L3 root."
+    )
+    (disc,) = findings(text, "disc_protrusion")
+    (root,) = findings(text, "nerve_root_compression")
+    assert not disc.uncertain and root.uncertain and root.side == "right"

@@ -221,6 +221,7 @@ class ContextRules:
         active = [c for c in cues if c.direction != PSEUDO]
         cue_starts = {c.start for c in active}
         cue_ends = {c.end for c in active}
+        term_ends = {c.end for c in active if c.direction == TERMINATE}
         target_set = frozenset(targets)
         ranked = sorted(range(len(targets)), key=targets.__getitem__)
         order = ([targets[k] for k in ranked], ranked)
@@ -233,7 +234,8 @@ class ContextRules:
                     words, cue.end, cue_starts, target_set, bounds, seps, limit, lenient_lists
                 )
                 self._mark(result, order, cue, cue.end, hi)
-            if cue.direction in (BACKWARD, BIDIRECTIONAL):
+            if cue.direction in (BACKWARD, BIDIRECTIONAL) and cue.start not in term_ends:
+                # "..., which is likely to ...": a terminator right before the cue closes it
                 lo = self._backward_start(
                     words, cue.start, cue_ends, target_set, bounds, seps, limit, lenient_lists
                 )

@@ -484,6 +484,17 @@ def _pronoun_antecedent(items: list[Item], idx: int, anchor_ok: frozenset[str]) 
     return []
 
 
+_OBJECT_OPENERS = frozenset({"the", "both", "a", "an", "its", "their", "this", "these"})
+
+
+def _object_follows(items: list[Item], idx: int) -> bool:
+    """True when a verb-like head is followed by its object ("narrowing the left foramen")."""
+    if idx + 1 >= len(items):
+        return False
+    nxt = items[idx + 1]
+    return nxt.word in _OBJECT_OPENERS or bool(nxt.roles and "side" in nxt.roles)
+
+
 def _compound_mentions(
     vocab: Vocab,
     items: list[Item],
@@ -495,8 +506,16 @@ def _compound_mentions(
     mentions: list[Mention],
 ) -> None:
     it = items[idx]
-    groups_b = walk_back(items, idx, words, anchor_ok)
     made = False
+    if it.word.endswith("ing") and _object_follows(items, idx):
+        # "... and narrowing both exit foramina": a participle takes the anatomy after it
+        fwd = walk_forward(items, idx, words, anchor_ok)
+        if fwd:
+            pre = walk_back(items, idx, words, None)
+            made = make_compound(
+                vocab, items, words, idx, heads, fwd, mentions, pre[-1], root_groups
+            )
+    groups_b = walk_back(items, idx, words, anchor_ok) if not made else []
     if any(g.anchors for g in groups_b):
         # groups without an anchor share the anchor of the group to their right
         last_anchor: list[int] = []
@@ -511,9 +530,7 @@ def _compound_mentions(
                 carry_sev = g.sevs
             elif carry_sev:
                 g.sevs = list(carry_sev)
-        made = make_compound(
-            vocab, items, words, idx, heads, groups_b, mentions, None, root_groups
-        )
+        made = make_compound(vocab, items, words, idx, heads, groups_b, mentions, None, root_groups)
     if not made:
         pre = walk_back(items, idx, words, None)
         fwd = walk_forward(items, idx, words, anchor_ok)

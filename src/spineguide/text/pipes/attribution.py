@@ -186,6 +186,8 @@ def finding_levels(
                 dist += 20  # a disc level or junction is a weak home for a fracture or lesion
             if kind in ("disc", "listhesis") and g.role == "body" and any(h.discs for h in groups):
                 dist += 50  # "posterior to the L4 body, originating from the L3-4 disc"
+            if g.role == "multi" and any(h.role != "multi" for h in groups):
+                dist += 30  # "multilevel ... from L2/3 to L5/S1": the written levels say which
             if best is None or dist < best[0]:
                 best = (dist, g)
         assert best is not None

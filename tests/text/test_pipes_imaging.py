@@ -378,3 +378,12 @@ def test_which_is_likely_doubts_what_follows_not_the_lesion() -> None:
     (disc,) = findings(text, "disc_protrusion")
     (root,) = findings(text, "nerve_root_compression")
     assert not disc.uncertain and root.uncertain and root.side == "right"
+
+
+def test_negated_list_reaches_past_words_without_a_finding() -> None:
+    assert tuples("No listhesis, pars interarticularis defect or wedge fracture.") == {
+        (None, "central", "spondylolisthesis", "none"),
+        (None, "central", "fracture", "none"),
+    }
+    got = tuples("No fracture, mild facet arthropathy at L4-5.")
+    assert ("L4-L5", "bilateral", "facet_arthropathy", "mild") in got

@@ -429,16 +429,19 @@ class ContextEngine:
         starts: Sequence[int] | None = None,
         ends: Sequence[int] | None = None,
         cues: Sequence[CueMatch] | None = None,
+        *,
+        lenient_lists: bool = False,
     ) -> list[Qualifiers]:
         """Qualify targets given as word indices of an already tokenised sentence.
 
         A target is one word index or several (e.g. the anchor and head words of "canal ...
         stenosis"); it is qualified when any of its words is in a cue's scope. Pass every target
-        of the sentence at once: list items are distributed only over items that hold a target
-        (strict lists).
+        of the sentence at once: by default list items are distributed only over items that hold
+        a target (strict lists); `lenient_lists` also keeps items that hold no known target
+        ("no listhesis, pars defect or fracture") unless they open with a list breaker.
         """
         groups = [[t] if isinstance(t, int) else list(t) for t in targets]
-        return self._qualify_groups(words, starts, ends, groups, cues)
+        return self._qualify_groups(words, starts, ends, groups, cues, lenient=lenient_lists)
 
     def _qualify_groups(
         self,

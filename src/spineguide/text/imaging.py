@@ -265,7 +265,11 @@ def _analyse_sentence(
         state.prev_side = sentence_side
         return
     qualifiers = vocab.context.qualify_tokens(
-        words, [[m.target, *m.anchor_words] for m in mentions], sent.starts, sent.ends
+        words,
+        [[m.target, *m.anchor_words] for m in mentions],
+        sent.starts,
+        sent.ends,
+        lenient_lists=True,
     )
     sentence_mods = SentenceModifiers(items)
     item_of_word = {it.i0: idx for idx, it in enumerate(items)}

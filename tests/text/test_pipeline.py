@@ -95,3 +95,11 @@ def test_evidence_spans_point_at_the_source_even_after_spelling_fixes() -> None:
     assert any(e.id == "sensory_loss_dorsal_foot" and e.side == "left" for e in x.evidence)
     for e in x.evidence:
         assert e.span is not None and text[e.span[0] : e.span[1]] == e.text
+
+
+def test_imaging_phrases_of_the_note_vocabulary_are_still_read_in_imaging_sentences() -> None:
+    text = "50F with sciatia. MRI: intradural disc herniation at L3/4. Now numb in the saddle."
+    x = extract(text)
+    hits = [e for e in x.evidence if e.id == "imaging_intradural"]
+    assert hits and text[hits[0].span[0] : hits[0].span[1]] == "intradural disc herniation"
+    assert _present(x, "saddle_anesthesia")

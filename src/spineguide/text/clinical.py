@@ -1072,10 +1072,10 @@ def _family_spa(col: _Collector) -> None:
             col.add("family_history_spa", m.start(), m.end(), lateral=False)
 
 
-def _phrases(col: _Collector, vocab: _Vocab) -> None:
+def _phrases(col: _Collector, vocab: _Vocab, phrases: tuple[_Phrase, ...] | None = None) -> None:
     doc = col.doc
     lower = doc.text.lower()
-    for phrase in vocab.phrases:
+    for phrase in vocab.phrases if phrases is None else phrases:
         if phrase.literals is not None and not any(lit in lower for lit in phrase.literals):
             continue  # cheap substring test before the regex scan
         vetoed: dict[int, bool] = {}  # per sentence, so repeated mentions stay linear
@@ -1411,6 +1411,10 @@ def read_note(text: str) -> NoteReading:
             start, end = to_original(e.span[0]), to_original(e.span[1])
             e.span = (start, end)
             e.text = text[start:end]
+    for e in _imaging_phrases(normalized, spans, vocab, kb.findings):  # spans already original
+        if e.span is not None:
+            e.text = text[e.span[0] : e.span[1]]
+        items.append(e)
     meds = find_medications(masked)
     items += [e for e in medication_evidence(masked, meds) if e.id in kb.findings]
     evidence = _dedupe(items)
@@ -1427,6 +1431,31 @@ def read_note(text: str) -> NoteReading:
         ),
         imaging_spans=spans,
     )
+
+
+def _imaging_phrases(
+    text: str, spans: list[tuple[int, int]], vocab: _Vocab, findings: dict[str, Any]
+) -> list[Evidence]:
+    """Imaging-kind phrases of the note vocabulary read inside the imaging sentences.
+
+    The note reader skips imaging sentences, but a few note phrases name imaging findings the
+    reasoning uses directly ("intradural disc herniation"); those are still read there.
+    """
+    if not spans:
+        return []
+    phrases = tuple(
+        p
+        for p in vocab.phrases
+        if p.finding in findings and getattr(findings[p.finding].kind, "value", "") == "imaging"
+    )
+    if not phrases:
+        return []
+    doc = _segment(text)
+    col = _Collector(doc, frozenset())
+    _phrases(col, vocab, phrases)
+    return [
+        e for e in col.items if e.span is not None and any(a <= e.span[0] < b for a, b in spans)
+    ]
 
 
 def _mask(text: str, spans: list[tuple[int, int]]) -> str:

@@ -177,7 +177,9 @@ def main() -> int:
     for t in texts:  # warm caches (regexes, KB indexes)
         assess(t)
     gc.collect()
+    cpu0 = time.process_time()
     ours = time_calls(assess, texts, args.repeat)
+    cpu_ms = (time.process_time() - cpu0) * 1000 / len(ours)
     tracemalloc.start()
     for t in texts:
         assess(t)
@@ -194,8 +196,13 @@ def main() -> int:
     print(f"SpineGuide extraction only (text.pipeline.extract): p50={x50:.2f} ms; "
           f"{n_ev} evidence items ({n_neg} absent/denied) over the texts")  # fmt: skip
     print(
-        f"target full-assessment p50 <= {TARGET_P50_MS:.0f} ms: "
-        f"{'MET' if p50 <= TARGET_P50_MS else 'NOT MET'} ({p50:.2f} ms)"
+        f"SpineGuide full assessment CPU time (time.process_time, mean per call): {cpu_ms:.2f} ms "
+        "(other jobs on the machine stretch wall time, not CPU time)"
+    )
+    print(
+        f"target full-assessment p50 <= {TARGET_P50_MS:.0f} ms: wall p50 {p50:.2f} ms "
+        f"{'MET' if p50 <= TARGET_P50_MS else 'NOT MET'}; CPU mean {cpu_ms:.2f} ms "
+        f"{'MET' if cpu_ms <= TARGET_P50_MS else 'NOT MET'}"
     )
     os.environ.setdefault("LOGURU_LEVEL", "WARNING")
     try:

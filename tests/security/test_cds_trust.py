@@ -318,3 +318,16 @@ def test_a_one_megabyte_bundle_is_assessed_in_the_worker_process(
         bad["prefetch"]["observations"]["entry"][-1]["resource"]["valueQuantity"] = "high"
         body = assert_problem(c.post(URL, json=bad, headers=cds_headers()), 400)
         assert "observations" in body["detail"] and "Bundle" in body["detail"]
+
+
+def test_sandbox_mode_accepts_no_header_but_still_checks_a_present_one(
+    make_app, new_client, fhir_request
+) -> None:
+    app = make_app(cds_allow_anonymous=True)
+    req = fhir_request("patient_view_l3_radiculopathy")
+    with new_client(app) as c:
+        assert c.post(URL, json=req).status_code == 200
+        assert c.post(URL, json=req, headers={"Authorization": "Bearer forged"}).status_code == 401
+    with app.state.sg.sessions() as s:
+        rows = list(s.scalars(select(AuditEntry).where(AuditEntry.action == "cds.patient-view")))
+    assert [r.issuer for r in rows] == ["anonymous (sandbox mode)"]

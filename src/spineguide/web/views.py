@@ -624,7 +624,8 @@ async def login_submit(request: Request) -> Response:
                         "error": "The sign-in form had expired or came from another site. "
                                  "Please sign in again."}, None, 403)  # fmt: skip
     limiter = request.app.state.sg.limiters.get("login")
-    if limiter is not None and limiter.hit(client_key(request)):
+    # The login limiter is shared across workers through the database: keep it off the loop.
+    if limiter is not None and await run_in_threadpool(limiter.hit, client_key(request)):
         return _render(request, "login.html",
                        {"next": nxt, "error": "Too many attempts. Wait a minute and try again."},
                        None, 429)  # fmt: skip
@@ -730,10 +731,19 @@ def _mic(instrument: str) -> float | None:
 
 def _patient_detail(request: Request, principal: Principal, patient_id: str) -> Any:
     user = principal.as_user()
-    with request.app.state.sg.sessions.begin() as s:
-        p = repo.visible_patient(s, user, patient_id)
-        repo.audit(s, user, "patient.read", "ok" if p else "not_found",
+    sg = request.app.state.sg
+    detail = _patient_detail_read(request, user, patient_id)
+    # Reads first in a read-only session; the audit row afterwards in a short write of its own,
+    # so a page view never holds the write lock while it loads the record.
+    with sg.sessions.begin() as s:
+        repo.audit(s, user, "patient.read", "ok" if detail else "not_found",
                    patient_id=patient_id, client=client_key(request))  # fmt: skip
+    return detail
+
+
+def _patient_detail_read(request: Request, user: Any, patient_id: str) -> Any:
+    with request.app.state.sg.read_sessions() as s:
+        p = repo.visible_patient(s, user, patient_id)
         if p is None:
             return None
         kb = request.app.state.sg.kb

@@ -96,3 +96,11 @@ def test_terminator_closes_a_backward_cue(engine: ContextEngine) -> None:
     assert not _q(engine, text, "cyst").uncertain
     assert _q(engine, text, "grow").uncertain
     assert _q(engine, "A small synovial cyst is likely.", "cyst").uncertain
+
+
+def test_a_comma_alone_is_no_list(engine: ContextEngine) -> None:
+    text = "52M, left L5 radicular pain, absent left ankle reflex"
+    assert not _q(engine, text, "radicular pain").negated
+    assert _q(engine, "Ankle, knee and plantar reflexes absent.", "Ankle").negated
+    assert not _q(engine, "No fever, pain radiates to the calf.", "radiates").negated
+    assert _q(engine, "No fever, night sweats or weight loss.", "weight loss").negated

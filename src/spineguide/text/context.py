@@ -27,7 +27,9 @@ another cue, or ``max_scope`` words; a backward cue's scope runs left in the sam
 cues ("no change", "not only") consume their words so the cue inside them never fires.
 Coordinated lists are distributed: "no canal, recess or foraminal stenosis" negates all three
 as long as each list item holds a target and does not open with a list breaker ("mild", "is",
-...), so "no herniation, mild foraminal narrowing" negates only the herniation. A rule may carry
+...), so "no herniation, mild foraminal narrowing" negates only the herniation. In lenient mode
+an item without a known target stays in the list only when a conjunction closes the list ("no
+fever, sweats or weight loss"); a comma alone is no list ("right sciatica, absent ankle jerk"). A rule may carry
 its own ``max_scope`` (normality predicates such as "are unremarkable" reach back only a few
 words). Matching is linear in the sentence length (cues indexed by first word).
 """
@@ -203,7 +205,7 @@ class ContextRules:
         *,
         boundaries: frozenset[str] | None = None,
         separators: frozenset[str] | None = None,
-        lenient_lists: bool = False,
+        lenient_lists: int = False,
     ) -> list[dict[str, CueMatch]]:
         """For each target word index, the cue (by category) whose scope covers it.
 
@@ -278,7 +280,7 @@ class ContextRules:
         boundaries: frozenset[str],
         separators: frozenset[str],
         max_scope: int,
-        lenient: bool,
+        lenient: int,
     ) -> int:
         n = len(words)
         limit = min(n, start + max_scope)
@@ -296,7 +298,11 @@ class ContextRules:
                 if k == j + 1 and k < n and words[k] in separators:
                     j += 1  # ", or" / ", and": one separator
                     continue
-                if not self._segment_ok(words, j + 1, k, targets, lenient):
+                closed = w in _CONJUNCTIONS or _conjunction_in(words, j + 1, limit, boundaries)
+                if lenient == _CLOSED:
+                    if not closed or not self._segment_ok(words, j + 1, k, frozenset(), True):
+                        return j  # one target at a time: only a list closed by and/or counts
+                elif not self._segment_ok(words, j + 1, k, targets, bool(lenient) and closed):
                     return j
             j += 1
         return limit
@@ -310,7 +316,7 @@ class ContextRules:
         boundaries: frozenset[str],
         separators: frozenset[str],
         max_scope: int,
-        lenient: bool,
+        lenient: int,
     ) -> int:
         floor = max(0, end - max_scope)
         j = end - 1
@@ -327,10 +333,29 @@ class ContextRules:
                 if k == j - 1 and k >= 0 and words[k] in separators:
                     j -= 1  # ", or" / ", and": one separator
                     continue
-                if not self._segment_ok(words, k + 1, j, targets, lenient):
+                closed = w in _CONJUNCTIONS or _conjunction_in(words, j + 1, end, boundaries)
+                if not closed:
+                    return j + 1  # "right sciatica, absent ankle jerk": a comma alone is no list
+                if not self._segment_ok(words, k + 1, j, targets, bool(lenient)):
                     return j + 1
             j -= 1
         return floor
+
+
+_CONJUNCTIONS = frozenset({"and", "or", "nor", "&", "/"})
+_CLOSED = 2  # list mode for callers that qualify one target at a time
+
+
+def _conjunction_in(words: Sequence[str], lo: int, hi: int, boundaries: frozenset[str]) -> bool:
+    """True when a coordinating conjunction closes the list between lo and hi (a comma alone
+    does not make a list: "right sciatica, absent ankle jerk")."""
+    for x in range(lo, hi):
+        w = words[x]
+        if w in boundaries:
+            return False
+        if w in _CONJUNCTIONS:
+            return True
+    return False
 
 
 def _words(text: str) -> list[str]:
@@ -399,8 +424,9 @@ class ContextEngine:
     ) -> list[Qualifiers]:
         """Qualify several targets (character spans) in one sentence in one pass.
 
-        Lists are lenient here: an item stays inside a negated list unless it opens with a list
-        breaker, so a caller may qualify one target at a time.
+        Lists are read for one target at a time: an item stays inside a negated list when a
+        conjunction closes the list ("no fever, sweats or weight loss") and it does not open with
+        a list breaker; a comma alone is no list ("no fever, pain radiates to the calf").
         """
         if isinstance(doc_or_sentence, str):
             toks: TokenisedSentence = tokenise(doc_or_sentence)
@@ -420,7 +446,7 @@ class ContextEngine:
                 idx.append(i)
                 i += 1
             groups.append(idx)
-        return self._qualify_groups(toks.words, toks.starts, toks.ends, groups, lenient=True)
+        return self._qualify_groups(toks.words, toks.starts, toks.ends, groups, lenient=_CLOSED)
 
     def qualify_tokens(
         self,
@@ -451,7 +477,7 @@ class ContextEngine:
         groups: list[list[int]],
         cues: Sequence[CueMatch] | None = None,
         *,
-        lenient: bool = False,
+        lenient: int = False,
     ) -> list[Qualifiers]:
         flat = [i for g in groups for i in g]
         if not flat:

@@ -18,19 +18,10 @@ SEED_ARTICLE_IDS = {
     "foraminal-stenosis",
     "disc-sequestration",
 }
-# Contract ids added by issue 11 (PRODUCT.md lists them); kept here too until the schema's id table
-# carries them, so their knowledge-base entries are held to the same bar.
-NEW_IDS = {
-    "aortic-dissection": "red_flag",
-    "intradural-tumour": "red_flag",
-    "epidural-lipomatosis": "mimic",
-}
-KNOWN_IDS = set(ALL_DIAGNOSIS_IDS) | set(NEW_IDS)
+KNOWN_IDS = set(ALL_DIAGNOSIS_IDS)
 OTHER_IDS = sorted({i for i in KNOWN_IDS if i not in SEED_ARTICLE_IDS})
-GROUP_OF = {i: g for g, ids in DIAGNOSIS_IDS.items() for i in ids} | NEW_IDS
-RED_FLAG_IDS = sorted(
-    set(DIAGNOSIS_IDS["red_flag"]) | {i for i, g in NEW_IDS.items() if g == "red_flag"}
-)
+GROUP_OF = {i: g for g, ids in DIAGNOSIS_IDS.items() for i in ids}
+RED_FLAG_IDS = sorted(DIAGNOSIS_IDS["red_flag"])
 EMERGENCY_IDS = {
     "cauda-equina-syndrome",
     "abdominal-aortic-aneurysm",

@@ -26,8 +26,18 @@ def validate(
     """Load and validate every knowledge-base file; print counts and the version."""
     from spineguide.knowledge.loader import load_knowledge_base
 
+    from spineguide.errors import KnowledgeBaseError
+    from spineguide.reasoning.derive import check_thresholds
+    from spineguide.reasoning.questions import check_questions
+
     _check_format(fmt)
     kb = load_knowledge_base()
+    # Triage cut-offs and the question bank are read by the reasoning modules, not the loader.
+    problems = check_thresholds(kb) + check_questions(kb)
+    if problems:
+        raise KnowledgeBaseError(
+            f"{len(problems)} problem(s) in the reasoning data: " + "; ".join(problems[:25])
+        )
     counts = {name: len(getattr(kb, name)) for name in COLLECTIONS}
     if fmt == "json":
         typer.echo(json.dumps({"version": kb.version, "ok": True, "counts": counts}, indent=2))

@@ -64,6 +64,8 @@ DIAGNOSIS_IDS: dict[str, tuple[str, ...]] = {
         "spinal-epidural-hematoma",
         "abdominal-aortic-aneurysm",
         "axial-spondyloarthritis",
+        "aortic-dissection",
+        "intradural-tumour",
     ),
     "mimic": (
         "hip-osteoarthritis",
@@ -74,6 +76,7 @@ DIAGNOSIS_IDS: dict[str, tuple[str, ...]] = {
         "sacroiliac-joint-pain",
         "peripheral-arterial-disease",
         "intradural-disc-herniation",
+        "epidural-lipomatosis",
     ),
 }
 ALL_DIAGNOSIS_IDS: tuple[str, ...] = tuple(i for ids in DIAGNOSIS_IDS.values() for i in ids)

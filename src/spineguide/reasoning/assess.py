@@ -12,7 +12,12 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from spineguide.errors import InputError, InputTooLargeError
 from spineguide.reasoning.derive import derive_findings
-from spineguide.reasoning.differential import DiagnosisResult, rank_differential, subtype_for
+from spineguide.reasoning.differential import (
+    DiagnosisResult,
+    must_not_miss_section,
+    rank_differential,
+    subtype_for,
+)
 from spineguide.reasoning.evidence import Choice, Evidence, EvidenceSet
 from spineguide.reasoning.localization import Localization, localize
 from spineguide.reasoning.plan import CarePlan, build_plan
@@ -114,6 +119,11 @@ class Assessment(BaseModel):
     medications_in_note: list[dict[str, Any]] = Field(
         default_factory=list,
         description="medicines named in the note (name, drug_id, classes, negated, historical)",
+    )
+    must_not_miss: list[str] = Field(
+        default_factory=list,
+        description="must-not-miss diagnosis ids still on the list, most urgent first "
+        "(a view beside the probability ranking, which it does not reorder)",
     )
 
 
@@ -224,6 +234,7 @@ def assess(case: CaseInput | dict[str, Any] | str, kb: KnowledgeBase | None = No
         warnings=warnings,
         next_questions=next_questions(es, triage, differential, kb),
         medications_in_note=[m.model_dump(mode="json") for m in note_meds],
+        must_not_miss=[d.id for d in must_not_miss_section(differential, fired_conditions)],
     )
 
 

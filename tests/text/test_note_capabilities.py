@@ -354,3 +354,29 @@ def test_scope_ends_at_a_new_verb_and_more_families(text: str, fid: str, state: 
 )
 def test_conditional_and_further_families(text: str, fid: str, state: str | None) -> None:
     assert _state(text, fid) == state
+
+
+@pytest.mark.parametrize(
+    ("text", "fid", "state"),
+    [
+        ("55F, right S1 sciatica, absent right ankle jerk.", "leg_pain", "present"),
+        ("Saddle numbness, ankle jerk absent.", "saddle_anesthesia", "present"),
+        ("Bladder, bowel and saddle sensation normal.", "bladder_dysfunction", "absent"),
+        ("Bladder, bowel and saddle sensation are all normal.", "bladder_dysfunction", "absent"),
+    ],
+)
+def test_a_list_verdict_closes_the_list_only_at_its_end(text: str, fid: str, state: str) -> None:
+    assert _state(text, fid) == state
+
+
+@pytest.mark.parametrize(
+    ("text", "state"),
+    [
+        ("Known osteoporotic collapse of L1.", None),
+        ("L1 vertebral collapse on old films.", None),
+        ("Collapsed at home this morning.", "present"),
+        ("Found collapsed on the kitchen floor.", "present"),
+    ],
+)
+def test_collapse_of_a_vertebra_is_not_a_faint(text: str, state: str | None) -> None:
+    assert _state(text, "syncope") == state

@@ -418,6 +418,7 @@ class _NoteContext:
     list_affirm: frozenset[str]
     no_list: frozenset[str]
     current_words: frozenset[str]  # a clause under a history heading that is about now
+    list_verdicts: tuple[tuple[str, ...], ...]  # words that close a list with a normal verdict
     comma_bounds: frozenset[str]  # negation scopes stop at a comma; lists are joined by clause
     family_bounds: frozenset[str]  # a relative's scope runs over ":" and "," ("Mother: psoriasis")
 
@@ -446,6 +447,7 @@ def _note_context() -> _NoteContext:
         list_affirm=frozenset(raw.get("list_affirm", ())),
         no_list=frozenset(raw.get("no_list", ())),
         current_words=frozenset(raw.get("current_words", ())),
+        list_verdicts=tuple(tuple(str(v).lower().split()) for v in raw.get("list_verdicts", ())),
         comma_bounds=boundaries | {",", "-"},
         family_bounds=frozenset({".", ";", "!", "?"}),
     )
@@ -670,6 +672,9 @@ def _is_negated(doc: _Doc, start: int, end: int, ctx: dict[str, CueMatch] | None
     return _list_tail_negated(doc, ci, start, end)
 
 
+_END_PUNCT = frozenset({".", "!", "?", ";", ":"})
+
+
 def _list_tail_negated(doc: _Doc, ci: int, start: int, end: int) -> bool:
     """ "Bladder, bowel and saddle sensation normal": a short list item shares the list's verdict."""
     if not doc.clauses:
@@ -682,10 +687,13 @@ def _list_tail_negated(doc: _Doc, ci: int, start: int, end: int) -> bool:
         a, b = doc.clauses[cj]
         if doc.sentence_of(a) != sent or doc.text[doc.clauses[cj - 1][1] : a].strip() != ",":
             return False
-        if len(_WORD.findall(doc.text, a, b)) > 6:
+        if len(_WORD.findall(doc.text, a, b)) > 8:
             return False
-        tail = _clause_cues(doc, cj, "negated", "backward")
-        if tail:
+        words = [w for w in _clause_words(doc, cj) if w not in _END_PUNCT]
+        verdicts = _note_context().list_verdicts
+        # the list closes with a verdict on all of it ("… and saddle sensation normal"); a
+        # clause that opens with its own finding ("absent right ankle jerk") is not one
+        if any(tuple(words[-len(v) :]) == v for v in verdicts if len(v) <= len(words)):
             return True
     return False
 

@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable
+
     from spineguide.knowledge.loader import KnowledgeBase
     from spineguide.text.models import ImagingFinding
 
@@ -58,6 +60,16 @@ def roots_below(level: str | None, kb: KnowledgeBase) -> set[str]:
     return set(order[order.index(traversing) :])
 
 
+def zone_position(zone: str | None) -> str | None:
+    """Which root a lesion in an axial zone compresses: 'exiting', 'traversing' or None."""
+    r = compression_rules()
+    if zone in r.get("exiting_zones", ()):
+        return "exiting"
+    if zone in r.get("traversing_zones", ()):
+        return "traversing"
+    return None
+
+
 def root_position(finding: str, zone: str | None) -> str | None:
     """Which root a finding compresses: 'exiting', 'traversing', 'canal', 'slip' or None."""
     r = compression_rules()
@@ -70,9 +82,8 @@ def root_position(finding: str, zone: str | None) -> str | None:
     if finding in r.get("slip_findings", ()):
         return "slip"
     if finding in r.get("zone_findings", ()):
-        if zone in r.get("exiting_zones", ()):
-            return "exiting"
-        return "traversing"  # paracentral is the default position of a disc lesion
+        # paracentral is the default position of a disc lesion whose zone is not given
+        return zone_position(zone) or "traversing"
     return None
 
 
@@ -80,6 +91,21 @@ def root_at(level: str | None, position: str, kb: KnowledgeBase) -> str | None:
     """The exiting or traversing root at a disc level."""
     lr = level_roots(level, kb)
     return lr.exiting if position == "exiting" else lr.traversing
+
+
+def level_of_root(root: str, position: str, kb: KnowledgeBase) -> str | None:
+    """The disc level where a root traverses (or exits), from the anatomy table."""
+    for level in kb.levels:
+        if root_at(level, position, kb) == root:
+            return level
+    return None
+
+
+def in_root_order(roots: Iterable[str]) -> list[str]:
+    """Roots sorted head to tail (T12 … S2); roots outside the table come last, by name."""
+    order = compression_rules().get("root_order", [])
+    rank = {r: i for i, r in enumerate(order)}
+    return sorted(set(roots), key=lambda r: (rank.get(r, len(rank)), r))
 
 
 def affected_roots(f: ImagingFinding, kb: KnowledgeBase) -> dict[str, str]:

@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
+from spineguide.reasoning.anatomy import affected_roots, in_root_order
+
 if TYPE_CHECKING:
     from spineguide.knowledge.loader import KnowledgeBase
     from spineguide.reasoning.plan import CarePlan
@@ -22,15 +24,6 @@ CONTENT_PATH = Path(__file__).parent / "content.yaml"
 ROOTS = ("L1", "L2", "L3", "L4", "L5", "S1")
 DISC_LEVELS = ("L1-L2", "L2-L3", "L3-L4", "L4-L5", "L5-S1")
 VERTEBRAE = ("L1", "L2", "L3", "L4", "L5", "S1")
-# Findings that press on the root that leaves through the side opening (exiting root) or on the
-# root that runs down past the disc (traversing root); see anatomy.yaml levels (Berra 2021).
-_EXITING_FINDINGS = {"foraminal_stenosis"}
-_EXITING_ZONES = {"foraminal", "extraforaminal"}
-_TRAVERSING_FINDINGS = {
-    "lateral_recess_stenosis", "canal_stenosis", "cauda_equina_compression", "synovial_cyst",
-    "disc_protrusion", "disc_extrusion", "disc_sequestration", "disc_herniation",
-}  # fmt: skip
-_BOTH_FINDINGS = {"spondylolisthesis"}
 _SIDE_WORDS = {
     "left": "on the left side",
     "right": "on the right side",
@@ -104,25 +97,10 @@ def _lower_first(text: str) -> str:
 
 
 def roots_for_finding(f: ImagingFinding, kb: KnowledgeBase) -> list[str]:
-    """Nerve roots (L1-S1) a finding at its level can press on, from the anatomy table."""
+    """Nerve roots (L1-S1) a finding at its level can press on, head to tail (anatomy rule)."""
     if f.negated:
         return []
-    if f.root:
-        return [f.root] if f.root in ROOTS else []
-    anatomy = kb.levels.get(f.level or "")
-    if anatomy is None:
-        return []
-    exiting, traversing = anatomy.exiting_root, anatomy.traversing_root
-    roots: list[str | None] = []
-    if f.finding in _EXITING_FINDINGS or (f.zone in _EXITING_ZONES):
-        roots = [exiting]
-    elif f.finding in _TRAVERSING_FINDINGS:
-        roots = [traversing]
-    elif f.finding in _BOTH_FINDINGS:
-        roots = [exiting, traversing]
-    elif f.finding == "disc_bulge" and f.severity in ("moderate", "severe"):
-        roots = [traversing]
-    return [r for r in roots if r in ROOTS]
+    return [r for r in in_root_order(affected_roots(f, kb)) if r in ROOTS]
 
 
 @dataclass

@@ -1,15 +1,27 @@
-"""Roots pipe: which nerve root a finding at a disc level affects (exiting or traversing)."""
+"""Roots pipe: which nerve root a finding at a disc level affects (exiting or traversing).
+
+The rule itself (which zone hits which root, which root exits or traverses at a level) lives in
+``spineguide.reasoning.anatomy``; this pipe only finds the zone a report gives a root finding.
+"""
 
 from __future__ import annotations
 
-from functools import lru_cache
+from typing import TYPE_CHECKING
 
+from spineguide.reasoning import anatomy
 from spineguide.text.pipes.mentions import DISC_FINDINGS, Mention
 
+if TYPE_CHECKING:
+    from spineguide.knowledge.loader import KnowledgeBase
 
-def zone_root_position(
+# the lumbar roots the imaging contract reports (T12-L1 to L5-S1)
+CONTRACT_ROOTS = ("L1", "L2", "L3", "L4", "L5", "S1")
+
+
+def root_zone(
     m: Mention, mentions: list[Mention], sentence_zones: list[tuple[int, str]]
 ) -> str | None:
+    """The first zone with a root rule given by the mention, its disc lesion or its sentence."""
     zones = list(m.zones)
     if not zones:
         for other in mentions:
@@ -18,40 +30,33 @@ def zone_root_position(
                 break
     if not zones:
         zones = [z for _, z in sentence_zones]
-    for z in zones:
-        if z in ("foraminal", "extraforaminal"):
-            return "exiting"
-        if z in ("paracentral", "subarticular", "central"):
-            return "traversing"
-    return None
+    return next((z for z in zones if anatomy.zone_position(z) is not None), None)
 
 
-@lru_cache(maxsize=1)
-def _level_roots() -> dict[str, tuple[str | None, str | None]]:
-    """Disc level -> (exiting, traversing) root, from the knowledge base's anatomy data."""
-    from spineguide.knowledge.loader import load_cached
+def zone_root_position(
+    m: Mention, mentions: list[Mention], sentence_zones: list[tuple[int, str]]
+) -> str | None:
+    """'exiting' or 'traversing' from the zone the report gives the mention (anatomy rule)."""
+    return anatomy.zone_position(root_zone(m, mentions, sentence_zones))
 
-    return {k: (v.exiting_root, v.traversing_root) for k, v in load_cached().levels.items()}
+
+def _kb() -> KnowledgeBase:
+    from spineguide.knowledge.loader import get_kb
+
+    return get_kb()
 
 
 def infer_root(level: str | None, pos: str) -> str | None:
-    """The exiting or traversing root at a disc level (knowledge-base anatomy), else None."""
+    """The exiting or traversing root at a disc level (anatomy rule), else None."""
     if not level:
         return None
-    roots = _level_roots().get(level)
-    if roots is None:
-        return None
-    root = roots[1] if pos == "traversing" else roots[0]
-    return root if root in ("L1", "L2", "L3", "L4", "L5", "S1") else None
+    root = anatomy.root_at(level, pos, _kb())
+    return root if root in CONTRACT_ROOTS else None
 
 
 def level_of_root(root: str, pos: str) -> str | None:
-    """The disc level where a root traverses (or exits), from the knowledge-base anatomy."""
-    k = 1 if pos == "traversing" else 0
-    for level, roots in _level_roots().items():
-        if roots[k] == root:
-            return level
-    return None
+    """The disc level where a root traverses (or exits), from the anatomy rule."""
+    return anatomy.level_of_root(root, pos, _kb())
 
 
 def mention_roots(
@@ -62,5 +67,7 @@ def mention_roots(
         return [(None, False)]
     if m.roots:
         return [(r, False) for r in m.roots]
-    pos = m.rootpos or zone_root_position(m, mentions, sentence_zones)
-    return [("?" + (pos or "traversing"), True)]
+    pos = m.rootpos or anatomy.root_position(m.finding, root_zone(m, mentions, sentence_zones))
+    if pos not in ("exiting", "traversing"):
+        return [(None, False)]
+    return [("?" + pos, True)]

@@ -227,6 +227,38 @@ def test_roots_come_from_the_anatomy_data() -> None:
     assert (f.root, f.root_inferred, f.side) == ("L3", True, "left")
 
 
+@pytest.mark.parametrize(
+    "text, root",
+    [
+        ("L4-5: right foraminal protrusion abutting the nerve root.", "L4"),
+        ("L5-S1: far lateral extrusion on the left displacing the nerve root.", "L5"),
+        ("L3-4: right subarticular extrusion compressing the nerve root.", "L4"),
+        ("L4-5: left paracentral protrusion contacting the nerve root.", "L5"),
+        ("L3-4: protrusion narrowing the left lateral recess, compressing the nerve root.", "L4"),
+        ("L5-S1: protrusion compressing the nerve root.", "S1"),  # no zone: traversing
+    ],
+)
+def test_unnamed_root_follows_the_anatomy_rule(text: str, root: str) -> None:
+    """Foraminal / far lateral -> exiting root; subarticular / paracentral / recess -> traversing."""
+    (f,) = findings(text, "nerve_root_compression")
+    assert (f.root, f.root_inferred) == (root, True)
+
+
+def test_root_position_takes_the_zone_of_the_disc_lesion_then_the_sentence() -> None:
+    """The nerve-root mention borrows its disc lesion's zone, else a zone in its sentence."""
+    from spineguide.text.pipes.mentions import Mention
+    from spineguide.text.pipes.roots import mention_roots, zone_root_position
+
+    nerve = Mention("nerve_root_compression", 5, 7, 5)
+    disc = Mention("disc_extrusion", 1, 2, 1)
+    disc.zones = ["extraforaminal"]
+    assert zone_root_position(nerve, [disc, nerve], []) == "exiting"
+    assert mention_roots(nerve, False, [disc, nerve], []) == [("?exiting", True)]
+    assert zone_root_position(nerve, [nerve], [(0, "subarticular")]) == "traversing"
+    assert mention_roots(nerve, False, [nerve], []) == [("?traversing", True)]
+    assert mention_roots(nerve, True, [disc, nerve], []) == [(None, False)]
+
+
 # ---- attribution across sentences
 
 

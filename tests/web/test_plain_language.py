@@ -61,12 +61,41 @@ def test_reading_level_is_grade_8_or_below() -> None:
         ("disc_extrusion", "L4-L5", "foraminal", "L4"),  # far-lateral/foraminal: exiting
         ("disc_extrusion", "L5-S1", None, "S1"),
         ("lateral_recess_stenosis", "L4-L5", None, "L5"),
+        ("disc_extrusion", "L5-S1", "extraforaminal", "L5"),  # far lateral: exiting
+        ("disc_protrusion", "L4-L5", "subarticular", "L5"),
     ],
 )
 def test_roots_from_anatomy(finding: str, level: str, zone: str | None, root: str) -> None:
     """The nerve a finding can touch follows the exiting/traversing rule."""
     f = ImagingFinding(finding=finding, level=level, zone=zone, side="left")
     assert pl.roots_for_finding(f, get_kb()) == [root]
+
+
+@pytest.mark.parametrize(
+    "level, roots",
+    [("L3-L4", ["L4", "L5", "S1"]), ("L4-L5", ["L5", "S1"]), ("L5-S1", ["S1"])],
+)
+def test_canal_stenosis_names_the_traversing_root_and_those_below(
+    level: str, roots: list[str]
+) -> None:
+    """Central canal narrowing can press on every root running down past the level."""
+    f = ImagingFinding(finding="canal_stenosis", level=level, severity="severe", side="central")
+    assert pl.roots_for_finding(f, get_kb()) == roots
+
+
+def test_a_bulge_or_a_zone_alone_names_no_root() -> None:
+    """A bulge blames no nerve; a zone word only moves disc lesions and narrowings it fits."""
+    kb = get_kb()
+    for severity in ("mild", "moderate", "severe"):
+        bulge = ImagingFinding(finding="disc_bulge", level="L4-L5", severity=severity)
+        assert pl.roots_for_finding(bulge, kb) == []
+    facet = ImagingFinding(finding="facet_arthropathy", level="L4-L5", zone="foraminal")
+    assert pl.roots_for_finding(facet, kb) == []
+    ex = pl.explain_report("L4-5: moderate broad-based disc bulge.", kb)
+    assert [(f.finding, f.roots) for f in ex.findings] == [("disc_bulge", [])]
+    assert pl.roots_for_finding(
+        ImagingFinding(finding="disc_bulge", level="L4-L5", root="L5"), kb
+    ) == ["L5"]
 
 
 def test_can_and_cannot_explain() -> None:

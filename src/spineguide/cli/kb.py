@@ -24,9 +24,8 @@ def validate(
     fmt: Annotated[str, typer.Option("--format", help="text or json")] = "text",
 ) -> None:
     """Load and validate every knowledge-base file; print counts and the version."""
-    from spineguide.knowledge.loader import load_knowledge_base
-
     from spineguide.errors import KnowledgeBaseError
+    from spineguide.knowledge.loader import load_knowledge_base
     from spineguide.reasoning.derive import check_thresholds
     from spineguide.reasoning.questions import check_questions
 

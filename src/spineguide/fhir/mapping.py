@@ -16,10 +16,10 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import yaml
 from pydantic import ValidationError
 
 from spineguide.errors import InputError
+from spineguide.knowledge.loader import read_yaml
 from spineguide.reasoning.assess import CaseInput, PatientFactors
 from spineguide.reasoning.evidence import Choice, Evidence
 
@@ -55,7 +55,7 @@ class FhirCase:
 @lru_cache(maxsize=1)
 def code_tables() -> dict[str, Any]:
     """The code tables from codes.yaml, with look-up indexes."""
-    raw = yaml.safe_load(CODES_PATH.read_text(encoding="utf-8"))
+    raw = read_yaml(CODES_PATH)
     loinc: dict[str, dict[str, Any]] = {}
     for row in raw["observations"]:
         for code in row["loinc"]:

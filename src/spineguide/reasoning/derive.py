@@ -16,6 +16,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from spineguide.errors import KnowledgeBaseError
+from spineguide.knowledge.loader import read_yaml
 from spineguide.reasoning.evidence import Choice, Evidence, EvidenceSet
 from spineguide.reasoning.imaging_evidence import imaging_evidence_ids
 
@@ -216,7 +217,7 @@ class Thresholds(BaseModel):
 def load_thresholds(path: Path = THRESHOLDS_PATH) -> Thresholds:
     """Read and validate thresholds.yaml (cached)."""
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw = read_yaml(path)
         return Thresholds.model_validate(raw)
     except (OSError, yaml.YAMLError) as exc:
         raise KnowledgeBaseError(f"{path.name}: cannot read ({exc})") from exc

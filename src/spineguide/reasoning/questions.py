@@ -20,6 +20,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from spineguide.errors import KnowledgeBaseError
+from spineguide.knowledge.loader import read_yaml
 from spineguide.knowledge.schema import URGENCY_RANK, Urgency
 from spineguide.reasoning.evidence import EvidenceSet
 
@@ -79,7 +80,7 @@ class QuestionBank(BaseModel):
 def load_questions(path: Path = QUESTIONS_PATH) -> QuestionBank:
     """Read and validate questions.yaml (cached)."""
     try:
-        return QuestionBank.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
+        return QuestionBank.model_validate(read_yaml(path))
     except (OSError, yaml.YAMLError) as exc:
         raise KnowledgeBaseError(f"{path.name}: cannot read ({exc})") from exc
     except ValidationError as exc:
@@ -101,7 +102,7 @@ def check_questions(kb: KnowledgeBase) -> list[str]:
 
 @lru_cache(maxsize=1)
 def _derived_ids() -> frozenset[str]:
-    raw = yaml.safe_load(DERIVED_PATH.read_text(encoding="utf-8")) or []
+    raw = read_yaml(DERIVED_PATH) or []
     return frozenset(entry["id"] for entry in raw if isinstance(entry, dict) and "id" in entry)
 
 

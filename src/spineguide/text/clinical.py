@@ -16,9 +16,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from spineguide.errors import InputError, InputTooLargeError
+from spineguide.knowledge.loader import read_yaml
 from spineguide.reasoning.evidence import Choice, Evidence
 from spineguide.text.context import ContextEngine, ContextRules, CueMatch, context_path, tokenise
 from spineguide.text.pipeline import MedicationMention, Uninterpreted
@@ -327,7 +326,7 @@ def _word_regex(body: str) -> re.Pattern[str]:
 
 @lru_cache(maxsize=1)
 def _vocab() -> _Vocab:
-    raw: dict[str, Any] = yaml.safe_load(VOCAB_PATH.read_text(encoding="utf-8"))
+    raw: dict[str, Any] = read_yaml(VOCAB_PATH)
     macros = raw["macros"]
     regions = tuple(
         _Region(
@@ -425,8 +424,8 @@ class _NoteContext:
 
 @lru_cache(maxsize=1)
 def _note_context() -> _NoteContext:
-    raw = yaml.safe_load(VOCAB_PATH.read_text(encoding="utf-8"))["context"]
-    shared = yaml.safe_load(context_path("en").read_text(encoding="utf-8"))
+    raw = read_yaml(VOCAB_PATH)["context"]
+    shared = read_yaml(context_path("en"))
     replaced = set(raw.get("replace_categories", ()))
     dropped = {str(p).lower() for p in raw.get("drop_shared_phrases", ())}
     rules = [

@@ -44,9 +44,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Protocol
 
-import yaml
-
 from spineguide.errors import InputError
+from spineguide.knowledge.loader import read_yaml
 
 FORWARD = "forward"
 BACKWARD = "backward"
@@ -162,7 +161,7 @@ class ContextRules:
     @classmethod
     def from_yaml(cls, path: str | Path) -> ContextRules:
         """Load cue rules and scope settings from a context YAML file."""
-        data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+        data = read_yaml(Path(path))
         return cls.from_data(data)
 
     @classmethod

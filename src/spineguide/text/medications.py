@@ -17,10 +17,10 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from spineguide.knowledge.loader import read_yaml
 from spineguide.reasoning.evidence import Choice, Evidence
 from spineguide.text.context import ContextEngine, ContextRules, tokenise
+from spineguide.text.drug_lexicon import find_drug_names
 from spineguide.text.pipeline import MedicationMention
 
 VOCAB_PATH = Path(__file__).parent / "vocabulary" / "medications.yaml"
@@ -51,7 +51,7 @@ class _MedVocab:
 
 @lru_cache(maxsize=1)
 def _vocab() -> _MedVocab:
-    raw: dict[str, Any] = yaml.safe_load(VOCAB_PATH.read_text(encoding="utf-8"))
+    raw: dict[str, Any] = read_yaml(VOCAB_PATH)
     class_of_word = {w.lower(): cls for cls, words in raw["class_words"].items() for w in words}
     words = sorted(class_of_word, key=len, reverse=True)
     return _MedVocab(
@@ -72,14 +72,6 @@ def _vocab() -> _MedVocab:
             ContextRules(raw["context"], list_breakers=raw.get("list_breakers", ()))
         ),
     )
-
-
-@lru_cache(maxsize=1)
-def _finder() -> Any:
-    """The drug dictionary's look-up function (imported on first use only)."""
-    from drug_named_entity_recognition import find_drugs
-
-    return find_drugs
 
 
 def _classes_for(name: str, drug_id: str | None, vocab: _MedVocab) -> list[str]:
@@ -131,8 +123,7 @@ def _sentence_mentions(
     found: list[tuple[int, int, str | None, list[str]]] = []  # char start, end, drug id, classes
     taken: set[int] = set()
     if any(len(w.group(0)) >= 4 for w in words):
-        for entry, a, b in _finder()([w.group(0) for w in words], is_ignore_case=True):
-            generic = str(entry.get("name") or "")
+        for generic, a, b in find_drug_names([w.group(0) for w in words]):
             written = " ".join(w.group(0).lower() for w in words[a:b])
             if generic.lower() in vocab.not_medicines or written in vocab.not_medicines:
                 continue

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-import yaml
+from spineguide.knowledge.loader import read_yaml
 
 VOCAB_PATH = Path(__file__).parent / "vocabulary" / "clinical.yaml"
 _WORD = re.compile(r"[A-Za-z]{5,}")
@@ -33,7 +33,7 @@ class _Lexicon:
 
 @lru_cache(maxsize=1)
 def _lexicon() -> _Lexicon:
-    raw = yaml.safe_load(VOCAB_PATH.read_text(encoding="utf-8"))
+    raw = read_yaml(VOCAB_PATH)
     spelling = raw.get("spelling") or {}
     targets = tuple(sorted({t.lower() for t in spelling.get("targets", [])}))
     # every plain word the vocabulary's own patterns spell out is known (never "corrected")

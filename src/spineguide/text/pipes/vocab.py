@@ -6,8 +6,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from spineguide.knowledge.loader import read_yaml
 from spineguide.text.context import ContextEngine
 from spineguide.text.levels import LevelToken
 
@@ -204,7 +203,7 @@ class Vocab:
 def load_vocabulary(path: str | None = None) -> Vocab:
     """Load and compile the imaging vocabulary once per process."""
     p = Path(path) if path else VOCABULARY_PATH
-    return Vocab(yaml.safe_load(p.read_text(encoding="utf-8")))
+    return Vocab(read_yaml(p))
 
 
 class Item:

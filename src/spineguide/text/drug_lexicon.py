@@ -1,0 +1,126 @@
+"""Drug and brand names from the `drug-named-entity-recognition` dictionary, as a compact index.
+
+Importing that library builds trigram indexes for fuzzy matching over all 107,000 name variants
+(seconds of start-up and ~360 MiB per process). We only need its exact look-up of one- and
+two-word names, so the variants are read once from the library's own data file into a plain
+name → generic-name table, written to the user cache as text, and read from there afterwards.
+The look-up behaves like the library's `find_drugs(tokens, is_ignore_case=True)`.
+"""
+
+from __future__ import annotations
+
+import bz2
+import hashlib
+import importlib.metadata
+import importlib.util
+import logging
+import os
+import pickle
+import tempfile
+from functools import lru_cache
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+_PACKAGE = "drug_named_entity_recognition"
+_DATA_FILE = "drug_ner_dictionary.pkl.bz2"
+_MAX_WORDS = 2  # the library matches one- and two-token names only
+
+
+def _data_path() -> Path:
+    spec = importlib.util.find_spec(_PACKAGE)
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError("drug-named-entity-recognition is not installed")
+    return Path(next(iter(spec.submodule_search_locations))) / _DATA_FILE
+
+
+def _build(path: Path) -> dict[str, str]:
+    # The library's own packaged data file, read the way the library reads it.
+    data = pickle.loads(bz2.decompress(path.read_bytes()))
+    canon = data["drug_canonical_to_data"]
+    table: dict[str, str] = {}
+    for variant, canonicals in data["drug_variant_to_canonical"].items():
+        if not canonicals or variant.count(" ") >= _MAX_WORDS or not variant.isprintable():
+            continue  # longer names never match; a tab or newline is a data artefact
+        first = canonicals[0]
+        name = str((canon.get(first) or {}).get("name") or first)
+        table[variant.lower()] = name if name.isprintable() else first
+    return table
+
+
+def _cache_file(path: Path) -> Path | None:
+    from spineguide.knowledge.loader import cache_dir
+
+    folder = cache_dir()
+    if folder is None:
+        return None
+    version = importlib.metadata.version("drug-named-entity-recognition")
+    st = path.stat()
+    key = hashlib.sha256(f"{version}|{st.st_size}|{_MAX_WORDS}".encode()).hexdigest()[:16]
+    return folder / f"drug-names-{key}.tsv"
+
+
+def _read(cache: Path) -> dict[str, str] | None:
+    try:
+        text = cache.read_text(encoding="utf-8")
+    except OSError:
+        return None
+    if not text.endswith("\n#end\n"):
+        return None  # torn write: rebuild
+    table = {}
+    for line in text.splitlines()[:-1]:
+        variant, _, name = line.partition("\t")
+        if variant:
+            table[variant] = name
+    return table or None
+
+
+def _write(cache: Path, table: dict[str, str]) -> None:
+    try:
+        cache.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        fd, tmp = tempfile.mkstemp(prefix=".drugs-", suffix=".tmp", dir=cache.parent)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                fh.writelines(f"{v}\t{n}\n" for v, n in table.items())
+                fh.write("#end\n")
+            os.replace(tmp, cache)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+    except Exception as exc:  # read-only home, full disk: run uncached
+        log.debug("drug-name cache not written: %s", type(exc).__name__)
+
+
+@lru_cache(maxsize=1)
+def drug_names() -> dict[str, str]:
+    """Lower-case one- and two-word drug or brand names → the dictionary's generic name."""
+    path = _data_path()
+    cache = _cache_file(path)
+    if cache is not None:
+        table = _read(cache)
+        if table is not None:
+            return table
+    table = _build(path)
+    if cache is not None:
+        _write(cache, table)
+    return table
+
+
+def find_drug_names(tokens: list[str]) -> list[tuple[str, int, int]]:
+    """Drug names among `tokens`: (generic name, first token, end token), two-word names first."""
+    table = drug_names()
+    lowered = [t.lower() for t in tokens]
+    found: list[tuple[str, int, int]] = []
+    used: set[int] = set()
+    for i in range(len(lowered) - 1):
+        name = table.get(lowered[i] + " " + lowered[i + 1])
+        if name is not None:
+            found.append((name, i, i + 2))
+            used.update((i, i + 1))
+    for i, tok in enumerate(lowered):
+        if i not in used:
+            name = table.get(tok)
+            if name is not None:
+                found.append((name, i, i + 1))
+                used.add(i)
+    return found

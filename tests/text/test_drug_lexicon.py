@@ -1,0 +1,43 @@
+"""The compact drug-name index built from drug-named-entity-recognition's dictionary."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from spineguide.text import drug_lexicon
+
+
+@pytest.fixture
+def fresh_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("SPINEGUIDE_CACHE_DIR", str(tmp_path))
+    drug_lexicon.drug_names.cache_clear()
+    yield tmp_path
+    drug_lexicon.drug_names.cache_clear()
+
+
+def test_brand_and_generic_names_resolve_to_the_generic(fresh_cache: Path) -> None:
+    tokens = ["She", "takes", "Eliquis", "daily", "and", "stopped", "warfarin", "last", "year"]
+    found = {(name.lower(), tokens[a]) for name, a, _ in drug_lexicon.find_drug_names(tokens)}
+    assert ("apixaban", "Eliquis") in found
+    assert ("warfarin", "warfarin") in found
+    assert not any(tok in ("daily", "year", "She") for _, tok in found)
+
+
+def test_index_is_cached_as_text_and_reread(fresh_cache: Path) -> None:
+    first = drug_lexicon.drug_names()
+    files = list(fresh_cache.glob("drug-names-*.tsv"))
+    assert len(files) == 1 and files[0].read_text(encoding="utf-8").endswith("\n#end\n")
+    drug_lexicon.drug_names.cache_clear()
+    assert drug_lexicon.drug_names() == first
+
+
+def test_a_torn_cache_file_is_rebuilt(fresh_cache: Path) -> None:
+    drug_lexicon.drug_names()
+    (cache,) = fresh_cache.glob("drug-names-*.tsv")
+    cache.write_text("apixaban\tApixaban\n", encoding="utf-8")  # no end marker: torn write
+    drug_lexicon.drug_names.cache_clear()
+    table = drug_lexicon.drug_names()
+    assert len(table) > 10_000
+    assert cache.read_text(encoding="utf-8").endswith("\n#end\n")

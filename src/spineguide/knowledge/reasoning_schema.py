@@ -168,6 +168,7 @@ class Exclusion(_Provenance):
 
     diagnoses: list[str]
     yields_to_flagged: bool = False
+    also_yielding: list[str] = Field(default_factory=list)
 
 
 class ExplainRule(_Provenance):
@@ -434,6 +435,8 @@ def _check_differential(m: DifferentialModel, raw: Any, kb: Any, where: _Problem
             where.add((block,), "numbers need a source or expert_estimate: true with a rationale")
     for i, ident in enumerate(m.exclusion.diagnoses):
         dx(("exclusion", "diagnoses", i), ident)
+    for i, ident in enumerate(m.exclusion.also_yielding):
+        dx(("exclusion", "also_yielding", i), ident)
     for i, ident in enumerate(m.non_radicular):
         dx(("non_radicular", i), ident)
     for ident, img in m.subtype_imaging.items():

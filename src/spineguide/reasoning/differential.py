@@ -136,6 +136,7 @@ class _Model:
         exclusion = model.get("exclusion", {})
         self.of_exclusion = frozenset(exclusion.get("diagnoses", ()))
         self.yield_to_flagged = bool(exclusion.get("yields_to_flagged", False))
+        self.yielding = self.of_exclusion | frozenset(exclusion.get("also_yielding", ()))
         self.non_radicular = frozenset(model.get("non_radicular", ()))
         self.subtype_imaging: dict[str, str | None] = dict(model.get("subtype_imaging", {}))
         self.evidence_subtypes: dict[str, list[tuple[frozenset[str], str]]] = {
@@ -454,7 +455,7 @@ def _apply_exclusion(results: list[DiagnosisResult], m: _Model) -> None:
 
 
 def _exclusion_yields(results: list[DiagnosisResult], m: _Model) -> None:
-    """A diagnosis of exclusion ranks below every flagged red-flag diagnosis not yet excluded."""
+    """Diagnoses of exclusion (and working labels within them) rank below flagged red flags."""
     flagged = [
         d.rank_probability for d in results if d.must_not_miss and d.probability >= m.mnm_min
     ]
@@ -462,7 +463,7 @@ def _exclusion_yields(results: list[DiagnosisResult], m: _Model) -> None:
         return
     target = min(flagged) * m.refine_factor
     for d in results:
-        if d.id in m.of_exclusion and d.rank_probability > target:
+        if d.id in m.yielding and d.rank_probability > target:
             d.rank_probability = target
 
 

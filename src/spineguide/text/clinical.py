@@ -60,8 +60,13 @@ _AGE_PATTERNS = [
     re.compile(r"(?<!\w)(\d{1,3})\s?(?:y/?o|yo|yrs? old)(?!\w)", re.I),
     re.compile(r"(?<!\w)i'?m (\d{2,3})(?!\w)(?! ?(?:kg|cm|mg|%|/))", re.I),
     re.compile(r"(?<![\w.])(\d{1,3})\s?([MF])(?![\w])"),
-    re.compile(r"(?<!\w)aged\s+(\d{1,3})(?!\w)", re.I),
-    re.compile(r"(?<!\w)age[:\s]+(\d{1,3})(?!\w)", re.I),
+    re.compile(r"(?<!\w)(?<!before )(?<!after )(?<!under )(?<!until )aged\s+(\d{1,3})(?!\w)", re.I),
+    # "onset before age 45", "since age 12", "by the age of 30" name another age than the patient's
+    re.compile(
+        r"(?<!\w)(?<!before )(?<!after )(?<!under )(?<!until )(?<!since )(?<!below )(?<!above )"
+        r"(?<!over )(?<!from )(?<!by )(?<!at )(?<!the )age[:\s]+(\d{1,3})(?!\w)",
+        re.I,
+    ),
 ]
 _MALE = re.compile(r"(?<!\w)(?:man|male|gentleman|boy|he|his|him|mr)(?!\w)", re.I)
 _FEMALE = re.compile(r"(?<!\w)(?:woman|female|lady|girl|she|her|mrs|ms|miss)(?!\w)", re.I)
@@ -73,6 +78,12 @@ _NUMBER_WORDS = {
 _UNIT_DAYS = {"hour": 1 / 24, "day": 1, "week": 7, "month": 30.4, "year": 365}
 _NUM = r"(\d+(?:\.\d+)?|a|an|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|several|few|couple of|many)"
 _DURATION_PATTERNS = [
+    # "began 2 hours earlier", "came on three days before admission", "onset 6 hours prior"
+    re.compile(
+        rf"(?<!\w)(?:began|started|came on|onset|developed|commenced)\s+(?:\w+\s+){{0,3}}?{_NUM}\s+"
+        rf"(hour|day|week)s?\s+(?:earlier|before|previously|prior|ago)(?!\w)",
+        re.I,
+    ),
     # "3 weeks of", "for 2 weeks", "over the last 4 days", "10-day history", "since 3 days"
     re.compile(rf"(?<!\w){_NUM}[- ](hour|day|week|month|year)s?[- ](?:of|history)(?!\w)", re.I),
     re.compile(
@@ -291,6 +302,8 @@ class _Numeric:
     above: float | None
     below: float | None
     plausible: tuple[float, float]
+    units: tuple[tuple[re.Pattern[str], float], ...] = ()  # unit written after the number → factor
+    normal_below: float | None = None  # a reading under this answers the finding absent
 
 
 @dataclass(frozen=True)
@@ -311,6 +324,7 @@ class _Vocab:
     tension_neg: re.Pattern[str]
     weakword: re.Pattern[str]
     numeric: tuple[_Numeric, ...]
+    lab_units: dict[str, dict[str, Any]]
     lexicon: tuple[tuple[re.Pattern[str], str], ...]
 
 
@@ -391,13 +405,23 @@ def _vocab() -> _Vocab:
         numeric=tuple(
             _Numeric(
                 finding=n["finding"],
-                regex=re.compile(rf"(?<!\w)(?:{n['name']})(?!\w)\D{{0,12}}?(\d+(?:\.\d+)?)", re.I),
+                regex=re.compile(
+                    rf"(?<!\w)(?:{n['name']})(?!\w)\D{{0,12}}?(\d+(?:\.\d+)?)"
+                    rf"(?:\s*({'|'.join(u['pattern'] for u in n.get('units', ())) or '(?!)'})(?!\w))?",
+                    re.I,
+                ),
                 above=n.get("above"),
                 below=n.get("below"),
                 plausible=(float(n["plausible"][0]), float(n["plausible"][1])),
+                units=tuple(
+                    (re.compile(rf"(?:{u['pattern']})$", re.I), float(u["factor"]))
+                    for u in n.get("units", ())
+                ),
+                normal_below=n.get("normal_below"),
             )
             for n in raw.get("numeric", [])
         ),
+        lab_units={str(k): dict(v) for k, v in (raw.get("lab_units") or {}).items()},
         lexicon=tuple(
             (_word_regex(x["pattern"]), str(x["reason"])) for x in raw["red_flag_lexicon"]
         ),
@@ -681,6 +705,8 @@ def _list_tail_negated(doc: _Doc, ci: int, start: int, end: int) -> bool:
     c_start, c_end = doc.clauses[ci]
     if end < c_end - 1 or len(_WORD.findall(doc.text, c_start, end)) > 3:
         return False
+    if _note_context().list_affirm & set(_clause_words(doc, ci)):
+        return False  # "reduced anal tone, perianal sensation intact": the item has its own state
     sent = doc.sentence_of(start)
     for cj in range(ci + 1, min(len(doc.clauses), ci + 5)):
         a, b = doc.clauses[cj]
@@ -1157,10 +1183,6 @@ _LABS: tuple[tuple[str, re.Pattern[str]], ...] = (
             re.I,
         ),
     ),
-    (
-        "serum_calcium",
-        re.compile(r"(?<!\w)(?:adjusted |corrected |serum )?calcium\D{0,12}?(\d(?:\.\d+)?)", re.I),
-    ),
     ("pth", re.compile(r"(?<!\w)(?:pth|parathyroid hormone)\D{0,12}?(\d+(?:\.\d+)?)", re.I)),
     ("egfr", re.compile(r"(?<!\w)e?gfr\D{0,12}?(\d+(?:\.\d+)?)", re.I)),
     (
@@ -1177,6 +1199,26 @@ _HB = re.compile(
     r"(?<!\w)(?:ha?emoglobin|hb)\b\D{0,25}?(\d{2,3})(?:\s*(?:g/l)?\s*(?:to|->|→|down to)\s*(\d{2,3}))?",
     re.I,
 )
+# "adj Ca 2.74", "corrected calcium 2.81 mmol/L", "calcium 12.1 mg/dL" ("Ca" alone only before a
+# decimal reading, so "Ca breast" stays a cancer)
+_CALCIUM = re.compile(
+    r"(?<!\w)(?:(?:adj(?:usted)?|corr(?:ected)?|serum|total|albumin[- ]adjusted)\.?\s*(?:calcium|ca)"
+    r"|calcium|ca(?=\s*(?:[:=]|is|was|of)?\s*\d{1,2}\.\d))(?!\w)\D{0,12}?(\d{1,2}(?:\.\d+)?)"
+    r"\s*(mmol\s*/\s*l|mg\s*/\s*dl)?",
+    re.I,
+)
+
+
+def _calcium_mmol(value: float, unit: str | None) -> float | None:
+    """A calcium reading in mmol/L (mg/dL converted with the data factor), None if implausible."""
+    conv = _vocab().lab_units.get("serum_calcium", {})
+    mg = unit is not None and unit.lower().replace(" ", "").startswith("mg")
+    if mg or (unit is None and value > conv.get("mmol_max", 5.0)):
+        value *= conv.get("mg_dl_to_mmol_l", 0.2495)
+    low, high = conv.get("plausible_mmol", (1.0, 5.0))
+    return value if low <= value <= high else None
+
+
 _INR = re.compile(r"(?<!\w)inr\D{0,10}?(\d+(?:\.\d+)?)", re.I)
 _BP = re.compile(r"(?<!\w)(?:blood pressure|bp)\D{0,10}?(\d{2,3})\s*/\s*(\d{2,3})", re.I)
 _PULSE = re.compile(
@@ -1203,6 +1245,10 @@ def _labs(col: _Collector, findings: dict[str, Any]) -> None:
     for fid, regex in _LABS:
         for m in regex.finditer(text):
             threshold(fid, float(m.group(1)), m.start(), m.end())
+    for m in _CALCIUM.finditer(text):
+        value = _calcium_mmol(float(m.group(1)), m.group(2))
+        if value is not None:
+            threshold("serum_calcium", round(value, 2), m.start(), m.end())
     for m in _TEMP.finditer(text):
         value = float(m.group(1))
         if 34 <= value <= 43:
@@ -1243,13 +1289,19 @@ def _labs(col: _Collector, findings: dict[str, Any]) -> None:
     for num in _vocab().numeric:
         for m in num.regex.finditer(text):
             value = float(m.group(1))
+            unit = m.group(2) if m.lastindex and m.lastindex >= 2 else None
+            if unit:
+                value *= next((f for rx, f in num.units if rx.match(unit)), 1.0)
             if not num.plausible[0] <= value <= num.plausible[1]:
                 continue
             high = num.above is not None and value > num.above
             low = num.below is not None and value < num.below
-            if high or low:  # a normal reading does not rule the finding out
+            if high or low:  # a normal reading does not rule the finding out …
                 col.add(num.finding, m.start(), m.end(), value=value, negatable=False,
                         lateral=False)  # fmt: skip
+            elif num.normal_below is not None and value < num.normal_below:  # … unless it is clear
+                col.add(num.finding, m.start(), m.end(), choice=Choice.absent, value=value,
+                        negatable=False, lateral=False)  # fmt: skip
 
 
 def _demographics(col: _Collector) -> None:
@@ -1524,6 +1576,7 @@ def _uninterpreted(
     seen: set[tuple[int, int]] = set()
     marks = [(m.start(), m.end()) for m in _CLAUSE_MARK.finditer(masked)]
     mark_starts = [a for a, _ in marks]
+    doc: _Doc | None = None  # segmented only when some wording is left over
     for regex, reason in vocab.lexicon:
         for m in regex.finditer(masked):
             if (m.start(), m.end()) in seen:
@@ -1534,6 +1587,12 @@ def _uninterpreted(
             lo, hi = max(c_start, m.start() - _COVER_CHARS), min(c_end, m.end() + _COVER_CHARS)
             if any(covered[lo:hi]):
                 continue
+            if doc is None:
+                doc = _segment(masked.translate(_DASHES))
+            if _is_negated(doc, m.start(), m.end()) or "family" in _context(
+                doc, m.start(), m.end()
+            ):
+                continue  # "no numbness anywhere", "father had cancer": nothing of the patient's
             seen.add((m.start(), m.end()))
             out.append(Uninterpreted(text=text[m.start() : m.end()], span=(m.start(), m.end()),
                                      reason=reason))  # fmt: skip

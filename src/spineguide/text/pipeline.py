@@ -57,18 +57,50 @@ class Extraction(BaseModel):
     medications: list[MedicationMention] = Field(default_factory=list)
     uninterpreted: list[Uninterpreted] = Field(default_factory=list)
     warnings: list[str] = Field(default_factory=list)
+    setting: Literal["emergency"] | None = Field(
+        None, description="care setting the note states (an emergency department), else None"
+    )
 
 
 # An imaging sentence inside a note: a modality, then a colon or a result verb within a few words
 # ("MRI: …", "CT showed …", "X-ray L-spine: collapse of L1", "MRI lumbar spine on 3/4 reported …").
 _IMAGING_SENTENCE = re.compile(
     r"(?<!\w)(?:(?:urgent|emergency|repeat|recent|previous|outside|today'?s|his|her|an?|the)\s+)?"
-    r"(?:MRI|MR|CT|CTA|CT myelogra\w+|radiographs?|x-?rays?|XR|plain films?|imaging|scan|"
+    r"(?:MRI|MR|CT|CTA|CT myelogra\w+|radiographs?|x-?rays?|XR|plain films?|imaging|(?<!bladder )scan|"
     r"bone scan|PET(?:-CT)?|myelogra\w+|ultrasound|USS?)(?!\w)"
     r"(?:[^.:\n]{0,40}?(?::|(?<!\w)(?:shows?|showed|showing|demonstrat\w+|reveal\w*|confirm\w*|"
     r"report\w*|found|finds|identif\w+|noted|notes|with)(?!\w)))",
     re.I,
 )
+# The note says where the patient is seen: "attends ED", "seen in A&E", "presented to the emergency
+# department", "in resus"; an emergency-department attendance sets the emergency prior.
+_EMERGENCY_SETTING = re.compile(
+    r"(?<!\w)(?:(?:attend\w*|present\w*|seen|came|comes|brought|arriv\w*|admitted|referred|"
+    r"self-?presented|conveyed|walked)\s+(?:\w+\s+){0,3}?(?:to|in|into|at|via|through)\s+"
+    r"(?:the\s+|our\s+|an?\s+|local\s+)*(?:ed|a\s?&\s?e|a\s?and\s?e|emergency\s+(?:department|dept|room|unit)|"
+    r"er|casualty|resus)|(?:ed|a\s?&\s?e|emergency\s+department|emergency\s+room)\s+"
+    r"(?:attendance|presentation|triage|review|assessment|doctor|team|registrar)|"
+    r"in\s+(?:the\s+)?(?:emergency\s+department|a\s?&\s?e|resus)|"
+    r"attend\w*\s+(?:the\s+|an?\s+|local\s+)*(?:ed|a\s?&\s?e|emergency\s+(?:department|dept|room)|er|casualty))(?!\w)",
+    re.I,
+)
+
+
+def note_setting(text: str) -> Literal["emergency"] | None:
+    """The care setting a note states ("emergency" for an emergency-department visit), else None."""
+    if not isinstance(text, str):
+        return None
+    for m in _EMERGENCY_SETTING.finditer(text[:20_000]):
+        head = text[max(0, m.start() - 30) : m.start()].lower()
+        if re.search(
+            r"(?<!\w)(?:no|not|never|without|previous(?:ly)?|prior|last year)\W+(?:\w+\W+){0,2}$",
+            head,
+        ):
+            continue  # "not seen in ED", "previously attended A&E"
+        return "emergency"
+    return None
+
+
 _SENTENCE_STOP = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9(\"'])|\n|$")
 
 
@@ -126,6 +158,7 @@ def extract(text: str, kind: TextKind = "note") -> Extraction:
     if not text.strip():
         return out
     reading = read_note(text)
+    out.setting = note_setting(text)
     out.evidence = reading.evidence
     out.medications = reading.medications
     out.uninterpreted = reading.uninterpreted

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from spineguide.reasoning.assess import assess
 
 
@@ -284,3 +286,61 @@ def test_metabolic_subtype_of_disc_calcification(kb) -> None:
     )
     calc = _by_id(results, "disc-calcification")
     assert calc.subtype and "pyrophosphate" in calc.subtype
+
+
+def test_nonspecific_and_working_labels_yield_to_a_flagged_red_flag(kb) -> None:
+    present = ["low_back_pain", "history_of_cancer", "age_over_50", "chronic_course"]
+    unflagged = _rank(kb, present)
+    assert unflagged[0].id == "nonspecific-low-back-pain"
+    flagged = _rank(kb, present, fired={"spinal-malignancy": "urgent"})
+    order = [d.id for d in flagged]
+    cancer = order.index("spinal-malignancy")
+    for label in (
+        "nonspecific-low-back-pain",
+        "degenerative-disc-disease",
+        "facet-joint-arthropathy",
+    ):
+        assert order.index(label) > cancer, label
+    # the yield reorders only; the probabilities themselves are unchanged
+    assert _by_id(flagged, "nonspecific-low-back-pain").probability == pytest.approx(
+        _by_id(unflagged, "nonspecific-low-back-pain").probability
+    )
+
+
+def test_a_flagged_diagnosis_below_the_yield_threshold_does_not_reorder(kb) -> None:
+    # a fired rule for a diagnosis the evidence makes very unlikely leaves the ranking alone
+    results = _rank(kb, ["low_back_pain", "acute_course"], fired={"spinal-infection": "urgent"})
+    assert _by_id(results, "spinal-infection").probability < 0.01
+    assert results[0].id == "nonspecific-low-back-pain"
+
+
+def test_axial_spa_needs_chronicity_or_an_inflammatory_feature(kb) -> None:
+    acute = _by_id(
+        _rank(kb, ["low_back_pain", "age_under_45", "acute_course"]), "axial-spondyloarthritis"
+    )
+    assert any(c.id == "requires:chronic_or_inflammatory" for c in acute.evidence_against)
+    assert acute.probability < 0.01
+    inflammatory = _rank(
+        kb,
+        [
+            "low_back_pain",
+            "age_under_45",
+            "chronic_course",
+            "morning_stiffness_long",
+            "pain_worse_rest",
+            "hla_b27_positive",
+            "nsaid_good_response",
+        ],
+    )
+    assert inflammatory[0].id == "axial-spondyloarthritis"
+
+
+def test_fever_and_systemic_features_count_once_against_a_herniation(kb) -> None:
+    results = _rank(kb, ["low_back_pain", "leg_pain", "fever", "systemic_features"])
+    herniation = _by_id(results, "disc-herniation")
+    against = [c.id for c in herniation.evidence_against]
+    assert len({"fever", "systemic_features"} & set(against)) == 1
+    cultures = _by_id(
+        _rank(kb, ["low_back_pain", "leg_pain", "blood_culture_positive"]), "disc-herniation"
+    )
+    assert any(c.id == "blood_culture_positive" for c in cultures.evidence_against)

@@ -169,6 +169,7 @@ class Exclusion(_Provenance):
     diagnoses: list[str]
     yields_to_flagged: bool = False
     also_yielding: list[str] = Field(default_factory=list)
+    yield_min_probability: Prob | None = Field(default=None, gt=0, lt=1)
 
 
 class ExplainRule(_Provenance):

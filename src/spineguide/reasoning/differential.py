@@ -137,6 +137,7 @@ class _Model:
         self.of_exclusion = frozenset(exclusion.get("diagnoses", ()))
         self.yield_to_flagged = bool(exclusion.get("yields_to_flagged", False))
         self.yielding = self.of_exclusion | frozenset(exclusion.get("also_yielding", ()))
+        self.yield_min = float(exclusion.get("yield_min_probability") or self.mnm_min)
         self.non_radicular = frozenset(model.get("non_radicular", ()))
         self.subtype_imaging: dict[str, str | None] = dict(model.get("subtype_imaging", {}))
         self.evidence_subtypes: dict[str, list[tuple[frozenset[str], str]]] = {
@@ -364,7 +365,7 @@ def rank_differential(
         v["probability"] = round(d.probability, 4)
     _apply_refinements(results, m)
     if m.yield_to_flagged:
-        _exclusion_yields(results, m)
+        _exclusion_yields(results, m, fired_conditions)
     results.sort(key=lambda d: -d.rank_probability)
     _lateral_sides(results, es, m.non_radicular)
     return results
@@ -454,10 +455,12 @@ def _apply_exclusion(results: list[DiagnosisResult], m: _Model) -> None:
             d.probability = d.rank_probability = cap
 
 
-def _exclusion_yields(results: list[DiagnosisResult], m: _Model) -> None:
+def _exclusion_yields(results: list[DiagnosisResult], m: _Model, fired: dict[str, str]) -> None:
     """Diagnoses of exclusion (and working labels within them) rank below flagged red flags."""
     flagged = [
-        d.rank_probability for d in results if d.must_not_miss and d.probability >= m.mnm_min
+        d.rank_probability
+        for d in results
+        if d.id in fired and d.probability >= m.yield_min and d.rank_probability > 0
     ]
     if not flagged:
         return

@@ -344,3 +344,47 @@ def test_fever_and_systemic_features_count_once_against_a_herniation(kb) -> None
         _rank(kb, ["low_back_pain", "leg_pain", "blood_culture_positive"]), "disc-herniation"
     )
     assert any(c.id == "blood_culture_positive" for c in cultures.evidence_against)
+
+
+def test_raised_markers_count_against_root_and_slip_diagnoses(kb) -> None:
+    base = ["low_back_pain", "leg_pain", "age_over_50"]
+    plain = _by_id(_rank(kb, base), "disc-herniation").probability
+    inflamed = _rank(kb, [*base, "inflammatory_markers_raised", "fever"])
+    herniation = _by_id(inflamed, "disc-herniation")
+    systemic = [
+        c
+        for c in herniation.evidence_against
+        if c.id in ("fever", "systemic_features", "inflammatory_markers_raised")
+    ]
+    assert len(systemic) == 1  # one systemic observation, counted once
+    assert herniation.probability < plain
+    slip = _by_id(
+        _rank(kb, [*base, "inflammatory_markers_raised"]), "degenerative-spondylolisthesis"
+    )
+    assert any(c.id == "inflammatory_markers_raised" for c in slip.evidence_against)
+
+
+def test_thigh_pattern_in_a_diabetic_favours_amyotrophy_over_root_compression(kb) -> None:
+    results = _rank(
+        kb,
+        [
+            "age_over_65",
+            "age_over_50",
+            "diabetes",
+            "poorly_controlled_diabetes",
+            "thigh_pain",
+            "difficulty_rising_from_chair",
+            "patellar_reflex_reduced",
+        ],
+    )
+    assert results[0].id == "diabetic-amyotrophy"
+    root = _by_id(results, "nerve-root-compression")
+    assert any(c.id == "upper_lumbar_pattern" for c in root.evidence_against)
+
+
+def test_classic_s1_sciatica_is_not_penalised_by_the_upper_lumbar_rule(kb) -> None:
+    results = _rank(
+        kb, ["low_back_pain", "leg_pain", "posterior_calf_pain", "achilles_reflex_reduced"]
+    )
+    assert results[0].id in ("disc-herniation", "nerve-root-compression")
+    assert not any(c.id == "upper_lumbar_pattern" for c in results[0].evidence_against)

@@ -235,7 +235,8 @@ def rank_differential(
     matches: dict[int, str] = {}
     for dx_id, priors, by_finding, imaging_feats, gates, name, icd in m.diagnoses:
         # only the features this presentation speaks to (stated findings, imaging when given)
-        feats = [f for fid in by_finding.keys() & stated for f in by_finding[fid]]
+        # sorted: explanations and one-of ties do not depend on set order
+        feats = [f for fid in sorted(by_finding.keys() & stated) for f in by_finding[fid]]
         if imaging:
             feats += [f for f in imaging_feats if f.kind == "not_seen" or f.fid in imaging_ids]
         prior = priors.get(setting, priors["primary"])

@@ -388,3 +388,47 @@ def test_classic_s1_sciatica_is_not_penalised_by_the_upper_lumbar_rule(kb) -> No
     )
     assert results[0].id in ("disc-herniation", "nerve-root-compression")
     assert not any(c.id == "upper_lumbar_pattern" for c in results[0].evidence_against)
+
+
+def test_child_with_spinal_pain_and_raised_markers_considers_disc_calcification(kb) -> None:
+    results = _rank(kb, ["age_under_18", "inflammatory_markers_raised", "crp"])
+    top3 = [d.id for d in results[:3]]
+    assert "disc-calcification" in top3
+    herniation = _by_id(results, "disc-herniation")
+    assert any(c.id == "age_under_18" for c in herniation.evidence_against)
+    for degenerative in ("lumbar-spinal-stenosis", "degenerative-spondylolisthesis"):
+        assert _by_id(results, degenerative).probability < 0.005
+
+
+def test_paraparesis_raises_compressive_red_flag_diagnoses(kb) -> None:
+    base = ["low_back_pain", "severe_pain", "age_over_50"]
+    before = _rank(kb, base)
+    after = _rank(kb, [*base, "bilateral_leg_weakness"])
+    for dx in ("cauda-equina-syndrome", "spinal-malignancy", "spinal-infection"):
+        ratio = _by_id(after, dx).probability / _by_id(before, dx).probability
+        assert ratio > 10, dx
+
+
+def test_a_likely_haematoma_is_named_before_the_cauda_equina_syndrome_it_causes(kb) -> None:
+    present = [
+        "low_back_pain",
+        "sudden_onset",
+        "severe_pain",
+        "anticoagulant_use",
+        "bilateral_leg_weakness",
+        "rapidly_progressive_weakness",
+        "urinary_retention",
+        "saddle_anesthesia",
+    ]
+    results = _rank(kb, present)
+    assert (
+        _by_id(results, "cauda-equina-syndrome").probability
+        > _by_id(results, "spinal-epidural-hematoma").probability
+    )
+    order = [d.id for d in results]
+    assert order.index("spinal-epidural-hematoma") < order.index("cauda-equina-syndrome")
+    ces = _by_id(results, "cauda-equina-syndrome")
+    assert ces.refined_by == "spinal-epidural-hematoma"
+    # without the anticoagulant and sudden onset the syndrome itself leads
+    plain = _rank(kb, ["low_back_pain", "bilateral_leg_weakness", "urinary_retention", "leg_pain"])
+    assert plain[0].id == "cauda-equina-syndrome"

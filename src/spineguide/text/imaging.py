@@ -4,7 +4,7 @@ Pipeline (pure, no I/O after the vocabulary loads once), one job per pipe:
 document (sections incl. inline headings, sentences, words with offsets) -> vocab (phrases,
 spelling tolerance) -> levels (level runs) -> attribution (level headings, carried levels,
 pronouns) -> mentions (finding phrases) -> context (the shared engine in text/context.py) ->
-modifiers (side, zone, grade) -> roots (exiting/traversing from the knowledge base) ->
+modifiers (side, zone, grade) -> roots (the one anatomy rule in reasoning/anatomy.py) ->
 reconcile (per-section de-duplication; the impression wins).
 
 Conventions (documented, shared with the evaluation sets):
@@ -17,9 +17,8 @@ Conventions (documented, shared with the evaluation sets):
 - Nerve roots: contact/abutment -> mild (Pfirrmann 2004 grade 1 "contact"); "compressing" takes
   the sentence's severity adverb ("severely narrowing ... and compressing"); displacement,
   impingement and mass effect stay unspecified unless a severity word is attached.
-  Unnamed roots follow the traversing/exiting rule: paracentral/subarticular/central ->
-  traversing, foraminal/extraforaminal -> exiting (knowledge-base anatomy), with
-  root_inferred true; with no zone at all the traversing root is assumed.
+  Unnamed roots follow the one anatomy rule (`spineguide.reasoning.anatomy`, anatomy.yaml
+  `compression_rules`), with root_inferred true.
 - Sides: a disc finding with no side is central; foraminal, lateral-recess, facet, ligamentum
   flavum and nerve-root findings with no side are bilateral.
 - Levels: a level heading ("L4-5:") governs its block; a sentence without a level takes the

@@ -84,6 +84,22 @@ CASES: list[tuple[str, list[tuple[str, Choice, str | None, float | None]], list[
      []),
     ("Loss of sensation below the umbilicus.", [("sensory_level", P, None, None)], []),
     ("Fell from a height of over 3 m onto his back.", [("high_energy_trauma", P, None, None)], []),
+    # weakness with no muscle named, grades with no "/5", markers in a list, Hb in g/dL
+    ("Power reduced in the left leg, right normal.", [("leg_weakness_reported", P, "left", None)],
+     []),
+    ("Strength 4/5 in the right lower limb.", [("leg_weakness_reported", P, "right", None)], []),
+    ("Quads 2, hip flexion 3+ on the left.", [("hip_flexion_weakness", P, "left", 3)], []),
+    ("CRP and ESR both raised.", [("crp", P, None, None), ("esr", P, None, None)], []),
+    ("Raised ESR/CRP, white cells normal.", [("crp", P, None, None), ("esr", P, None, None)], []),
+    ("Hb 11.2 on arrival.", [("hemoglobin", P, None, 112)], []),
+    ("Hb 14.1, platelets normal.", [("hemoglobin", A, None, 141)], []),
+    ("Pinprick reduced over the lateral side of the right thigh.",
+     [("sensory_loss_anterolateral_thigh", P, "right", None)], []),
+    ("New bowel and bladder symptoms today.",
+     [("bowel_dysfunction", P, None, None), ("bladder_dysfunction", P, None, None)], []),
+    ("Can't hold her water any more.", [("urinary_incontinence", P, None, None)], []),
+    ("Very tender mid lumbar spinous processes.", [("spinal_tenderness", P, None, None)], []),
+    ("Leg tingling slightly better this week.", [("improving_course", P, None, None)], []),
 ]  # fmt: skip
 
 

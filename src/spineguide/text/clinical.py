@@ -105,7 +105,8 @@ _FORTNIGHT = re.compile(
     re.I,
 )
 _GRADE = re.compile(
-    r"(?<![\w/])([0-5])\s?(?:\+|-)?\s?(?:/|out of\s)\s?5(?!\w)|(?<!\w)(?:mrc|grade)\s?([0-5])(?:\+|-)?(?![\w/])",
+    r"(?<![\w/])([0-5])\s?(?:\+|-)?\s?(?:/|out of\s)\s?5(?!\w)|(?<!\w)(?:mrc|grade)\s?([0-5])(?:\+|-)?(?![\w/])"
+    r"|(?<![\w/.+-])([0-4])[+-](?![\w/]|\.\d)",  # "hip flexion 3+": a signed grade with no "/5"
     re.I,
 )
 _AGAINST_GRAVITY = re.compile(
@@ -962,7 +963,7 @@ def _following(
 def _grades(text: str, start: int = 0, end: int | None = None) -> list[int]:
     """MRC grades written in `text[start:end]`, in order (every spelling of _GRADE)."""
     stop = len(text) if end is None else end
-    return [int(m.group(1) or m.group(2)) for m in _GRADE.finditer(text, start, stop)]
+    return [int(m.group(1) or m.group(2) or m.group(3)) for m in _GRADE.finditer(text, start, stop)]
 
 
 def _muscles(col: _Collector, vocab: _Vocab) -> None:
@@ -988,7 +989,7 @@ def _muscles(col: _Collector, vocab: _Vocab) -> None:
         tail = doc.text[c_end:tail_end]
         tail_grades = _grades(tail)
         clause_grades = _grades(chunk)
-        weak = vocab.weak.search(chunk) or any(g < 5 for g in tail_grades)
+        weak = vocab.weak.search(chunk) or any(g < 5 for g in tail_grades + clause_grades)
         if weak:
             col.mark_read(vocab.weak, c_start, c_end)
         against_gravity = bool(_AGAINST_GRAVITY.search(chunk))
@@ -1196,7 +1197,7 @@ _TEMP = re.compile(
 )
 _HBA1C = re.compile(r"(?<!\w)hba1c\D{0,10}?(\d+(?:\.\d+)?)\s*(%|mmol)?", re.I)
 _HB = re.compile(
-    r"(?<!\w)(?:ha?emoglobin|hb)\b\D{0,25}?(\d{2,3})(?:\s*(?:g/l)?\s*(?:to|->|→|down to)\s*(\d{2,3}))?",
+    r"(?<!\w)(?:ha?emoglobin|hb)\b\D{0,25}?(\d{1,3}(?:\.\d)?)(?:\s*(?:g/?[dl]l?)?\s*(?:to|->|→|down to)\s*(\d{1,3}(?:\.\d)?))?",
     re.I,
 )
 # "adj Ca 2.74", "corrected calcium 2.81 mmol/L", "calcium 12.1 mg/dL" ("Ca" alone only before a
@@ -1262,9 +1263,18 @@ def _labs(col: _Collector, findings: dict[str, Any]) -> None:
             col.add(
                 "poorly_controlled_diabetes", m.start(), m.end(), negatable=False, lateral=False
             )
+    hb_units = _vocab().lab_units.get("hemoglobin", {})
+    hb_factor, hb_max = float(hb_units.get("g_dl_to_g_l", 10)), float(hb_units.get("g_dl_max", 25))
+
+    def g_per_l(x: str) -> float:
+        value = float(x)
+        return value * hb_factor if value < hb_max else value  # g/dL written bare → g/L
+
     for m in _HB.finditer(text):
-        first = float(m.group(1))
-        second = float(m.group(2)) if m.group(2) else None
+        first = g_per_l(m.group(1))
+        second = g_per_l(m.group(2)) if m.group(2) else None
+        if not 20 <= first <= 250:
+            continue
         current = second if second is not None else first
         threshold("hemoglobin", current, m.start(), m.end())
         if second is not None and first - second >= 15:

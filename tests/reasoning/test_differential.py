@@ -432,3 +432,21 @@ def test_a_likely_haematoma_is_named_before_the_cauda_equina_syndrome_it_causes(
     # without the anticoagulant and sudden onset the syndrome itself leads
     plain = _rank(kb, ["low_back_pain", "bilateral_leg_weakness", "urinary_retention", "leg_pain"])
     assert plain[0].id == "cauda-equina-syndrome"
+
+
+def test_a_slip_without_imaging_does_not_outrank_a_fracture_picture(kb) -> None:
+    present = ["low_back_pain", "age_over_50", "age_over_65", "sudden_onset", "spinal_tenderness"]
+    results = _rank(kb, present)
+    slip = _by_id(results, "degenerative-spondylolisthesis")
+    assert any(c.id == "requires:imaging" for c in slip.evidence_against)
+    assert _by_id(results, "vertebral-fracture").probability > slip.probability
+    shown = _rank(kb, present, imaging=[_img("spondylolisthesis", level="L4-L5")])
+    assert _by_id(shown, "degenerative-spondylolisthesis").probability > 0.3
+
+
+def test_stated_absence_of_back_pain_lowers_root_and_foraminal_diagnoses(kb) -> None:
+    base = ["leg_pain", "thigh_pain", "leg_weakness_reported", "age_over_65", "age_over_50"]
+    with_back = _rank(kb, [*base, "low_back_pain"])
+    without = _rank(kb, base, absent=["low_back_pain"])
+    for dx in ("nerve-root-compression", "foraminal-stenosis", "lateral-recess-stenosis"):
+        assert _by_id(without, dx).probability < _by_id(with_back, dx).probability, dx

@@ -100,6 +100,12 @@ CASES: list[tuple[str, list[tuple[str, Choice, str | None, float | None]], list[
     ("Can't hold her water any more.", [("urinary_incontinence", P, None, None)], []),
     ("Very tender mid lumbar spinous processes.", [("spinal_tenderness", P, None, None)], []),
     ("Leg tingling slightly better this week.", [("improving_course", P, None, None)], []),
+    # a comma clause of region names continues the symptom before it
+    ("Ache spreading into the left thigh, buttock and groin.",
+     [("buttock_pain", P, "left", None), ("groin_pain", P, "left", None)], []),
+    ("Burning along the medial and lateral shins.",
+     [("medial_leg_pain", P, None, None), ("lateral_leg_pain", P, None, None)], []),
+    ("Back pain since Monday, fever and rigors, groin swelling.", [], ["groin_pain"]),
 ]  # fmt: skip
 
 

@@ -835,6 +835,7 @@ class _Collector:
 def _regions(col: _Collector, vocab: _Vocab) -> None:
     doc = col.doc
     pending: list[tuple[int, str]] = []  # list items without a region: (clause index, kinds)
+    carried: tuple[int, tuple[str, ...]] | None = None  # (clause, kinds) a region list continues
     for ci, (c_start, c_end) in enumerate(doc.clauses):
         chunk = doc.text[c_start:c_end]
         has_pain = vocab.pain.search(chunk)
@@ -842,6 +843,14 @@ def _regions(col: _Collector, vocab: _Vocab) -> None:
         has_tingle = vocab.tingle.search(chunk)
         has_weak = vocab.weakword.search(chunk)
         if not (has_pain or has_sens or has_tingle or has_weak):
+            if (
+                carried is not None
+                and carried[0] == ci - 1
+                and _region_tail(col, vocab, ci, carried[1])
+            ):
+                carried = (ci, carried[1])
+            else:
+                carried = None
             if not (pending and _is_list_item(doc, ci)):
                 pending = []
             continue
@@ -881,6 +890,10 @@ def _regions(col: _Collector, vocab: _Vocab) -> None:
             ):
                 if cue:
                     col.mark_read(regex, c_start, c_end)
+        carried = None
+        if found_any:
+            kinds = ("pain",) * bool(has_pain) + ("sensory",) * bool(has_sens)
+            carried = (ci, kinds + ("tingle",) * bool(has_tingle))
         if found_any and first_region is not None and pending:
             _distribute(col, pending, first_region)
         if found_any:
@@ -902,6 +915,48 @@ def _regions(col: _Collector, vocab: _Vocab) -> None:
 
 
 _LIST_ITEM_WORDS = 3
+_TAIL_FILLER = frozenset(
+    {"and", "or", "the", "his", "her", "their", "my", "both", "into", "to", "down"}
+)
+_SIDE_WORDS = frozenset({"left", "right", "l", "r", "lt", "rt", "bilateral", "bilaterally"})
+
+
+def _region_tail(col: _Collector, vocab: _Vocab, ci: int, kinds: tuple[str, ...]) -> bool:
+    """Give a comma clause of region names only the symptoms of the clause before it.
+
+    "Pain radiating to the right flank, buttock and groin": the buttock and groin pain is read
+    too. True when the clause was such a continuation.
+    """
+    doc = col.doc
+    if not kinds or ci == 0:
+        return False
+    c_start, c_end = doc.clauses[ci]
+    p_start, p_end = doc.clauses[ci - 1]
+    if doc.text[p_end:c_start].strip() != "," or doc.sentence_of(c_start) != doc.sentence_of(
+        p_start
+    ):
+        return False
+    words = _WORD.findall(doc.text, c_start, c_end)
+    if not words or len(words) > 6:
+        return False
+    taken = bytearray(c_end - c_start)
+    hits: list[tuple[_Region, int, int]] = []
+    for region in vocab.regions:
+        for m in region.regex.finditer(doc.text, c_start, c_end):
+            if not any(taken[m.start() - c_start : m.end() - c_start]):
+                taken[m.start() - c_start : m.end() - c_start] = b"\x01" * (m.end() - m.start())
+                hits.append((region, m.start(), m.end()))
+    leftover = "".join(" " if taken[i] else ch for i, ch in enumerate(doc.text[c_start:c_end]))
+    if not hits or any(
+        w.lower() not in _TAIL_FILLER | _SIDE_WORDS for w in _WORD.findall(leftover)
+    ):
+        return False
+    for region, a, b in hits:  # the side is read as for any mention (earlier in the sentence)
+        for kind in kinds:
+            finding = getattr(region, kind)
+            if finding:
+                col.add(finding, a, b)
+    return True
 
 
 def _is_list_item(doc: _Doc, ci: int) -> bool:

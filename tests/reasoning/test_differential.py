@@ -450,3 +450,20 @@ def test_stated_absence_of_back_pain_lowers_root_and_foraminal_diagnoses(kb) -> 
     without = _rank(kb, base, absent=["low_back_pain"])
     for dx in ("nerve-root-compression", "foraminal-stenosis", "lateral-recess-stenosis"):
         assert _by_id(without, dx).probability < _by_id(with_back, dx).probability, dx
+
+
+def test_cord_or_cauda_signs_push_nonspecific_back_pain_further_down(kb) -> None:
+    root_only = _by_id(_rank(kb, ["low_back_pain", "leg_pain"]), "nonspecific-low-back-pain")
+    cauda = _by_id(
+        _rank(kb, ["low_back_pain", "leg_pain", "bilateral_leg_weakness"]),
+        "nonspecific-low-back-pain",
+    )
+    assert any(c.id == "pattern:cord_or_cauda" for c in cauda.evidence_against)
+    assert cauda.probability < root_only.probability / 5
+
+
+def test_sequestration_without_imaging_stays_below_herniation(kb) -> None:
+    results = _rank(kb, ["low_back_pain", "leg_pain", "sudden_onset", "severe_pain"])
+    seq = _by_id(results, "disc-sequestration")
+    assert any(c.id == "requires:imaging" for c in seq.evidence_against)
+    assert seq.probability < _by_id(results, "disc-herniation").probability

@@ -467,3 +467,28 @@ def test_sequestration_without_imaging_stays_below_herniation(kb) -> None:
     seq = _by_id(results, "disc-sequestration")
     assert any(c.id == "requires:imaging" for c in seq.evidence_against)
     assert seq.probability < _by_id(results, "disc-herniation").probability
+
+
+def test_denying_sphincter_trouble_does_not_answer_the_leg_symptom_gate(kb) -> None:
+    results = _rank(
+        kb,
+        ["thoracic_pain", "age_over_50", "spinal_tenderness"],
+        absent=["saddle_anesthesia", "bladder_dysfunction", "bowel_dysfunction"],
+    )
+    root = _by_id(results, "nerve-root-compression")
+    assert any(c.id == "requires:leg_symptoms" for c in root.evidence_against)
+    # an explicit denial of leg pain is weighed by the finding's own likelihood ratio instead
+    denied = _by_id(_rank(kb, ["low_back_pain"], absent=["leg_pain"]), "nerve-root-compression")
+    assert not any(c.id == "requires:leg_symptoms" for c in denied.evidence_against)
+    assert any(c.id == "radicular_pain" for c in denied.evidence_against)
+
+
+def test_months_of_worsening_pain_favour_malignancy_over_a_simple_fracture(kb) -> None:
+    present = ["thoracic_pain", "age_over_50", "age_over_70", "spinal_tenderness", "night_pain"]
+    stable = _rank(kb, present)
+    worsening = _rank(kb, [*present, "progressive_symptoms", "chronic_course"])
+    fracture = _by_id(worsening, "vertebral-fracture")
+    assert any(c.id == "progressive_symptoms" for c in fracture.evidence_against)
+    assert fracture.probability < _by_id(stable, "vertebral-fracture").probability
+    order = [d.id for d in worsening]
+    assert order.index("spinal-malignancy") < order.index("vertebral-fracture")

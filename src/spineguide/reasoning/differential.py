@@ -107,10 +107,19 @@ class _Feature:
 class _Gate:
     """A diagnosis-level pattern rule: a required finding or an excluding pattern."""
 
-    __slots__ = ("any", "fid", "label", "lr", "missing", "source")
+    __slots__ = ("any", "fid", "handled_absent", "label", "lr", "missing", "source")
 
-    def __init__(self, raw: dict[str, Any], missing: bool, default_source: str | None) -> None:
+    def __init__(
+        self,
+        raw: dict[str, Any],
+        missing: bool,
+        default_source: str | None,
+        handled_absent: frozenset[str] = frozenset(),
+    ) -> None:
         self.any: frozenset[str] = frozenset(raw["any"])
+        # a denied finding answers a required-finding gate only when the diagnosis weighs its
+        # absence itself (denying sphincter trouble says nothing about leg pain)
+        self.handled_absent = self.any & handled_absent
         self.missing = missing
         self.lr = float(raw["lr_missing"] if missing else raw["lr"])
         self.fid = ("requires:" if missing else "pattern:") + raw["id"]
@@ -172,7 +181,10 @@ class _Model:
                 )
                 for f in spec["features"]
             ]
-            gates = [_Gate(g, True, src) for g in spec.get("requires", ())]
+            weighs_absence = frozenset(
+                f["finding"] for f in spec["features"] if "finding" in f and "lr_absent" in f
+            )
+            gates = [_Gate(g, True, src, weighs_absence) for g in spec.get("requires", ())]
             if spec.get("requires_imaging"):
                 gates.append(_Gate(dict(spec["requires_imaging"], id="imaging", any=()), True, src))
             gates += [_Gate(g, False, src) for g in spec.get("excluded_by", ())]
@@ -311,7 +323,7 @@ def rank_differential(
                     continue
                 detail = "no imaging provided"
             elif gate.missing:
-                if hit or gate.any & absent:
+                if hit or gate.handled_absent & absent:
                     continue  # stated either way: the feature's own LRs apply
                 detail = "not stated"
             elif hit:

@@ -492,3 +492,16 @@ def test_months_of_worsening_pain_favour_malignancy_over_a_simple_fracture(kb) -
     assert fracture.probability < _by_id(stable, "vertebral-fracture").probability
     order = [d.id for d in worsening]
     assert order.index("spinal-malignancy") < order.index("vertebral-fracture")
+
+
+def test_a_vertebral_fracture_needs_spinal_pain_or_major_trauma(kb) -> None:
+    hip_only = _rank(
+        kb, ["age_over_70", "age_over_50", "sex_female", "sudden_onset", "knee_extension_weakness"]
+    )
+    fracture = _by_id(hip_only, "vertebral-fracture")
+    assert any(c.id == "requires:spinal_pain" for c in fracture.evidence_against)
+    assert hip_only[0].id != "vertebral-fracture"
+    back = _rank(kb, ["age_over_70", "age_over_50", "sex_female", "sudden_onset", "low_back_pain"])
+    assert (
+        back[0].id == "vertebral-fracture" or _by_id(back, "vertebral-fracture").probability > 0.1
+    )

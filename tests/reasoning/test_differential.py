@@ -440,7 +440,8 @@ def test_a_slip_without_imaging_does_not_outrank_a_fracture_picture(kb) -> None:
     slip = _by_id(results, "degenerative-spondylolisthesis")
     assert any(c.id == "requires:imaging" for c in slip.evidence_against)
     assert _by_id(results, "vertebral-fracture").probability > slip.probability
-    shown = _rank(kb, present, imaging=[_img("spondylolisthesis", level="L4-L5")])
+    chronic = ["low_back_pain", "age_over_50", "age_over_65", "chronic_course"]
+    shown = _rank(kb, chronic, imaging=[_img("spondylolisthesis", level="L4-L5")])
     assert _by_id(shown, "degenerative-spondylolisthesis").probability > 0.3
 
 
@@ -505,3 +506,44 @@ def test_a_vertebral_fracture_needs_spinal_pain_or_major_trauma(kb) -> None:
     assert (
         back[0].id == "vertebral-fracture" or _by_id(back, "vertebral-fracture").probability > 0.1
     )
+
+
+def test_chronic_degenerative_labels_lose_to_an_acute_presentation(kb) -> None:
+    base = [
+        "age_over_50",
+        "age_over_65",
+        "thigh_pain",
+        "leg_weakness_reported",
+        "anticoagulant_use",
+    ]
+    chronic = _rank(kb, [*base, "chronic_course"])
+    acute = _rank(kb, [*base, "acute_course"], absent=["low_back_pain"])
+    assert (
+        _by_id(acute, "hip-osteoarthritis").probability
+        < _by_id(chronic, "hip-osteoarthritis").probability
+    )
+    assert (
+        _by_id(acute, "lumbar-spinal-stenosis").probability
+        < _by_id(chronic, "lumbar-spinal-stenosis").probability
+    )
+    assert "femoral-neuropathy" in [d.id for d in acute[:3]]
+
+
+def test_abrupt_back_pain_in_an_older_man_does_not_suggest_a_slip(kb) -> None:
+    results = _rank(
+        kb,
+        [
+            "age_over_50",
+            "age_over_65",
+            "age_over_70",
+            "sex_male",
+            "sudden_onset",
+            "severe_pain",
+            "axial_pain_only",
+            "low_back_pain",
+        ],
+    )
+    slip = _by_id(results, "degenerative-spondylolisthesis")
+    assert any(c.id == "sudden_onset" for c in slip.evidence_against)
+    order = [d.id for d in results]
+    assert order.index("abdominal-aortic-aneurysm") < order.index("degenerative-spondylolisthesis")

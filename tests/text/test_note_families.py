@@ -103,7 +103,7 @@ CASES: list[tuple[str, list[tuple[str, Choice, str | None, float | None]], list[
     # a comma clause of region names continues the symptom before it
     ("Ache spreading into the left thigh, buttock and groin.",
      [("buttock_pain", P, "left", None), ("groin_pain", P, "left", None)], []),
-    ("Burning along the medial and lateral shins.",
+    ("Burning down the medial and lateral shins.",
      [("medial_leg_pain", P, None, None), ("lateral_leg_pain", P, None, None)], []),
     ("Back pain since Monday, fever and rigors, groin swelling.", [], ["groin_pain"]),
 ]  # fmt: skip
@@ -145,3 +145,14 @@ def test_uninterpreted_leaves_out_denied_and_family_wording() -> None:
 def test_setting(text: str, setting: str | None) -> None:
     assert note_setting(text) == setting
     assert extract(text).setting == setting
+
+
+def test_cue_spans_point_at_the_deciding_cue() -> None:
+    text = "Denies saddle numbness. Come back if bladder problems start. Weak left EHL."
+    items = {e.id: e for e in extract(text).evidence}
+    saddle = items["saddle_anesthesia"]
+    assert saddle.choice == A and [text[a:b] for a, b in saddle.cue_spans] == ["Denies"]
+    assert items["great_toe_extension_weakness"].cue_spans == []
+    bladder = items["bladder_dysfunction"]
+    assert bladder.choice == Choice.unknown and bladder.cue_spans
+    assert all(text[a:b].lower().startswith(("come back", "if")) for a, b in bladder.cue_spans)

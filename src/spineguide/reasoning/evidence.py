@@ -28,6 +28,9 @@ class Evidence(BaseModel):
     text: str | None = None  # the words that produced it
     source: str = "structured"  # text | structured | imaging | fhir
     history: bool = False  # past, not current (e.g. "back pain years ago")
+    # character spans of the context cues that made it negated, uncertain or historical
+    cue_spans: list[tuple[int, int]] = []
+    confidence: float | None = None  # reader confidence when a reader states one
 
     @field_validator("side")
     @classmethod

@@ -819,6 +819,13 @@ class _Collector:
         lateral = lateral and (self.lateral_ids is None or finding in self.lateral_ids)
         if lateral and side is None:
             side = _side_near(doc, start, end)
+        cue_spans: list[tuple[int, int]] = []
+        if negatable and ctx:
+            wanted = {Choice.absent: "negated", Choice.unknown: "hypothetical"}.get(choice)
+            cue = ctx.get(wanted) if wanted else None
+            if cue is not None:
+                w = doc.cues_at(start)
+                cue_spans.append((w.starts[cue.start], w.ends[cue.end - 1]))
         self.items.append(
             Evidence(
                 id=finding,
@@ -828,6 +835,7 @@ class _Collector:
                 span=(start, end),
                 text=doc.text[start:end],
                 source="text",
+                cue_spans=cue_spans,
             )
         )
 
@@ -924,7 +932,7 @@ _SIDE_WORDS = frozenset({"left", "right", "l", "r", "lt", "rt", "bilateral", "bi
 def _region_tail(col: _Collector, vocab: _Vocab, ci: int, kinds: tuple[str, ...]) -> bool:
     """Give a comma clause of region names only the symptoms of the clause before it.
 
-    "Pain radiating to the right flank, buttock and groin": the buttock and groin pain is read
+    "Ache spreading into the left thigh, buttock and groin": the buttock and groin pain is read
     too. True when the clause was such a continuation.
     """
     doc = col.doc
@@ -1525,6 +1533,10 @@ def read_note(text: str) -> NoteReading:
                 continue
             if _is_historical(doc, *e.span):
                 e.choice, e.history = Choice.unknown, True
+                hist = _context(doc, *e.span).get("historical")
+                if hist is not None:
+                    w = doc.cues_at(e.span[0])
+                    e.cue_spans = [*e.cue_spans, (w.starts[hist.start], w.ends[hist.end - 1])]
     _bilateral(items)
     for e in items:
         if e.id not in lateral_ids:
@@ -1535,6 +1547,8 @@ def read_note(text: str) -> NoteReading:
             start, end = to_original(e.span[0]), to_original(e.span[1])
             e.span = (start, end)
             e.text = text[start:end]
+            if e.cue_spans:
+                e.cue_spans = [(to_original(a), to_original(b)) for a, b in e.cue_spans]
     for e in _imaging_phrases(normalized, spans, vocab, kb.findings):  # spans already original
         if e.span is not None:
             e.text = text[e.span[0] : e.span[1]]

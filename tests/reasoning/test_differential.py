@@ -547,3 +547,12 @@ def test_abrupt_back_pain_in_an_older_man_does_not_suggest_a_slip(kb) -> None:
     assert any(c.id == "sudden_onset" for c in slip.evidence_against)
     order = [d.id for d in results]
     assert order.index("abdominal-aortic-aneurysm") < order.index("degenerative-spondylolisthesis")
+
+
+def test_unsteady_gait_supports_central_stenosis(kb) -> None:
+    base = ["low_back_pain", "leg_pain", "age_over_50", "age_over_65", "chronic_course"]
+    plain = _by_id(_rank(kb, base), "lumbar-spinal-stenosis")
+    gait = _by_id(_rank(kb, [*base, "gait_disturbance"]), "lumbar-spinal-stenosis")
+    contribution = next(c for c in gait.evidence_for if c.id == "gait_disturbance")
+    assert contribution.source == "katz-1995-lss"
+    assert gait.probability > plain.probability

@@ -100,6 +100,11 @@ CASES: list[tuple[str, list[tuple[str, Choice, str | None, float | None]], list[
     ("Can't hold her water any more.", [("urinary_incontinence", P, None, None)], []),
     ("Very tender mid lumbar spinous processes.", [("spinal_tenderness", P, None, None)], []),
     ("Leg tingling slightly better this week.", [("improving_course", P, None, None)], []),
+    # a time that belongs to a medicine or the past history is not the symptom duration
+    ("Takes methotrexate weekly for 6 years. Knee pain for 4 days.",
+     [("symptom_duration_days", P, None, 4)], []),
+    ("Background: hypertension for 15 years. Sciatica for a week.",
+     [("symptom_duration_days", P, None, 7)], []),
     # a comma clause of region names continues the symptom before it
     ("Ache spreading into the left thigh, buttock and groin.",
      [("buttock_pain", P, "left", None), ("groin_pain", P, "left", None)], []),

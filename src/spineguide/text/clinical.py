@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import bisect
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -1397,20 +1398,51 @@ def _demographics(col: _Collector) -> None:
             col.add("sex_female", female.start(), female.end(), negatable=False, lateral=False)
 
 
-def _duration(col: _Collector) -> None:
+def _not_symptom_time(
+    col: _Collector, start: int, med_starts: list[int], to_original: Callable[[int], int]
+) -> bool:
+    """True when a time at `start` belongs to a medicine or the past history, not the symptoms.
+
+    "On prednisolone 10 mg for 2 years", "PMH: diabetes for 10 years".
+    """
+    doc = col.doc
+    if not doc.clauses:
+        return False
+    c_start = doc.clauses[doc.clause_of(start)][0]
+    k = bisect.bisect_left(med_starts, to_original(c_start))  # medicine spans are original
+    if k < len(med_starts) and med_starts[k] < to_original(start):
+        return True
+    s_start = doc.sentences[doc.sentence_of(start)][0]
+    return bool(_HISTORY_HEADER.match(doc.text, s_start))
+
+
+def _duration(
+    col: _Collector,
+    med_starts: list[int] | None = None,
+    to_original: Callable[[int], int] = lambda i: i,
+) -> None:
     text = col.doc.text
-    slash = _SLASH_DURATION.search(text)
+    meds = sorted(med_starts or [])
+
+    def first(regex: re.Pattern[str]) -> re.Match[str] | None:
+        return next(
+            (m for m in regex.finditer(text)
+             if not _not_symptom_time(col, m.start(), meds, to_original)),
+            None,
+        )  # fmt: skip
+
+    slash = first(_SLASH_DURATION)
     if slash:
         days = int(slash.group(1)) * _UNIT_DAYS[_SLASH_UNITS[slash.group(2)]]
         _add_duration(col, days, slash.start(), slash.end())
         return
-    fortnight = _FORTNIGHT.search(text)
+    fortnight = first(_FORTNIGHT)
     if fortnight:
         count = _NUMBER_WORDS.get((fortnight.group(1) or fortnight.group(2)).lower(), 1)
         _add_duration(col, 14.0 * count, fortnight.start(), fortnight.end())
         return
     for regex in _DURATION_PATTERNS:
-        m = regex.search(text)
+        m = first(regex)
         if not m:
             continue
         groups = [g for g in m.groups() if g]
@@ -1513,7 +1545,9 @@ def read_note(text: str) -> NoteReading:
     lateral_ids = frozenset(f.id for f in kb.findings.values() if f.lateralized)
     col = _Collector(doc, lateral_ids | _SIDE_CARRIERS)
     _demographics(col)
-    _duration(col)
+    meds = find_medications(masked)
+    # a time after a medicine in its clause is the medicine's ("on prednisolone for 2 years")
+    _duration(col, [m.span[0] for m in meds], to_original)
     _phrases(col, vocab)
     _regions(col, vocab)
     _muscles(col, vocab)
@@ -1553,7 +1587,6 @@ def read_note(text: str) -> NoteReading:
         if e.span is not None:
             e.text = text[e.span[0] : e.span[1]]
         items.append(e)
-    meds = find_medications(masked)
     items += [e for e in medication_evidence(masked, meds) if e.id in kb.findings]
     evidence = _dedupe(items)
     return NoteReading(

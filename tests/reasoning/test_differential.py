@@ -556,3 +556,30 @@ def test_unsteady_gait_supports_central_stenosis(kb) -> None:
     contribution = next(c for c in gait.evidence_for if c.id == "gait_disturbance")
     assert contribution.source == "katz-1995-lss"
     assert gait.probability > plain.probability
+
+
+def test_abrupt_onset_lowers_slowly_growing_tumours(kb) -> None:
+    base = ["low_back_pain", "age_over_50", "bilateral_leg_weakness"]
+    slow = _rank(kb, [*base, "progressive_symptoms"])
+    abrupt = _rank(kb, [*base, "sudden_onset"])
+    for dx in ("spinal-malignancy", "intradural-tumour"):
+        assert _by_id(abrupt, dx).probability < _by_id(slow, dx).probability, dx
+        assert any(c.id == "sudden_onset" for c in _by_id(abrupt, dx).evidence_against)
+
+
+def test_denied_leg_pain_weighs_equally_against_every_root_diagnosis(kb) -> None:
+    results = _rank(kb, ["low_back_pain", "axial_pain_only"], absent=["leg_pain"])
+    lrs = {
+        dx: next(
+            c.likelihood_ratio
+            for c in _by_id(results, dx).evidence_against
+            if c.id == "radicular_pain"
+        )
+        for dx in (
+            "disc-herniation",
+            "nerve-root-compression",
+            "foraminal-stenosis",
+            "lateral-recess-stenosis",
+        )
+    }
+    assert set(lrs.values()) == {0.15}

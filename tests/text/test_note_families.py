@@ -105,6 +105,10 @@ CASES: list[tuple[str, list[tuple[str, Choice, str | None, float | None]], list[
      [("symptom_duration_days", P, None, 4)], []),
     ("Background: hypertension for 15 years. Sciatica for a week.",
      [("symptom_duration_days", P, None, 7)], []),
+    # a chronic presenting complaint; standing and walking aggravation with "worst"
+    ("80F, chronic mechanical back pain, worst when walking far.",
+     [("chronic_course", P, None, None), ("pain_worse_standing", P, None, None)], []),
+    ("Chronic LBP, sudden severe pain since lifting this morning.", [], ["chronic_course"]),
     # a comma clause of region names continues the symptom before it
     ("Ache spreading into the left thigh, buttock and groin.",
      [("buttock_pain", P, "left", None), ("groin_pain", P, "left", None)], []),

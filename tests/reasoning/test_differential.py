@@ -583,3 +583,15 @@ def test_denied_leg_pain_weighs_equally_against_every_root_diagnosis(kb) -> None
         )
     }
     assert set(lrs.values()) == {0.15}
+
+
+def test_working_labels_do_not_cap_nonspecific_back_pain(kb) -> None:
+    present = ["low_back_pain", "axial_pain_only", "chronic_course", "age_over_50", "age_over_70"]
+    results = _rank(kb, present, absent=["leg_pain"])
+    assert results[0].id == "nonspecific-low-back-pain"
+    nonspecific = _by_id(results, "nonspecific-low-back-pain")
+    assert not any(c.id == "exclusion:specific_cause" for c in nonspecific.evidence_against)
+    # a specific cause still caps it
+    fracture = _rank(kb, [*present, "long_term_steroid_use", "osteoporosis", "sudden_onset"])
+    capped = _by_id(fracture, "nonspecific-low-back-pain")
+    assert capped.probability <= 1 - _by_id(fracture, "vertebral-fracture").probability + 1e-4

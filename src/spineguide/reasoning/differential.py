@@ -445,10 +445,13 @@ def must_not_miss_section(
 
 
 def _apply_exclusion(results: list[DiagnosisResult], m: _Model) -> None:
-    """A diagnosis of exclusion cannot be likelier than 'no specific cause explains the pain'."""
+    """A diagnosis of exclusion cannot be likelier than 'no specific cause explains the pain'.
+
+    The working labels inside it (discogenic, facet) are not specific causes, so they do not cap it.
+    """
     if not m.of_exclusion:
         return
-    specific = max((d.probability for d in results if d.id not in m.of_exclusion), default=0.0)
+    specific = max((d.probability for d in results if d.id not in m.yielding), default=0.0)
     cap = 1.0 - specific
     for d in results:
         if d.id in m.of_exclusion and d.probability > cap:

@@ -109,3 +109,18 @@ def test_line_map_points_at_keys(tmp_path: Path) -> None:
     lines = line_map(p)
     assert lines[("a", "b")] == 2
     assert lines[("a", "c", 1)] == 5
+
+
+def test_misspelt_yielding_label_and_bad_yield_threshold_fail(data_copy: Path) -> None:
+    path = data_copy / "differential.yaml"
+    line = _corrupt(
+        path,
+        "also_yielding: [degenerative-disc-disease",
+        "also_yielding: [degenerative-disk-disease",
+    )
+    _fails_at(data_copy, "differential.yaml", line, "degenerative-disk-disease")
+    _corrupt(path, "degenerative-disk-disease", "degenerative-disc-disease")
+    line = _corrupt(path, "yield_min_probability: 0.01", "yield_min_probability: 1.5")
+    with pytest.raises(KnowledgeBaseError) as exc:
+        load_knowledge_base(data_copy)
+    assert "yield_min_probability" in str(exc.value)

@@ -198,3 +198,13 @@ def test_negated_uninterpreted_mentions_are_not_held_against_self_care() -> None
     second = text.index("numbness", first + 1)
     assert _negated_mention(text, (first, first + 8))
     assert not _negated_mention(text, (second, second + 8))
+
+
+def test_care_setting_read_from_the_note_unless_stated() -> None:
+    """A note written in the emergency department uses ED priors; an explicit setting wins."""
+    from spineguide.reasoning.assess import assess
+
+    note = "58M brought to A&E with 2 days of severe low back pain after lifting, no leg symptoms."
+    assert assess(note).setting == "emergency"
+    assert assess({"text": note, "setting": "primary"}).setting == "primary"
+    assert assess("58M seen in clinic with 2 months of low back pain.").setting == "primary"

@@ -176,6 +176,9 @@ def assess(case: CaseInput | dict[str, Any] | str, kb: KnowledgeBase | None = No
     uninterpreted = False
     if text.strip():
         extraction = extract(text, kind="note")
+        if extraction.setting and "setting" not in case.model_fields_set:
+            # "seen in ED", "A&E": the note says where the patient is; a stated setting wins.
+            case = case.model_copy(update={"setting": extraction.setting})
         answered = {
             e.id for e in case.evidence
         }  # a clinician's explicit answer wins over the reader

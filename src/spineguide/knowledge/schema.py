@@ -81,7 +81,7 @@ DIAGNOSIS_IDS: dict[str, tuple[str, ...]] = {
 }
 ALL_DIAGNOSIS_IDS: tuple[str, ...] = tuple(i for ids in DIAGNOSIS_IDS.values() for i in ids)
 
-IMAGING_FINDING_IDS: tuple[str, ...] = (
+CONTRACT_IMAGING_FINDING_IDS: tuple[str, ...] = (
     "disc_bulge",
     "disc_protrusion",
     "disc_extrusion",
@@ -104,8 +104,10 @@ IMAGING_FINDING_IDS: tuple[str, ...] = (
     "bone_lesion",
     "epidural_collection",
     "hematoma",
-    # added after the first contract (red-flag and non-spinal lesions; the gold sets annotated
-    # with the 22 ids above do not score these)
+)
+ADDED_IMAGING_FINDING_IDS: tuple[str, ...] = (
+    # added after the first contract (red-flag and non-spinal lesions); the gold sets, annotated
+    # with the 22 ids above, do not score these
     "discitis",
     "aortic_aneurysm",
     "aortic_dissection",
@@ -115,6 +117,7 @@ IMAGING_FINDING_IDS: tuple[str, ...] = (
     "iliopsoas_hematoma",
     "psoas_abscess",
 )
+IMAGING_FINDING_IDS: tuple[str, ...] = CONTRACT_IMAGING_FINDING_IDS + ADDED_IMAGING_FINDING_IDS
 
 
 class Strict(BaseModel):

@@ -6,24 +6,16 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from spineguide.knowledge.schema import IMAGING_FINDING_IDS
+from spineguide.knowledge.schema import (
+    ADDED_IMAGING_FINDING_IDS,
+    CONTRACT_IMAGING_FINDING_IDS,
+    IMAGING_FINDING_IDS,
+)
 
 FindingId = Literal[IMAGING_FINDING_IDS]  # the PRODUCT.md contract, defined once in the schema
 FINDING_IDS: tuple[str, ...] = FindingId.__args__  # type: ignore[attr-defined]
-ADDED_FINDING_IDS: frozenset[str] = frozenset(
-    {
-        "discitis",
-        "aortic_aneurysm",
-        "aortic_dissection",
-        "intradural_mass",
-        "epidural_lipomatosis",
-        "hip_arthritis",
-        "iliopsoas_hematoma",
-        "psoas_abscess",
-    }
-)
-"""Ids added after the first contract: the evaluation sets are not annotated with them."""
-CONTRACT_FINDING_IDS: tuple[str, ...] = tuple(f for f in FINDING_IDS if f not in ADDED_FINDING_IDS)
+ADDED_FINDING_IDS: frozenset[str] = frozenset(ADDED_IMAGING_FINDING_IDS)
+CONTRACT_FINDING_IDS: tuple[str, ...] = CONTRACT_IMAGING_FINDING_IDS
 """The original 22 contract ids the gold sets are annotated with."""
 
 Side = Literal["left", "right", "bilateral", "central"]

@@ -275,14 +275,14 @@ def detect_red_flags(question: str, kb: KnowledgeBase, index: SearchIndex) -> li
     from spineguide.knowledge.schema import URGENCY_RANK, Urgency
     from spineguide.reasoning.evidence import Choice, Evidence, EvidenceSet
     from spineguide.reasoning.triage import evaluate_rules
-    from spineguide.text.clinical import extract_clinical_evidence
+    from spineguide.text.pipeline import extract
 
     items: list[Evidence] = []
     for finding, words_matched in _phrase_findings(question, index.vocabulary):
         if finding in kb.findings:
             items.append(Evidence(id=finding, text=words_matched, source="text"))
     with contextlib.suppress(InputError):  # the question was validated; be defensive anyway
-        items += [e for e in extract_clinical_evidence(question) if e.choice == Choice.present]
+        items += [e for e in extract(question).evidence if e.choice == Choice.present]
     if not items:
         return []
     fired = evaluate_rules(EvidenceSet(items), kb)

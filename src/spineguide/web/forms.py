@@ -214,8 +214,7 @@ def case_from_form(data: dict[str, str], kb: KnowledgeBase) -> CaseInput:
 
 def form_values_from_text(text: str, kb: KnowledgeBase) -> tuple[dict[str, str], list[str]]:
     """Run the clinical extractor on free text; return form values and what was recognised."""
-    from spineguide.reasoning.assess import imaging_segment
-    from spineguide.text.clinical import extract_clinical_evidence
+    from spineguide.text.pipeline import extract, imaging_segment
 
     spec = form_spec(kb)
     flags = {fid for fid, _ in spec.red_flags + spec.history}
@@ -226,7 +225,7 @@ def form_values_from_text(text: str, kb: KnowledgeBase) -> tuple[dict[str, str],
     labs = {fid for fid, _, _ in spec.labs}
     values: dict[str, str] = {}
     recognised: list[str] = []
-    for e in extract_clinical_evidence(text):
+    for e in extract(text).evidence:
         if e.history:
             continue
         present = e.choice == Choice.present
@@ -285,35 +284,28 @@ _NOT_TAKING = re.compile(
     r"past|formerly|tried|failed|declined|avoid\w*|never)\b",
     re.IGNORECASE,
 )
-_LEAD_WORDS = re.compile(
-    r"^\s*(?:(?:current\s+)?(?:meds?|medications?|medicines?|drugs?|dhx|rx)\s*[:\-]?\s*|"
-    r"(?:is\s+|currently\s+|also\s+)?(?:on|taking|takes|uses|using)\s+)+",
-    re.IGNORECASE,
-)
 
 
 def note_medicines(text: str, kb: KnowledgeBase) -> list[str]:
     """Medicines the note says the patient takes now, as sig lines (negated and past ones left out).
 
-    Reads each clause of the note for a knowledge-base drug name or alias (fast enough for the
-    form's pre-fill; the assessment's own note reader also checks the note's medicines).
+    The one note reader (`text.pipeline.extract`) finds and qualifies the medicines; each sig
+    runs from the medicine's name to the end of its clause ("ibuprofen 400 mg tds").
     """
-    from spineguide.text.sig import resolve_drug
+    from spineguide.text.pipeline import extract
 
     out: list[str] = []
     seen: set[str] = set()
-    clauses = [c.strip() for c in _CLAUSE_SPLIT.split(text) if c and c.strip()]
-    excluded: set[str] = set()
-    for clause in clauses:
-        if len(clause) > 120:
+    for m in extract(text).medications:
+        if m.negated or m.historical or m.drug_id is None or m.drug_id in seen:
             continue
-        drug, name = resolve_drug(clause, kb)
-        if drug is None or drug.id in seen or drug.id in excluded:
+        if m.drug_id not in kb.drugs:
             continue
-        if _NOT_TAKING.search(clause):
-            continue
-        seen.add(drug.id)
-        first = (name or "").split(" ")[0]
-        at = clause.lower().find(first.lower()) if first else -1
-        out.append(clause[at:].strip() if at > 0 else _LEAD_WORDS.sub("", clause).strip())
+        stop = _CLAUSE_SPLIT.search(text, m.span[1])
+        end = stop.start() if stop else len(text)
+        start = max((b.end() for b in _CLAUSE_SPLIT.finditer(text, 0, m.span[0])), default=0)
+        if _NOT_TAKING.search(text, start, end):
+            continue  # "allergic to", "tried … failed": not a medicine taken now
+        seen.add(m.drug_id)
+        out.append(text[m.span[0] : end].strip())
     return out

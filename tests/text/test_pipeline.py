@@ -103,3 +103,15 @@ def test_imaging_phrases_of_the_note_vocabulary_are_still_read_in_imaging_senten
     hits = [e for e in x.evidence if e.id == "imaging_intradural"]
     assert hits and text[hits[0].span[0] : hits[0].span[1]] == "intradural disc herniation"
     assert _present(x, "saddle_anesthesia")
+
+
+def test_report_extraction_carries_uninterpreted_phrases() -> None:
+    """A report read through the one interface keeps the phrases the imaging reader could not map."""
+    from spineguide.text.pipeline import extract
+
+    out = extract(
+        "L3-4: mild disc bulge. There is a soft tissue mass in the right psoas, nature unclear.",
+        kind="report",
+    )
+    assert ("disc_bulge", "L3-L4") in {(f.finding, f.level) for f in out.imaging}
+    assert any("mass" in u.text.lower() for u in out.uninterpreted)

@@ -146,10 +146,10 @@ def evaluate(
 ) -> EvalResult:
     """Score the extractor (or `extract`, text -> tuple dicts) on the cases."""
     if extract is None:
-        from spineguide.text.imaging import parse_imaging_report
+        from spineguide.text.pipeline import extract as read_text
 
         def extract(text: str) -> list[dict[str, Any]]:
-            return [f.model_dump() for f in parse_imaging_report(text).findings]
+            return [f.model_dump() for f in read_text(text, kind="report").imaging]
 
     per: dict[str, FindingScore] = {}
     misses: list[Miss] = []

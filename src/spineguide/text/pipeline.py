@@ -153,7 +153,14 @@ def extract(text: str, kind: TextKind = "note") -> Extraction:
         raise InputError(f"unknown text kind {kind!r}", "use 'note' or 'report'")
     if kind == "report":
         report = parse_imaging_report(text)
-        return Extraction(imaging=report.findings, warnings=list(report.warnings))
+        return Extraction(
+            imaging=report.findings,
+            uninterpreted=[
+                Uninterpreted(text=u.text, span=u.span, reason=u.reason)
+                for u in report.uninterpreted
+            ],
+            warnings=list(report.warnings),
+        )
     out = Extraction()
     if not text.strip():
         return out

@@ -81,3 +81,16 @@ def assert_problem(response: Any, status: int) -> dict[str, Any]:
     assert body["status"] == status
     assert body["detail"]
     return body
+
+
+def reset_postgres(url: str) -> None:
+    """Drop and recreate the public schema of the test database."""
+    from sqlalchemy import text
+
+    from spineguide.store import db
+
+    engine = db.make_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+        conn.execute(text("CREATE SCHEMA public"))
+    engine.dispose()

@@ -11,23 +11,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from api_helpers import make_settings
+from api_helpers import make_settings, reset_postgres
 
 ROOT = Path(__file__).resolve().parents[2]
 FHIR_DIR = ROOT / "tests" / "data" / "fhir"
 PG_URL = os.environ.get("SPINEGUIDE_TEST_POSTGRES_URL")
-
-
-def _reset_postgres(url: str) -> None:
-    from sqlalchemy import text
-
-    from spineguide.store import db
-
-    engine = db.make_engine(url)
-    with engine.begin() as conn:
-        conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
-        conn.execute(text("CREATE SCHEMA public"))
-    engine.dispose()
 
 
 def _client(app: Any) -> Any:
@@ -43,7 +31,7 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if request.param == "postgres":
         if not PG_URL:
             pytest.skip("SPINEGUIDE_TEST_POSTGRES_URL is not set")
-        _reset_postgres(PG_URL)
+        reset_postgres(PG_URL)
         return PG_URL
     return f"sqlite:///{tmp_path / 'api.sqlite3'}"
 

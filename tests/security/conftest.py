@@ -20,24 +20,11 @@ import pytest
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "api"))
 
-from api_helpers import make_settings  # noqa: E402
+from api_helpers import make_settings, reset_postgres  # noqa: E402
 
 ROOT = HERE.parents[1]
 FHIR_DIR = ROOT / "tests" / "data" / "fhir"
 PG_URL = os.environ.get("SPINEGUIDE_TEST_POSTGRES_URL")
-
-
-def reset_postgres(url: str) -> None:
-    """Drop and recreate the public schema of the test database."""
-    from sqlalchemy import text
-
-    from spineguide.store import db
-
-    engine = db.make_engine(url)
-    with engine.begin() as conn:
-        conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
-        conn.execute(text("CREATE SCHEMA public"))
-    engine.dispose()
 
 
 def test_client(app: Any, **kwargs: Any) -> Any:

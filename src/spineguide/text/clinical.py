@@ -22,6 +22,7 @@ from spineguide.knowledge.loader import read_yaml
 from spineguide.reasoning.evidence import Choice, Evidence
 from spineguide.text.context import ContextEngine, ContextRules, CueMatch, context_path, tokenise
 from spineguide.text.pipeline import MedicationMention, Uninterpreted
+from spineguide.text.prefilter import LiteralIndex
 
 MAX_TEXT_CHARS = 100_000  # documented input limit for one presentation
 VOCAB_PATH = Path(__file__).parent / "vocabulary" / "clinical.yaml"
@@ -149,152 +150,11 @@ class _Phrase:
     value_group: int | None
     is_test: bool
     choice: Choice | None  # fixed polarity stated by the wording itself ("afebrile")
-    literals: tuple[str, ...] | None = None  # some literal must occur, else the regex cannot match
+    prefilter: tuple[str, ...] | None = None  # hand-written literals, where parsing finds none
     also: tuple[str, ...] = ()  # further findings the same words state ("fall from a roof")
     time_value: bool = False  # value = days since, when the sentence states it ("2 weeks ago")
     older_than: tuple[float, str] | None = None  # (days, finding) when the stated time is older
     requires: tuple[str, ...] = ()  # findings the note must also state as present
-
-
-_QUANT = "?*+{"
-_META = set("()[]{}?*+|.\\^$<>")
-
-
-def _leading_literal(pattern: str) -> str | None:
-    """The plain text every match of one pattern must start with (None if it has none)."""
-    out = []
-    for ch in pattern:
-        if ch in _META:
-            break
-        out.append(ch)
-    lit = "".join(out)
-    nxt = pattern[len(lit) : len(lit) + 1]
-    if nxt and nxt in _QUANT:
-        lit = lit[:-1]  # "ha?emophilia": the last literal character is optional
-    lit = lit.lower()
-    return lit if len(lit.strip()) >= 3 else None
-
-
-def _split_top(body: str) -> list[str]:
-    """Split a group body on top-level "|"."""
-    parts, depth, cur, esc = [], 0, [], False
-    for ch in body:
-        if esc:
-            cur.append(ch)
-            esc = False
-            continue
-        if ch == "\\":
-            cur.append(ch)
-            esc = True
-            continue
-        if ch in "([":
-            depth += 1
-        elif ch in ")]":
-            depth -= 1
-        if ch == "|" and depth == 0:
-            parts.append("".join(cur))
-            cur = []
-            continue
-        cur.append(ch)
-    parts.append("".join(cur))
-    return parts
-
-
-def _pattern_literals(pattern: str) -> set[str] | None:
-    """Leading literals of a pattern, expanding one leading non-capturing group of alternatives."""
-    if pattern.startswith("(?:"):
-        depth, i = 0, 0
-        for i, ch in enumerate(pattern):
-            if ch == "(" and (i == 0 or pattern[i - 1] != "\\"):
-                depth += 1
-            elif ch == ")" and pattern[i - 1] != "\\":
-                depth -= 1
-                if depth == 0:
-                    break
-        if pattern[i + 1 : i + 2] in ("?", "*", "{"):
-            return None  # optional group: no required start
-        out: set[str] = set()
-        for alt in _split_top(pattern[3:i]):
-            got = _pattern_literals(alt)
-            if got is None:
-                return None
-            out |= got
-        return out
-    lit = _leading_literal(pattern)
-    return {lit} if lit else None
-
-
-def _required_literal(pattern: str) -> str | None:
-    """The longest plain run that every match of a pattern must contain (outside groups)."""
-    if len(_split_top(pattern)) > 1:
-        return None
-    runs: list[str] = []
-    cur: list[str] = []
-    i, n = 0, len(pattern)
-
-    def close() -> None:
-        if cur:
-            runs.append("".join(cur))
-            cur.clear()
-
-    while i < n:
-        ch = pattern[i]
-        if ch == "\\":
-            close()
-            i += 2
-            continue
-        if ch in "([":
-            close()
-            depth, j = 0, i
-            closer = ")" if ch == "(" else "]"
-            while j < n:
-                if pattern[j] == "\\":
-                    j += 2
-                    continue
-                if pattern[j] == ch:
-                    depth += 1
-                elif pattern[j] == closer:
-                    depth -= 1
-                    if depth == 0:
-                        break
-                j += 1
-            i = j + 1
-            while i < n and pattern[i] in "?*+{}0123456789,":
-                i += 1
-            continue
-        if ch in "?*+{":
-            if cur:
-                cur.pop()  # the previous character is optional or repeated
-            close()
-            if ch == "{":
-                close_brace = pattern.find("}", i)
-                i = close_brace + 1 if close_brace != -1 else n
-            else:
-                i += 1
-            continue
-        if ch in ".|^$<>":
-            close()
-            i += 1
-            continue
-        cur.append(ch)
-        i += 1
-    close()
-    best = max((r.strip() for r in runs), key=len, default="")
-    return best.lower() if len(best) >= 3 else None
-
-
-def _literals(patterns: list[str]) -> tuple[str, ...] | None:
-    """Literal prefilter for a phrase: the leading literals of every pattern, or None if any lacks one."""
-    out: set[str] = set()
-    for p in patterns:
-        got = _pattern_literals(p)
-        if got is None:
-            req = _required_literal(p)
-            if req is None:
-                return None
-            got = {req}
-        out |= got
-    return tuple(sorted(out))
 
 
 @dataclass(frozen=True)
@@ -328,6 +188,7 @@ class _Vocab:
     numeric: tuple[_Numeric, ...]
     lab_units: dict[str, dict[str, Any]]
     lexicon: tuple[tuple[re.Pattern[str], str], ...]
+    phrase_index: LiteralIndex  # which phrases a text can match, from one literal pass
 
 
 def _expand(pattern: str, macros: dict[str, str]) -> str:
@@ -378,8 +239,10 @@ def _vocab() -> _Vocab:
         (m["finding"], _word_regex(_expand(m["pattern"], macros))) for m in raw["muscles"]
     )
     phrases = []
+    bodies = []
     for p in raw["phrases"]:
         body = "|".join(f"(?:{_expand(x, macros)})" for x in p["patterns"])
+        bodies.append(body)
         exclude = p.get("exclude")
         phrases.append(
             _Phrase(
@@ -390,11 +253,7 @@ def _vocab() -> _Vocab:
                 value_group=p.get("value_group"),
                 is_test=bool(p.get("test")),
                 choice=Choice(p["choice"]) if p.get("choice") else None,
-                literals=(
-                    tuple(str(x).lower() for x in p["prefilter"])
-                    if p.get("prefilter")
-                    else _literals([_expand(x, macros) for x in p["patterns"]])
-                ),
+                prefilter=tuple(str(x).lower() for x in p.get("prefilter") or ()) or None,
                 also=tuple(p.get("also", ())),
                 requires=tuple(p.get("requires", ())),
                 time_value=bool(p.get("time_value")),
@@ -415,6 +274,7 @@ def _vocab() -> _Vocab:
         regions=regions,
         muscles=muscles,
         phrases=tuple(phrases),
+        phrase_index=LiteralIndex(bodies, fallback=[p.prefilter for p in phrases]),
         reflex_names=tuple((k, _word_regex(v)) for k, v in rf["names"].items()),
         reflex_both=_word_regex(rf["both"]),
         reflex_reduced=_word_regex(rf["reduced"]),
@@ -1189,12 +1049,12 @@ def _family_spa(col: _Collector) -> None:
             col.add("family_history_spa", m.start(), m.end(), lateral=False)
 
 
-def _phrases(col: _Collector, vocab: _Vocab, phrases: tuple[_Phrase, ...] | None = None) -> None:
+def _phrases(col: _Collector, vocab: _Vocab, only: Callable[[_Phrase], bool] | None = None) -> None:
     doc = col.doc
-    lower = doc.text.lower()
-    for phrase in vocab.phrases if phrases is None else phrases:
-        if phrase.literals is not None and not any(lit in lower for lit in phrase.literals):
-            continue  # cheap substring test before the regex scan
+    candidates = vocab.phrase_index.candidates(doc.text.lower())  # one literal pass
+    for i, phrase in enumerate(vocab.phrases):
+        if i not in candidates or (only is not None and not only(phrase)):
+            continue  # the text lacks the literals every match needs: no regex scan
         vetoed: dict[int, bool] = {}  # per sentence, so repeated mentions stay linear
         for m in phrase.regex.finditer(doc.text):
             if phrase.exclude is not None:
@@ -1633,16 +1493,15 @@ def _imaging_phrases(
     """
     if not spans:
         return []
-    phrases = tuple(
-        p
-        for p in vocab.phrases
-        if p.finding in findings and getattr(findings[p.finding].kind, "value", "") == "imaging"
-    )
-    if not phrases:
+
+    def imaging(p: _Phrase) -> bool:
+        return p.finding in findings and getattr(findings[p.finding].kind, "value", "") == "imaging"
+
+    if not any(imaging(p) for p in vocab.phrases):
         return []
     doc = _segment(text)
     col = _Collector(doc, frozenset())
-    _phrases(col, vocab, phrases)
+    _phrases(col, vocab, imaging)
     return [
         e for e in col.items if e.span is not None and any(a <= e.span[0] < b for a, b in spans)
     ]

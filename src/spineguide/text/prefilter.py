@@ -1,0 +1,315 @@
+"""Literal prefilters read from a regular expression's parse tree.
+
+A vocabulary pattern is scanned only when the text contains the plain strings that every match
+must contain. The condition is computed from the pattern's syntax tree (Python's own regex
+parser) as an AND/OR query over literals, so it is sound by construction: a text that fails the
+query cannot match, and skipping the scan changes no result. This is the literal prefilter of
+RE2 and of code search engines, kept small: single characters are treated as "could be
+anywhere", and each AND keeps only its most selective parts. `LiteralIndex` answers the
+question for many patterns at once with one Aho-Corasick pass over the text.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import re
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+try:  # Python 3.11+: the parser lives in re._parser; sre_parse is its deprecated alias
+    from re import _parser as _sre_parse  # type: ignore[attr-defined]
+except ImportError:  # pragma: no cover - older interpreters
+    import sre_parse as _sre_parse  # type: ignore[no-redef]
+
+log = logging.getLogger(__name__)
+_C = _sre_parse  # the opcode names are re-exported by the parser module
+_REPEATS = {_C.MAX_REPEAT, _C.MIN_REPEAT, getattr(_C, "POSSESSIVE_REPEAT", _C.MAX_REPEAT)}
+_ATOMIC = getattr(_C, "ATOMIC_GROUP", None)
+_ZERO_WIDTH = {_C.AT, _C.ASSERT, _C.ASSERT_NOT}
+_MIN_LITERAL = 2  # a single character occurs in any note: not worth a test
+_MAX_AND = 2  # parts of an AND that are tested (the most selective ones)
+_BASE = 0.5  # each further character roughly halves how often a string occurs in prose
+
+
+@dataclass(frozen=True)
+class Query:
+    """A condition on a lower-cased text: `op` is "lit", "and" or "or"."""
+
+    op: str
+    lit: str = ""
+    parts: tuple[Query, ...] = ()
+
+    def __call__(self, lower_text: str) -> bool:
+        """Whether the text satisfies the condition (so the pattern may match it)."""
+        if self.op == "lit":
+            return self.lit in lower_text
+        if self.op == "and":
+            return all(p(lower_text) for p in self.parts)
+        return any(p(lower_text) for p in self.parts)
+
+    @property
+    def chance(self) -> float:
+        """Rough chance that a text satisfies the condition: longer strings are rarer."""
+        if self.op == "lit":
+            return float(_BASE ** len(self.lit.strip()))
+        if self.op == "and":
+            out = 1.0
+            for p in self.parts:
+                out *= p.chance
+            return out
+        return min(1.0, sum(p.chance for p in self.parts))
+
+    def literals(self) -> set[str]:
+        """Every string the condition tests."""
+        if self.op == "lit":
+            return {self.lit}
+        return set().union(*(p.literals() for p in self.parts))
+
+
+_MAX_RUNS = 16  # alternative spellings a literal run may fork into ("[sz]", "bp|blood pressure")
+
+
+def _lit(runs: list[str]) -> Query | None:
+    """An OR of the literal runs, when every run is long enough to be worth testing."""
+    runs = [r for r in dict.fromkeys(runs)]
+    if not runs or any(len(r.strip()) < _MIN_LITERAL for r in runs):
+        return None
+    if len(runs) == 1:
+        return Query("lit", lit=runs[0])
+    return Query("or", parts=tuple(Query("lit", lit=r) for r in runs))
+
+
+def _and(parts: list[Query]) -> Query | None:
+    parts = sorted(set(parts), key=lambda q: q.chance)[:_MAX_AND]
+    if not parts:
+        return None
+    return parts[0] if len(parts) == 1 else Query("and", parts=tuple(parts))
+
+
+def _spellings(op: Any, av: Any) -> list[str] | None:
+    """The plain strings a node can match, when it is a small set of them (else None)."""
+    if op is _C.IN:
+        chars: list[str] = []
+        for kind, value in av:
+            if kind is _C.LITERAL:
+                chars.append(chr(value).lower())
+            elif kind is _C.RANGE and value[1] - value[0] < _MAX_RUNS:
+                chars += [chr(c).lower() for c in range(value[0], value[1] + 1)]
+            else:
+                return None  # negated sets, categories, wide ranges
+        return chars
+    if op is _C.BRANCH:
+        out: list[str] = []
+        for alt in av[1]:
+            if not all(o is _C.LITERAL for o, _ in alt):
+                return None
+            out.append("".join(chr(v).lower() for _, v in alt))
+        return out
+    body = _group_body(op, av)
+    if body is not None and len(body) == 1:
+        return _spellings(*body[0])
+    return None
+
+
+def _group_body(op: Any, av: Any) -> Any:
+    """The inner node sequence of a group, or None when the node is not a group."""
+    if op is _C.SUBPATTERN:
+        return av[-1]  # (group, add_flags, del_flags, pattern)
+    if _ATOMIC is not None and op is _ATOMIC:
+        return av  # the pattern itself
+    return None
+
+
+def _seq(items: Any) -> Query | None:
+    """The condition every match of a sequence of parse nodes satisfies (None: no condition)."""
+    parts: list[Query] = []
+    runs: list[str] = []
+
+    def close() -> None:
+        if runs:
+            q = _lit(runs)
+            if q is not None:
+                parts.append(q)
+            runs.clear()
+
+    for op, av in items:
+        if op is _C.LITERAL:
+            runs[:] = [r + chr(av).lower() for r in runs] or [chr(av).lower()]
+            continue
+        forks = _spellings(op, av)
+        if forks and len(forks) * max(1, len(runs)) <= _MAX_RUNS:
+            runs[:] = [r + f for r in (runs or [""]) for f in forks]
+            continue
+        close()
+        if op in _ZERO_WIDTH:
+            continue
+        sub: Query | None = None
+        body = _group_body(op, av)
+        if body is not None:
+            sub = _seq(body)
+        elif op is _C.BRANCH:
+            alts = [_seq(alt) for alt in av[1]]
+            if all(a is not None for a in alts):
+                flat: list[Query] = []
+                for a in alts:
+                    flat.extend(a.parts if a.op == "or" else (a,))  # type: ignore[union-attr]
+                sub = Query("or", parts=tuple(dict.fromkeys(flat)))
+        elif op in _REPEATS and av[0] >= 1:
+            sub = _seq(av[2])
+        if sub is not None:
+            parts.append(sub)
+    close()
+    return _and(parts)
+
+
+def query_for(pattern: str) -> Query | None:
+    """The literal condition every match of `pattern` (case-insensitive) meets, or None."""
+    try:
+        tree = _sre_parse.parse(pattern, re.I)
+    except re.error:
+        return None
+    return _seq(tree)
+
+
+_MAX_TERMS = 64  # an AND of ORs is expanded into at most this many AND-terms
+
+
+def _terms(query: Query) -> list[frozenset[str]]:
+    """The condition as an OR of AND-terms of literals (larger ANDs keep their best part)."""
+    if query.op == "lit":
+        return [frozenset({query.lit})]
+    if query.op == "or":
+        return list(dict.fromkeys(t for p in query.parts for t in _terms(p)))
+    expanded = [_terms(p) for p in query.parts]
+    size = 1
+    for e in expanded:
+        size *= len(e)
+    if size > _MAX_TERMS:  # keep the most selective part alone: weaker, still sound
+        return min(expanded, key=lambda ts: sum(_BASE ** sum(len(x) for x in t) for t in ts))
+    out: list[frozenset[str]] = [frozenset()]
+    for e in expanded:
+        out = [a | b for a in out for b in e]
+    return list(dict.fromkeys(out))
+
+
+class LiteralIndex:
+    """Which of many patterns may match a text, found with one Aho-Corasick pass over it.
+
+    Each pattern's condition is an OR of AND-terms of literals; one automaton over every
+    literal finds those present, and a pattern is a candidate when all literals of one of its
+    terms are present. Patterns without a condition are always candidates.
+    """
+
+    def __init__(
+        self, patterns: list[str], fallback: list[tuple[str, ...] | None] | None = None
+    ) -> None:
+        """Index `patterns` (case-insensitive); `fallback` gives literal sets where parsing finds none."""
+        self._always: list[int] = []
+        term_ids: dict[frozenset[str], int] = {}
+        owners: list[set[int]] = []  # per term: the patterns it admits
+        for i, terms in enumerate(pattern_terms(patterns)):
+            if not terms and fallback is not None and fallback[i]:
+                terms = [frozenset({s.lower()}) for s in fallback[i] or ()]
+            if not terms:
+                self._always.append(i)
+            for term in terms:
+                tid = term_ids.setdefault(term, len(term_ids))
+                if tid == len(owners):
+                    owners.append(set())
+                owners[tid].add(i)
+        self._size = [0] * len(term_ids)
+        by_literal: dict[str, list[int]] = {}
+        for term, tid in term_ids.items():
+            self._size[tid] = len(term)
+            for lit in term:
+                by_literal.setdefault(lit, []).append(tid)
+        self._owners = [tuple(o) for o in owners]
+        self._by_literal = {k: tuple(v) for k, v in by_literal.items()}
+        self._automaton = _automaton(self._by_literal)
+
+    def candidates(self, lower_text: str) -> set[int]:
+        """Indexes of the patterns that may match this lower-cased text."""
+        if self._automaton is not None:
+            present = {lit for _, lit in self._automaton.iter(lower_text)}
+        else:  # pyahocorasick missing: the same answer, one substring test per literal
+            present = {lit for lit in self._by_literal if lit in lower_text}
+        count: dict[int, int] = {}
+        for lit in present:
+            for tid in self._by_literal[lit]:
+                count[tid] = count.get(tid, 0) + 1
+        out = set(self._always)
+        size, owners = self._size, self._owners
+        for tid, n in count.items():
+            if n == size[tid]:
+                out.update(owners[tid])
+        return out
+
+
+_CACHE_FORMAT = "prefilter-1"
+
+
+def pattern_terms(patterns: list[str]) -> list[list[frozenset[str]]]:
+    """Each pattern's condition as AND-terms ([] = none), read from the user cache when current.
+
+    Parsing a few hundred vocabulary patterns takes tens of milliseconds, which a cold command
+    would pay on its first note; the cache is keyed by the patterns themselves, so it is never
+    stale.
+    """
+    key = hashlib.sha256("\x00".join([_CACHE_FORMAT, *patterns]).encode()).hexdigest()[:20]
+    path = _cache_path(key)
+    if path is not None:
+        try:
+            raw = json.loads(path.read_text(encoding="utf-8"))
+            if isinstance(raw, list) and len(raw) == len(patterns):
+                return [[frozenset(t) for t in terms] for terms in raw]
+        except (OSError, ValueError, TypeError):
+            pass  # absent or torn: rebuild
+    out = []
+    for pattern in patterns:
+        query = query_for(pattern)
+        out.append(_terms(query) if query is not None else [])
+    if path is not None:
+        _write_cache(path, [[sorted(t) for t in terms] for terms in out])
+    return out
+
+
+def _cache_path(key: str) -> Path | None:
+    from spineguide.knowledge.loader import cache_dir
+
+    folder = cache_dir()
+    return None if folder is None else folder / f"prefilter-{key}.json"
+
+
+def _write_cache(path: Path, data: Any) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        fd, tmp = tempfile.mkstemp(prefix=".prefilter-", suffix=".tmp", dir=path.parent)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                json.dump(data, fh)
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+    except Exception as exc:  # read-only home, full disk: run uncached
+        log.debug("prefilter cache not written: %s", type(exc).__name__)
+
+
+def _automaton(literals: dict[str, Any]) -> Any:
+    """An Aho-Corasick automaton over the literals (None when pyahocorasick is not installed)."""
+    try:
+        import ahocorasick
+    except ImportError:  # pragma: no cover - it is a core dependency
+        return None
+    auto = ahocorasick.Automaton()
+    for lit in literals:
+        auto.add_word(lit, lit)
+    if literals:
+        auto.make_automaton()
+        return auto
+    return None

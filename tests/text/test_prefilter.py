@@ -1,0 +1,147 @@
+"""Literal prefilters: sound (never skip a text a pattern can match) and selective."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from spineguide.text import clinical
+from spineguide.text.prefilter import LiteralIndex, pattern_terms, query_for
+
+
+def _passes(pattern: str, text: str) -> bool:
+    idx = LiteralIndex([pattern])
+    return 0 in idx.candidates(text.lower())
+
+
+@pytest.mark.parametrize(
+    ("pattern", "must_contain_one_of"),
+    [
+        ("foot drop", {"foot drop"}),
+        ("(?:blood pressure|bp) (?:of )?[4-8]\\d/\\d+", {"blood pressure ", "bp "}),
+        ("(?:3[89]|4[0-2])(?:\\.\\d)? ?c", {"38", "39", "40", "41", "42"}),
+        ("(?:can ?not|unable to) pass urine", {" pass urine"}),
+    ],
+)
+def test_query_names_the_literals_every_match_needs(
+    pattern: str, must_contain_one_of: set[str]
+) -> None:
+    query = query_for(pattern)
+    assert query is not None
+    assert must_contain_one_of <= query.literals()
+
+
+def test_optional_parts_are_not_required() -> None:
+    # "(?:severe )?" may be absent, so only "sciatica" can be required
+    query = query_for("(?:severe )?sciatica")
+    assert query is not None and query.literals() == {"sciatica"}
+    assert _passes("(?:severe )?sciatica", "Sciatica down the left leg")
+
+
+def test_pattern_without_any_required_literal_is_always_a_candidate() -> None:
+    assert query_for("\\d+/\\d+") is None
+    assert _passes("\\d+/\\d+", "nothing to see")
+
+
+def test_index_skips_only_texts_lacking_the_literals() -> None:
+    patterns = ["saddle (?:numbness|anaesthesia)", "urinary retention", "foot drop"]
+    idx = LiteralIndex(patterns)
+    assert idx.candidates("new saddle numbness since this morning") == {0}
+    assert idx.candidates("urinary retention and foot drop") == {1, 2}
+    assert idx.candidates("mechanical back pain only") == set()
+
+
+def test_fallback_literals_used_where_parsing_finds_none() -> None:
+    # hand-written literals (the vocabulary's `prefilter:`) stand in when parsing finds none
+    idx = LiteralIndex(["\\w+\\d"], fallback=[("mg",)])
+    assert idx.candidates("paracetamol 500mg qds") == {0}
+    assert idx.candidates("no regular medicines") == set()
+
+
+def test_terms_are_cached_and_identical(tmp_path, monkeypatch) -> None:
+    monkeypatch.setenv("SPINEGUIDE_CACHE_DIR", str(tmp_path))
+    patterns = ["left (?:leg|thigh) pain", "foot drop"]
+    first = pattern_terms(patterns)
+    assert list(tmp_path.glob("prefilter-*.json"))
+    assert pattern_terms(patterns) == first
+    # a torn cache file is rebuilt, not trusted
+    for f in tmp_path.glob("prefilter-*.json"):
+        f.write_text("[[", encoding="utf-8")
+    assert pattern_terms(patterns) == first
+
+
+_WORDS = st.sampled_from(
+    [
+        "no",
+        "saddle",
+        "numbness",
+        "bladder",
+        "retention",
+        "urine",
+        "pass",
+        "unable",
+        "to",
+        "weak",
+        "foot",
+        "drop",
+        "left",
+        "right",
+        "bp",
+        "blood",
+        "pressure",
+        "38.5",
+        "c",
+        "fever",
+        "febrile",
+        "back",
+        "pain",
+        "sciatica",
+        "night",
+        "wakes",
+        "cancer",
+        "breast",
+        "history",
+        "of",
+        "fall",
+        "from",
+        "ladder",
+        "4/5",
+        "power",
+        "knee",
+        "hip",
+        "since",
+        "weeks",
+        "ago",
+        ",",
+        ".",
+        ";",
+        ":",
+        "-",
+    ]
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_WORDS, min_size=1, max_size=25))
+def test_note_vocabulary_prefilter_never_hides_a_match(words: list[str]) -> None:
+    vocab = clinical._vocab()
+    text = " ".join(words)
+    candidates = vocab.phrase_index.candidates(text.lower())
+    for i, phrase in enumerate(vocab.phrases):
+        if i not in candidates:
+            assert phrase.regex.search(text) is None, phrase.finding
+
+
+def test_note_vocabulary_prefilter_on_realistic_notes() -> None:
+    notes = [
+        "58M on apixaban, fell from a ladder yesterday; now cannot pass urine, BP 85/50, T 38.6C.",
+        "Known breast cancer. Night pain that wakes her, weight down 6 kg. Saddle numbness denied.",
+        "Bilateral leg weakness, both legs giving way, perianal sensation reduced, anal tone lax.",
+    ]
+    vocab = clinical._vocab()
+    for text in notes:
+        candidates = vocab.phrase_index.candidates(text.lower())
+        matched = {i for i, p in enumerate(vocab.phrases) if p.regex.search(text)}
+        assert matched <= candidates
+        assert len(candidates) < len(vocab.phrases) // 3  # selective, not "scan everything"

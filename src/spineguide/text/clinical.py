@@ -188,7 +188,19 @@ class _Vocab:
     numeric: tuple[_Numeric, ...]
     lab_units: dict[str, dict[str, Any]]
     lexicon: tuple[tuple[re.Pattern[str], str], ...]
-    phrase_index: LiteralIndex  # which phrases a text can match, from one literal pass
+    index: LiteralIndex  # which vocabulary patterns a text can match, from one literal pass
+    bases: dict[str, int]  # where each pattern family starts in the index
+
+    def candidates(self, lower_text: str) -> dict[str, frozenset[int]]:
+        """Per pattern family, the positions of the patterns this lower-cased text can match."""
+        hits = self.index.candidates(lower_text)
+        out: dict[str, frozenset[int]] = {}
+        names = list(self.bases)
+        for k, name in enumerate(names):
+            lo = self.bases[name]
+            hi = self.bases[names[k + 1]] if k + 1 < len(names) else len(self.index)
+            out[name] = frozenset(i - lo for i in hits if lo <= i < hi)
+        return out
 
 
 def _expand(pattern: str, macros: dict[str, str]) -> str:
@@ -266,6 +278,19 @@ def _vocab() -> _Vocab:
         )
     rf = raw["reflexes"]
     tt = raw["tension_tests"]
+    families = {
+        "phrases": bodies,
+        "regions": [_expand(r["pattern"], macros) for r in raw["regions"]],
+        "muscles": [_expand(m["pattern"], macros) for m in raw["muscles"]],
+        "tension": [t["pattern"] for t in tt["tests"]],
+        "reflexes": list(rf["names"].values()),
+        "labs": [rx.pattern for rx in _LAB_SCANS],
+    }
+    bases, flat = {}, []
+    for name, bodies_of in families.items():
+        bases[name] = len(flat)
+        flat += bodies_of
+    fallback = [p.prefilter for p in phrases] + [None] * (len(flat) - len(phrases))
     return _Vocab(
         pain=_word_regex(macros["PAIN"]),
         sens=_word_regex(macros["SENS"]),
@@ -274,7 +299,8 @@ def _vocab() -> _Vocab:
         regions=regions,
         muscles=muscles,
         phrases=tuple(phrases),
-        phrase_index=LiteralIndex(bodies, fallback=[p.prefilter for p in phrases]),
+        index=LiteralIndex(flat, fallback=fallback),
+        bases=bases,
         reflex_names=tuple((k, _word_regex(v)) for k, v in rf["names"].items()),
         reflex_both=_word_regex(rf["both"]),
         reflex_reduced=_word_regex(rf["reduced"]),
@@ -663,6 +689,13 @@ class _Collector:
         self.lateral_ids = lateral_ids  # findings that may carry a side (None: all may)
         self.read: list[tuple[int, int]] = []  # cue words the reader used (not evidence spans)
         self.conditional: list[tuple[Evidence, tuple[str, ...]]] = []  # kept if all are present
+        self._candidates: dict[str, frozenset[int]] | None = None
+
+    def can_match(self, vocab: _Vocab, family: str) -> frozenset[int]:
+        """Positions of the `family` patterns the note can match (one literal pass per note)."""
+        if self._candidates is None:
+            self._candidates = vocab.candidates(self.doc.text.lower())
+        return self._candidates[family]
 
     def mark_read(self, regex: re.Pattern[str], start: int, end: int) -> None:
         """Record the words of `regex` in [start, end) as read (for the uninterpreted report)."""
@@ -722,6 +755,8 @@ class _Collector:
 
 def _regions(col: _Collector, vocab: _Vocab) -> None:
     doc = col.doc
+    can = col.can_match(vocab, "regions")
+    regions = [r for i, r in enumerate(vocab.regions) if i in can]
     pending: list[tuple[int, str]] = []  # list items without a region: (clause index, kinds)
     carried: tuple[int, tuple[str, ...]] | None = None  # (clause, kinds) a region list continues
     for ci, (c_start, c_end) in enumerate(doc.clauses):
@@ -746,7 +781,7 @@ def _regions(col: _Collector, vocab: _Vocab) -> None:
         taken = bytearray(c_end - c_start)
         found_any = False
         first_region: tuple[_Region, int, int] | None = None
-        for region in vocab.regions:
+        for region in regions:
             for m in region.regex.finditer(doc.text, c_start, c_end):
                 if any(taken[m.start() - c_start : m.end() - c_start]):
                     continue
@@ -912,6 +947,8 @@ def _grades(text: str, start: int = 0, end: int | None = None) -> list[int]:
 def _muscles(col: _Collector, vocab: _Vocab) -> None:
     doc = col.doc
     names = tuple(regex for _, regex in vocab.muscles)
+    can = col.can_match(vocab, "muscles")
+    muscles = [m for i, m in enumerate(vocab.muscles) if i in can]
     for ci, (c_start, c_end) in enumerate(doc.clauses):
         chunk = doc.text[c_start:c_end]
         if _POWER_NORMAL.search(chunk):
@@ -920,7 +957,7 @@ def _muscles(col: _Collector, vocab: _Vocab) -> None:
             continue
         hits: list[tuple[int, int, str]] = []
         taken = bytearray(c_end - c_start)
-        for finding, regex in vocab.muscles:
+        for finding, regex in muscles:
             for m in regex.finditer(doc.text, c_start, c_end):
                 if not any(taken[m.start() - c_start : m.end() - c_start]):
                     taken[m.start() - c_start : m.end() - c_start] = b"\x01" * (m.end() - m.start())
@@ -962,6 +999,7 @@ def _muscles(col: _Collector, vocab: _Vocab) -> None:
 
 def _reflexes(col: _Collector, vocab: _Vocab) -> None:
     doc = col.doc
+    can = col.can_match(vocab, "reflexes")
     for c_start, c_end in doc.clauses:
         chunk = doc.text[c_start:c_end]
         reduced = vocab.reflex_reduced.search(chunk)
@@ -976,7 +1014,9 @@ def _reflexes(col: _Collector, vocab: _Vocab) -> None:
                 for f in ("patellar_reflex_reduced", "achilles_reflex_reduced")
             ]
         else:
-            for finding, regex in vocab.reflex_names:
+            for i, (finding, regex) in enumerate(vocab.reflex_names):
+                if i not in can:
+                    continue
                 for m in regex.finditer(doc.text, c_start, c_end):
                     names.append((finding, m.start(), m.end()))
         if not names:
@@ -1003,9 +1043,11 @@ def _reflexes(col: _Collector, vocab: _Vocab) -> None:
 def _tension_tests(col: _Collector, vocab: _Vocab) -> None:
     doc = col.doc
     names = tuple(regex for _, regex in vocab.tension)
+    can = col.can_match(vocab, "tension")
+    tests = [t for i, t in enumerate(vocab.tension) if i in can]
     for ci, (c_start, c_end) in enumerate(doc.clauses):
         hits: list[tuple[int, int, str]] = []
-        for finding, regex in vocab.tension:
+        for finding, regex in tests:
             for m in regex.finditer(doc.text, c_start, c_end):
                 hits.append((m.start(), m.end(), finding))
         if not hits:
@@ -1051,10 +1093,11 @@ def _family_spa(col: _Collector) -> None:
 
 def _phrases(col: _Collector, vocab: _Vocab, only: Callable[[_Phrase], bool] | None = None) -> None:
     doc = col.doc
-    candidates = vocab.phrase_index.candidates(doc.text.lower())  # one literal pass
-    for i, phrase in enumerate(vocab.phrases):
-        if i not in candidates or (only is not None and not only(phrase)):
-            continue  # the text lacks the literals every match needs: no regex scan
+    # only phrases whose required literals the text holds are scanned, in vocabulary order
+    for i in sorted(col.can_match(vocab, "phrases")):
+        phrase = vocab.phrases[i]
+        if only is not None and not only(phrase):
+            continue
         vetoed: dict[int, bool] = {}  # per sentence, so repeated mentions stay linear
         for m in phrase.regex.finditer(doc.text):
             if phrase.exclude is not None:
@@ -1174,9 +1217,21 @@ _ABI = re.compile(
 )
 
 
+# the whole-note value scans below, indexed by the vocabulary's literal prefilter (most notes name
+# two or three of them; a scan whose words are absent is skipped)
+_LAB_SCANS: tuple[re.Pattern[str], ...] = (
+    *(rx for _, rx in _LABS), _CALCIUM, _TEMP, _HBA1C, _HB, _INR, _BP, _PULSE, _ABI,
+)  # fmt: skip
+
+
 def _labs(col: _Collector, findings: dict[str, Any]) -> None:
     doc = col.doc
     text = doc.text
+    can = col.can_match(_vocab(), "labs")
+    live = {rx for i, rx in enumerate(_LAB_SCANS) if i in can}
+
+    def scan(regex: re.Pattern[str]) -> Any:
+        return regex.finditer(text) if regex in live else ()
 
     def threshold(fid: str, value: float, start: int, end: int) -> None:
         f = findings.get(fid)
@@ -1187,17 +1242,17 @@ def _labs(col: _Collector, findings: dict[str, Any]) -> None:
                 value=value, negatable=False, lateral=False)  # fmt: skip
 
     for fid, regex in _LABS:
-        for m in regex.finditer(text):
+        for m in scan(regex):
             threshold(fid, float(m.group(1)), m.start(), m.end())
-    for m in _CALCIUM.finditer(text):
+    for m in scan(_CALCIUM):
         value = _calcium_mmol(float(m.group(1)), m.group(2))
         if value is not None:
             threshold("serum_calcium", round(value, 2), m.start(), m.end())
-    for m in _TEMP.finditer(text):
+    for m in scan(_TEMP):
         value = float(m.group(1))
         if 34 <= value <= 43:
             threshold("fever", value, m.start(), m.end())
-    for m in _HBA1C.finditer(text):
+    for m in scan(_HBA1C):
         value = float(m.group(1))
         unit = (m.group(2) or "").lower()
         mmol = value if unit.startswith("mmol") or value > 20 else (value - 2.15) * 10.929
@@ -1213,7 +1268,7 @@ def _labs(col: _Collector, findings: dict[str, Any]) -> None:
         value = float(x)
         return value * hb_factor if value < hb_max else value  # g/dL written bare → g/L
 
-    for m in _HB.finditer(text):
+    for m in scan(_HB):
         first = g_per_l(m.group(1))
         second = g_per_l(m.group(2)) if m.group(2) else None
         if not 20 <= first <= 250:
@@ -1229,15 +1284,15 @@ def _labs(col: _Collector, findings: dict[str, Any]) -> None:
                 negatable=False,
                 lateral=False,
             )
-    for m in _INR.finditer(text):
+    for m in scan(_INR):
         value = float(m.group(1))
         threshold("supratherapeutic_inr", value, m.start(), m.end())
-    for m in _BP.finditer(text):
+    for m in scan(_BP):
         systolic = float(m.group(1))
         threshold("hypotension", systolic, m.start(), m.end())
-    for m in _PULSE.finditer(text):
+    for m in scan(_PULSE):
         threshold("tachycardia", float(m.group(1)), m.start(), m.end())
-    for m in _ABI.finditer(text):
+    for m in scan(_ABI):
         threshold("low_abi", float(m.group(1)), m.start(), m.end())
     for num in _vocab().numeric:
         for m in num.regex.finditer(text):
@@ -1398,6 +1453,17 @@ def extract_clinical_evidence(text: str) -> list[Evidence]:
     return read_note(text).evidence
 
 
+_LATERAL: dict[str, frozenset[str]] = {}
+
+
+def _lateral_ids(kb: Any) -> frozenset[str]:
+    """Findings that may carry a side, per knowledge-base version."""
+    got = _LATERAL.get(kb.version)
+    if got is None:
+        got = _LATERAL[kb.version] = frozenset(f.id for f in kb.findings.values() if f.lateralized)
+    return got
+
+
 def read_note(text: str) -> NoteReading:
     """Read a clinical note: evidence, medicines, uninterpreted red-flag wording, imaging spans."""
     if not isinstance(text, str):
@@ -1421,7 +1487,7 @@ def read_note(text: str) -> NoteReading:
     corrected, to_original = correct(masked)
     doc = _segment(corrected)
     vocab = _vocab()
-    lateral_ids = frozenset(f.id for f in kb.findings.values() if f.lateralized)
+    lateral_ids = _lateral_ids(kb)
     col = _Collector(doc, lateral_ids | _SIDE_CARRIERS)
     _demographics(col)
     meds = find_medications(masked)

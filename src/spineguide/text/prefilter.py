@@ -209,6 +209,7 @@ class LiteralIndex:
         self, patterns: list[str], fallback: list[tuple[str, ...] | None] | None = None
     ) -> None:
         """Index `patterns` (case-insensitive); `fallback` gives literal sets where parsing finds none."""
+        self._n = len(patterns)
         self._always: list[int] = []
         term_ids: dict[frozenset[str], int] = {}
         owners: list[set[int]] = []  # per term: the patterns it admits
@@ -222,31 +223,47 @@ class LiteralIndex:
                 if tid == len(owners):
                     owners.append(set())
                 owners[tid].add(i)
-        self._size = [0] * len(term_ids)
-        by_literal: dict[str, list[int]] = {}
+        single: dict[str, set[int]] = {}  # literal → patterns one literal admits
+        multi: dict[str, list[int]] = {}  # literal → multi-literal terms it belongs to
+        self._size: list[int] = []
+        self._owners: list[tuple[int, ...]] = []
         for term, tid in term_ids.items():
-            self._size[tid] = len(term)
+            if len(term) == 1:
+                (lit,) = term
+                single.setdefault(lit, set()).update(owners[tid])
+                continue
+            mid = len(self._size)
+            self._size.append(len(term))
+            self._owners.append(tuple(owners[tid]))
             for lit in term:
-                by_literal.setdefault(lit, []).append(tid)
-        self._owners = [tuple(o) for o in owners]
-        self._by_literal = {k: tuple(v) for k, v in by_literal.items()}
-        self._automaton = _automaton(self._by_literal)
+                multi.setdefault(lit, []).append(mid)
+        self._single = {k: tuple(v) for k, v in single.items()}
+        self._multi = {k: tuple(v) for k, v in multi.items()}
+        self._automaton = _automaton(self._single.keys() | self._multi.keys())
+
+    def __len__(self) -> int:
+        """How many patterns are indexed."""
+        return self._n
 
     def candidates(self, lower_text: str) -> set[int]:
         """Indexes of the patterns that may match this lower-cased text."""
         if self._automaton is not None:
             present = {lit for _, lit in self._automaton.iter(lower_text)}
         else:  # pyahocorasick missing: the same answer, one substring test per literal
-            present = {lit for lit in self._by_literal if lit in lower_text}
+            present = {lit for lit in self._single.keys() | self._multi.keys() if lit in lower_text}
+        out = set(self._always)
+        single, multi = self._single, self._multi
         count: dict[int, int] = {}
         for lit in present:
-            for tid in self._by_literal[lit]:
-                count[tid] = count.get(tid, 0) + 1
-        out = set(self._always)
+            got = single.get(lit)
+            if got is not None:
+                out.update(got)
+            for mid in multi.get(lit, ()):
+                count[mid] = count.get(mid, 0) + 1
         size, owners = self._size, self._owners
-        for tid, n in count.items():
-            if n == size[tid]:
-                out.update(owners[tid])
+        for mid, n in count.items():
+            if n == size[mid]:
+                out.update(owners[mid])
         return out
 
 
@@ -300,7 +317,7 @@ def _write_cache(path: Path, data: Any) -> None:
         log.debug("prefilter cache not written: %s", type(exc).__name__)
 
 
-def _automaton(literals: dict[str, Any]) -> Any:
+def _automaton(literals: Any) -> Any:
     """An Aho-Corasick automaton over the literals (None when pyahocorasick is not installed)."""
     try:
         import ahocorasick

@@ -30,7 +30,8 @@ def parse(
 ) -> None:
     """Parse one imaging report into findings (level, side, severity, negation, uncertainty)."""
     from spineguide.errors import InputError
-    from spineguide.text.imaging import MAX_REPORT_CHARS, parse_imaging_report
+    from spineguide.text.imaging import MAX_REPORT_CHARS
+    from spineguide.text.pipeline import extract
 
     _check_format(fmt)
     if (text is None) == (file is None):
@@ -50,7 +51,7 @@ def parse(
     assert text is not None
     if not text.strip():
         raise InputError("the report text is empty", "pass the report with --text or --file")
-    report = parse_imaging_report(text)
+    report = extract(text, kind="report").imaging_report()
     if fmt == "json":
         typer.echo(report.model_dump_json(indent=2))
         return

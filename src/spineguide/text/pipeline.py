@@ -1,19 +1,22 @@
 """The one extractor interface: free text in, everything the readers found out.
 
-Every caller (assess, the web form, search, batch, evaluation, the CLI) reads text through
-`extract`, so that a statistical reader can later sit beside the rule-based ones without any
-caller changing.
+Every caller (assess, the web form pre-fill, the patient report explainer, search, batch, the
+evaluation, the API and the CLI) reads text through `extract`, so that a statistical reader can
+later sit beside the rule-based ones without any caller changing. A report extraction also
+carries the report's sections; `Extraction.imaging_report()` gives it the shape of the contract's
+`ImagingReport` for the callers that answer with one (the API, the CLI). No module outside the
+readers calls `text.imaging.parse_imaging_report` itself (tests/text/test_one_extractor.py).
 """
 
 from __future__ import annotations
 
 import re
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, SerializerFunctionWrapHandler, model_serializer
 
 from spineguide.reasoning.evidence import Evidence
-from spineguide.text.models import ImagingFinding
+from spineguide.text.models import ImagingFinding, ImagingReport, ReportSection, UninterpretedPhrase
 
 TextKind = Literal["note", "report"]
 
@@ -60,6 +63,31 @@ class Extraction(BaseModel):
     setting: Literal["emergency"] | None = Field(
         None, description="care setting the note states (an emergency department), else None"
     )
+    sections: list[ReportSection] = Field(
+        default_factory=list,
+        description="a report's sections (findings, impression, history, ...) with their spans; "
+        "empty for a note, and then left out when serialised",
+    )
+
+    @model_serializer(mode="wrap")
+    def _drop_empty_sections(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        """Serialise as usual, leaving out `sections` when there are none (every note)."""
+        data = handler(self)
+        if isinstance(data, dict) and not data.get("sections"):
+            data.pop("sections", None)
+        return data
+
+    def imaging_report(self) -> ImagingReport:
+        """The imaging part of this extraction as the contract's `ImagingReport`."""
+        return ImagingReport(
+            findings=list(self.imaging),
+            sections=list(self.sections),
+            warnings=list(self.warnings),
+            uninterpreted=[
+                UninterpretedPhrase(text=u.text, span=u.span, reason=u.reason)
+                for u in self.uninterpreted
+            ],
+        )
 
 
 # An imaging sentence inside a note: a modality, then a colon or a result verb within a few words
@@ -155,6 +183,7 @@ def extract(text: str, kind: TextKind = "note") -> Extraction:
         report = parse_imaging_report(text)
         return Extraction(
             imaging=report.findings,
+            sections=report.sections,
             uninterpreted=[
                 Uninterpreted(text=u.text, span=u.span, reason=u.reason)
                 for u in report.uninterpreted

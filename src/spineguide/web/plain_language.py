@@ -429,10 +429,10 @@ def _questions(findings: list[PlainFinding], kb: KnowledgeBase, conditions: list
 def explain_report(text: str, kb: KnowledgeBase) -> ReportExplanation:
     """Parse an imaging report and explain it for a patient (nothing is stored)."""
     from spineguide.reasoning.plan import build_plan
-    from spineguide.text.imaging import parse_imaging_report
+    from spineguide.text.pipeline import extract
 
-    report = parse_imaging_report(text)
-    plain = [explain_finding(f, kb) for f in report.findings]
+    read = extract(text, kind="report")
+    plain = [explain_finding(f, kb) for f in read.imaging]
     present = [p for p in plain if not p.negated]
     negated = [p for p in plain if p.negated]
     # "protrusion without nerve root contact": the report rules the contact out at that level
@@ -479,8 +479,8 @@ def explain_report(text: str, kb: KnowledgeBase) -> ReportExplanation:
     seek_help = (
         [s.text for s in ces.when_to_see_doctor if s.urgency.value == "emergency"] if ces else []
     )
-    warnings = list(report.warnings)
-    if not report.findings:
+    warnings = list(read.warnings)
+    if not read.imaging:
         warnings.append(
             "We could not find any findings in this text. Paste the full report, including the "
             "Findings and Impression parts."

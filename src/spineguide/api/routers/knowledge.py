@@ -56,9 +56,14 @@ async def get_condition(request: Request, condition_id: str = Path(max_length=10
 )
 async def parse_imaging(body: ImagingParseRequest) -> ImagingReport:
     """Extract findings (level, side, severity, negation, uncertainty, span) from a report."""
-    from spineguide.text.imaging import parse_imaging_report
+    return await run_in_threadpool(_read_report, body.text)
 
-    return await run_in_threadpool(parse_imaging_report, body.text)
+
+def _read_report(text: str) -> ImagingReport:
+    """Read one report through the one extractor and answer in the `ImagingReport` shape."""
+    from spineguide.text.pipeline import extract
+
+    return extract(text, kind="report").imaging_report()
 
 
 @router.post(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -73,6 +75,17 @@ def test_terms_are_cached_and_identical(tmp_path, monkeypatch) -> None:
 
 _WORDS = st.sampled_from(
     [
+        "crp",
+        "152",
+        "wcc",
+        "14.2",
+        "ankle",
+        "jerk",
+        "absent",
+        "slr",
+        "positive",
+        "quads",
+        "3/5",
         "no",
         "saddle",
         "numbness",
@@ -127,10 +140,23 @@ _WORDS = st.sampled_from(
 def test_note_vocabulary_prefilter_never_hides_a_match(words: list[str]) -> None:
     vocab = clinical._vocab()
     text = " ".join(words)
-    candidates = vocab.phrase_index.candidates(text.lower())
-    for i, phrase in enumerate(vocab.phrases):
-        if i not in candidates:
-            assert phrase.regex.search(text) is None, phrase.finding
+    candidates = vocab.candidates(text.lower())
+    for family, patterns in _families(vocab).items():
+        for i, regex in enumerate(patterns):
+            if i not in candidates[family]:
+                assert regex.search(text) is None, (family, i)
+
+
+def _families(vocab: clinical._Vocab) -> dict[str, list[re.Pattern[str]]]:
+    """Every indexed scan of the note reader, family by family, in index order."""
+    return {
+        "phrases": [p.regex for p in vocab.phrases],
+        "regions": [r.regex for r in vocab.regions],
+        "muscles": [rx for _, rx in vocab.muscles],
+        "tension": [rx for _, rx in vocab.tension],
+        "reflexes": [rx for _, rx in vocab.reflex_names],
+        "labs": list(clinical._LAB_SCANS),
+    }
 
 
 def test_note_vocabulary_prefilter_on_realistic_notes() -> None:
@@ -141,7 +167,8 @@ def test_note_vocabulary_prefilter_on_realistic_notes() -> None:
     ]
     vocab = clinical._vocab()
     for text in notes:
-        candidates = vocab.phrase_index.candidates(text.lower())
-        matched = {i for i, p in enumerate(vocab.phrases) if p.regex.search(text)}
-        assert matched <= candidates
-        assert len(candidates) < len(vocab.phrases) // 3  # selective, not "scan everything"
+        candidates = vocab.candidates(text.lower())
+        for family, patterns in _families(vocab).items():
+            matched = {i for i, rx in enumerate(patterns) if rx.search(text)}
+            assert matched <= candidates[family], family
+        assert len(candidates["phrases"]) < len(vocab.phrases) // 3  # selective, not "scan all"

@@ -1549,6 +1549,9 @@ def read_note(text: str) -> NoteReading:
     )
 
 
+_PHRASE_REACH = 200  # characters a vocabulary phrase match may run past an imaging sentence
+
+
 def _imaging_phrases(
     text: str, spans: list[tuple[int, int]], vocab: _Vocab, findings: dict[str, Any]
 ) -> list[Evidence]:
@@ -1563,8 +1566,11 @@ def _imaging_phrases(
     def imaging(p: _Phrase) -> bool:
         return p.finding in findings and getattr(findings[p.finding].kind, "value", "") == "imaging"
 
-    if not any(imaging(p) for p in vocab.phrases):
-        return []
+    # a match starts inside a span and may run a little past its end
+    inside = "\n".join(text[a : b + _PHRASE_REACH] for a, b in spans).lower()
+    can = vocab.candidates(inside)["phrases"]
+    if not any(imaging(vocab.phrases[i]) for i in can):
+        return []  # no imaging phrase can match inside the imaging sentences
     doc = _segment(text)
     col = _Collector(doc, frozenset())
     _phrases(col, vocab, imaging)

@@ -237,9 +237,11 @@ class LiteralIndex:
             self._owners.append(tuple(owners[tid]))
             for lit in term:
                 multi.setdefault(lit, []).append(mid)
-        self._single = {k: tuple(v) for k, v in single.items()}
-        self._multi = {k: tuple(v) for k, v in multi.items()}
-        self._automaton = _automaton(self._single.keys() | self._multi.keys())
+        literals = sorted(single.keys() | multi.keys())
+        self._literals = literals
+        self._single = [tuple(single.get(lit, ())) for lit in literals]  # by literal number
+        self._multi = [tuple(multi.get(lit, ())) for lit in literals]
+        self._automaton = _automaton(literals)
 
     def __len__(self) -> int:
         """How many patterns are indexed."""
@@ -248,21 +250,20 @@ class LiteralIndex:
     def candidates(self, lower_text: str) -> set[int]:
         """Indexes of the patterns that may match this lower-cased text."""
         if self._automaton is not None:
-            present = {lit for _, lit in self._automaton.iter(lower_text)}
+            present = {n for _, n in self._automaton.iter(lower_text)}
         else:  # pyahocorasick missing: the same answer, one substring test per literal
-            present = {lit for lit in self._single.keys() | self._multi.keys() if lit in lower_text}
+            present = {n for n, lit in enumerate(self._literals) if lit in lower_text}
         out = set(self._always)
         single, multi = self._single, self._multi
         count: dict[int, int] = {}
-        for lit in present:
-            got = single.get(lit)
-            if got is not None:
-                out.update(got)
-            for mid in multi.get(lit, ()):
+        for n in present:
+            if single[n]:
+                out.update(single[n])
+            for mid in multi[n]:
                 count[mid] = count.get(mid, 0) + 1
         size, owners = self._size, self._owners
-        for mid, n in count.items():
-            if n == size[mid]:
+        for mid, k in count.items():
+            if k == size[mid]:
                 out.update(owners[mid])
         return out
 
@@ -317,15 +318,15 @@ def _write_cache(path: Path, data: Any) -> None:
         log.debug("prefilter cache not written: %s", type(exc).__name__)
 
 
-def _automaton(literals: Any) -> Any:
-    """An Aho-Corasick automaton over the literals (None when pyahocorasick is not installed)."""
+def _automaton(literals: list[str]) -> Any:
+    """An Aho-Corasick automaton giving each literal's number (None without pyahocorasick)."""
     try:
         import ahocorasick
     except ImportError:  # pragma: no cover - it is a core dependency
         return None
     auto = ahocorasick.Automaton()
-    for lit in literals:
-        auto.add_word(lit, lit)
+    for n, lit in enumerate(literals):
+        auto.add_word(lit, n)
     if literals:
         auto.make_automaton()
         return auto

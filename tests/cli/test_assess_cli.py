@@ -143,3 +143,20 @@ def test_assess_med_option_feeds_the_medication_check() -> None:
     data = json.loads(result.output)
     assert data["medication_report"] is not None
     assert data["medication_alerts"], "warfarin with naproxen must raise an alert"
+
+
+def test_assess_detail_full_explains_every_diagnosis() -> None:
+    note = "38F, left L5 sciatica for 2 weeks, weak big toe extension 4/5, no red flags"
+    summary = runner.invoke(app, ["assess", "--text", note, "--format", "json"])
+    full = runner.invoke(app, ["assess", "--text", note, "--format", "json", "--detail", "full"])
+    assert summary.exit_code == full.exit_code == 0, summary.output + full.output
+    s, f = json.loads(summary.output), json.loads(full.output)
+    assert [d["id"] for d in s["differential"]] == [d["id"] for d in f["differential"]]
+    assert all(d["explained"] for d in f["differential"])
+    assert not all(d["explained"] for d in s["differential"])
+
+
+def test_assess_unknown_detail_is_a_clear_error() -> None:
+    result = runner.invoke(app, ["assess", "--text", "back pain", "--detail", "verbose"])
+    assert result.exit_code != 0
+    assert "unknown detail" in str(result.exception)  # main() prints it without a traceback

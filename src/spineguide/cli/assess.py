@@ -16,6 +16,12 @@ def assess_command(
     text: Annotated[str | None, typer.Option("--text", help="free-text presentation")] = None,
     setting: Annotated[str, typer.Option(help="primary, emergency or spine-clinic")] = "primary",
     fmt: Annotated[str, typer.Option("--format", help="text, json or html")] = "text",
+    detail: Annotated[
+        str,
+        typer.Option(
+            help="summary (evidence for the leading diagnoses) or full (for every diagnosis)"
+        ),
+    ] = "summary",
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help="write to this file")
     ] = None,
@@ -37,6 +43,8 @@ def assess_command(
 
     if fmt not in ("text", "json", "html"):
         raise InputError(f"unknown format {fmt!r}", "use --format text, json or html")
+    if detail not in ("summary", "full"):
+        raise InputError(f"unknown detail {detail!r}", "use --detail summary or --detail full")
     if setting not in ("primary", "emergency", "spine-clinic"):
         raise InputError(f"unknown setting {setting!r}", "use primary, emergency or spine-clinic")
     if case_file is None and text is None:
@@ -56,7 +64,7 @@ def assess_command(
         case = CaseInput.model_validate(data)
     except Exception as exc:
         raise InputError(f"invalid case: {_first_error(exc)}", "see docs/CASE_FORMAT.md") from exc
-    result = assess(case)
+    result = assess(case, detail="full" if detail == "full" else "summary")
     if fmt == "json":
         rendered = result.model_dump_json(indent=2)
     elif fmt == "html":

@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from spineguide.errors import InputError, InputTooLargeError
 from spineguide.reasoning.derive import derive_findings
 from spineguide.reasoning.differential import (
+    EXPLAINED_DIAGNOSES,
     DiagnosisResult,
     must_not_miss_section,
     rank_differential,
@@ -147,11 +148,21 @@ def _structured_evidence(case: CaseInput) -> list[Evidence]:
     return items
 
 
-def assess(case: CaseInput | dict[str, Any] | str, kb: KnowledgeBase | None = None) -> Assessment:
-    """Assess one presentation: triage, localisation, differential, work-up, plan and med checks."""
+def assess(
+    case: CaseInput | dict[str, Any] | str,
+    kb: KnowledgeBase | None = None,
+    detail: Literal["summary", "full"] = "summary",
+) -> Assessment:
+    """Assess one presentation: triage, localisation, differential, work-up, plan and med checks.
+
+    `detail="summary"` (the default) ranks every diagnosis but explains (evidence for and
+    against) only the leading ones and the must-not-miss ones; `"full"` explains all of them.
+    """
     from spineguide.knowledge.loader import get_kb
     from spineguide.text.pipeline import extract
 
+    if detail not in ("summary", "full"):
+        raise InputError(f"unknown detail {detail!r}", "use 'summary' or 'full'")
     kb = kb or get_kb()
     if isinstance(case, str):
         case = CaseInput(text=case)
@@ -207,7 +218,10 @@ def assess(case: CaseInput | dict[str, Any] | str, kb: KnowledgeBase | None = No
     fired = evaluate_rules(es, kb)
     loc = localize(es, imaging, kb)
     fired_conditions = {r.condition: r.urgency.value for r in fired if r.condition}
-    differential = rank_differential(es, imaging, loc, case.setting, fired_conditions, kb)
+    explain = EXPLAINED_DIAGNOSES if detail == "summary" else None
+    differential = rank_differential(
+        es, imaging, loc, case.setting, fired_conditions, kb, explain=explain
+    )
     for dx in differential[:5]:
         dx.subtype, dx.subtype_reason = subtype_for(dx, imaging, kb)
     triage = decide_urgency(fired, differential, es, kb, uninterpreted=uninterpreted)

@@ -9,7 +9,7 @@ people without pain (brinjikji-2015).
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from pydantic import BaseModel, Field
 
@@ -34,6 +34,19 @@ class EvidenceContribution(BaseModel):
     source: str | None = None
 
 
+class _Contrib(NamedTuple):
+    """A contribution while ranking (plain tuple); explained diagnoses get EvidenceContribution."""
+
+    id: str
+    label: str
+    likelihood_ratio: float
+    detail: str | None
+    source: str | None
+
+
+EXPLAINED_DIAGNOSES = 8  # a summary explains the top 8 (what the CLI and web show) + must-not-miss
+
+
 class DiagnosisResult(BaseModel):
     """A ranked diagnosis with its explanation (PRODUCT.md differential contract)."""
 
@@ -51,6 +64,11 @@ class DiagnosisResult(BaseModel):
     evidence_for: list[EvidenceContribution] = Field(default_factory=list)
     evidence_against: list[EvidenceContribution] = Field(default_factory=list)
     icd10cm: str | None = None
+    explained: bool = Field(
+        True,
+        description="False when a summary response left out this diagnosis's evidence lists "
+        "(ask for detail=full to get them)",
+    )
 
 
 def _label(kb: KnowledgeBase, finding_id: str) -> str:
@@ -222,11 +240,13 @@ def rank_differential(
     setting: str,
     fired_conditions: dict[str, str],
     kb: KnowledgeBase,
+    explain: int | None = None,
 ) -> list[DiagnosisResult]:
     """Score every diagnosis in the model and return them ranked by probability.
 
     A red-flag diagnosis whose triage rule fired is marked ``must_not_miss`` (see
-    ``must_not_miss_section``) but keeps its place in the probability ranking.
+    ``must_not_miss_section``) but keeps its place in the probability ranking. With `explain`
+    set, only the top `explain` diagnoses and the must-not-miss ones carry their evidence lists.
     """
     m = compiled_model(kb)
     if setting not in SETTINGS:
@@ -236,7 +256,7 @@ def rank_differential(
     seen_imaging = {f.finding for f in imaging if not f.negated}
     clinical_side = loc.roots[0].side if loc and loc.roots else None
     default_side = clinical_side
-    construct = _contribution
+    construct = _Contrib
     details: dict[str, str] = {}
     results: list[DiagnosisResult] = []
     stated = present | absent
@@ -359,6 +379,7 @@ def rank_differential(
                 evidence_for=ev_for,
                 evidence_against=ev_against,
                 icd10cm=icd,
+                explained=True,
             )
         )
     _apply_exclusion(results, m)
@@ -381,6 +402,13 @@ def rank_differential(
         _exclusion_yields(results, m, fired_conditions)
     results.sort(key=lambda d: -d.rank_probability)
     _lateral_sides(results, es, m.non_radicular)
+    for rank, d in enumerate(results):
+        v = d.__dict__
+        if explain is None or rank < explain or v["must_not_miss"]:
+            v["evidence_for"] = [_contribution(*c) for c in v["evidence_for"]]
+            v["evidence_against"] = [_contribution(*c) for c in v["evidence_against"]]
+        else:  # a summary: the ranking is complete, the explanation of the tail is left out
+            v["evidence_for"], v["evidence_against"], v["explained"] = [], [], False
     return results
 
 
@@ -399,7 +427,7 @@ _CONTRIBUTION_FIELDS = frozenset(EvidenceContribution.model_fields)
 
 
 def _contribution(
-    *, id: str, label: str, likelihood_ratio: float, detail: str | None, source: str | None
+    id: str, label: str, likelihood_ratio: float, detail: str | None, source: str | None
 ) -> EvidenceContribution:
     """An EvidenceContribution built without validation (the hot path; inputs are trusted)."""
     obj = EvidenceContribution.__new__(EvidenceContribution)
@@ -456,7 +484,7 @@ def _apply_exclusion(results: list[DiagnosisResult], m: _Model) -> None:
     for d in results:
         if d.id in m.of_exclusion and d.probability > cap:
             d.evidence_against.append(
-                EvidenceContribution.model_construct(
+                _Contrib(
                     id="exclusion:specific_cause",
                     label="a specific cause is likelier",
                     likelihood_ratio=round(

@@ -291,7 +291,7 @@ def _askable_lrs(
 
 def _diagnosis_gains(
     es: EvidenceSet, differential: list[DiagnosisResult], kb: KnowledgeBase, bank: QuestionBank
-) -> dict[str, tuple[float, str]]:
+) -> dict[str, tuple[float, Any]]:
     """finding id → (gain, why) for answers that would change the leading diagnoses."""
     top = [d for d in differential[:TOP_DIAGNOSES] if 0 < d.probability < 1]
     if len(top) < 2:
@@ -307,11 +307,11 @@ def _diagnosis_gains(
             if fid in present or fid in absent or raw in present or raw in absent:
                 continue
             candidates.setdefault(fid, []).append((i, lr, lr_abs))
-    gains: dict[str, tuple[float, str]] = {}
+    gains: dict[str, tuple[float, Any]] = {}
     for fid, effects in candidates.items():
         p_yes = _p_yes(effects, probs, bank.default_yes_probability)
         expected = 0.0
-        story = (0.0, "")
+        story: tuple[float, int, int] = (0.0, 0, leader)  # (weight, outcome, new leader)
         for outcome, p_outcome in ((0, p_yes), (1, 1 - p_yes)):
             new = list(probs)
             shift = 0.0
@@ -325,17 +325,37 @@ def _diagnosis_gains(
                 shift += LEADER_CHANGE_BONUS
             expected += p_outcome * shift
             if p_outcome * shift > story[0]:
-                answer = "yes" if outcome == 0 else "no"
-                if new_leader != leader:
-                    why = f"a {answer} would make {top[new_leader].name} the leading diagnosis"
-                else:
-                    i_max = max(effects, key=lambda e: abs(math.log(e[1 + outcome] or 1.0)))[0]
-                    direction = "raises" if (effects_lr(effects, i_max, outcome) > 1) else "lowers"
-                    why = f"a {answer} {direction} the odds of {top[i_max].name}"
-                story = (p_outcome * shift, why)
+                story = (p_outcome * shift, outcome, new_leader)
         if expected >= 0.02:
-            gains[fid] = (min(1.0, expected), story[1])
+            # the explanation is worded only for the questions that are shown
+            gains[fid] = (min(1.0, expected), _Why(top, effects, story[1], story[2], leader))
     return gains
+
+
+class _Why:
+    """The reason a diagnosis question matters, worded on demand."""
+
+    __slots__ = ("effects", "leader", "new_leader", "outcome", "top")
+
+    def __init__(
+        self,
+        top: list[DiagnosisResult],
+        effects: list[tuple[int, float, float]],
+        outcome: int,
+        new_leader: int,
+        leader: int,
+    ) -> None:
+        self.top, self.effects, self.outcome = top, effects, outcome
+        self.new_leader, self.leader = new_leader, leader
+
+    def __str__(self) -> str:
+        answer = "yes" if self.outcome == 0 else "no"
+        if self.new_leader != self.leader:
+            return f"a {answer} would make {self.top[self.new_leader].name} the leading diagnosis"
+        o = self.outcome
+        i_max = max(self.effects, key=lambda e: abs(math.log(e[1 + o] or 1.0)))[0]
+        direction = "raises" if effects_lr(self.effects, i_max, o) > 1 else "lowers"
+        return f"a {answer} {direction} the odds of {self.top[i_max].name}"
 
 
 def effects_lr(effects: list[tuple[int, float, float]], i: int, outcome: int) -> float:
@@ -368,23 +388,29 @@ def next_questions(
     bank = load_questions()
     urgency = _urgency_gains(es, triage, differential, kb, bank)
     diagnosis = _diagnosis_gains(es, differential, kb, bank)
-    scored: list[tuple[float, bool, str, str, str]] = []
+    scored: list[tuple[float, bool, str]] = []
     for fid in set(urgency) | set(diagnosis):
         u = urgency.get(fid, (0.0, ""))
         d = diagnosis.get(fid, (0.0, ""))
         by_urgency = u[0] >= d[0]
-        gain, why = u if by_urgency else d
-        if u[0] and d[0]:
-            why = f"{why}; also {d[1] if by_urgency else u[1]}"
-        scored.append((round(min(1.0, gain), 3), by_urgency, fid, why, ""))
+        gain = u[0] if by_urgency else d[0]
+        scored.append((round(min(1.0, gain), 3), by_urgency, fid))
     scored.sort(key=lambda x: (-x[0], not x[1], x[2]))
-    return [
-        NextQuestion(
-            finding_id=fid,
-            question=_wording(fid, kb, bank),
-            why=why[0].upper() + why[1:],
-            changes="urgency" if by_urgency else "diagnosis",
-            gain=gain,
+    out = []
+    for gain, by_urgency, fid in scored[: bank.max_questions]:
+        u = urgency.get(fid, (0.0, ""))
+        d = diagnosis.get(fid, (0.0, ""))
+        first, other = (u, d) if by_urgency else (d, u)
+        why = str(first[1])
+        if u[0] and d[0]:
+            why = f"{why}; also {other[1]}"
+        out.append(
+            NextQuestion(
+                finding_id=fid,
+                question=_wording(fid, kb, bank),
+                why=why[0].upper() + why[1:],
+                changes="urgency" if by_urgency else "diagnosis",
+                gain=gain,
+            )
         )
-        for gain, by_urgency, fid, why, _ in scored[: bank.max_questions]
-    ]
+    return out

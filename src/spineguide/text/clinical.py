@@ -285,6 +285,7 @@ def _vocab() -> _Vocab:
         "tension": [t["pattern"] for t in tt["tests"]],
         "reflexes": list(rf["names"].values()),
         "labs": [rx.pattern for rx in _LAB_SCANS],
+        "lexicon": [x["pattern"] for x in raw["red_flag_lexicon"]],
     }
     bases, flat = {}, []
     for name, bodies_of in families.items():
@@ -1631,6 +1632,9 @@ def _uninterpreted(
     read: list[tuple[int, int]],
 ) -> list[Uninterpreted]:
     """Red-flag wording (data lexicon) that no evidence item or medicine covers."""
+    can = vocab.candidates(masked.lower())["lexicon"]  # red-flag words the note may hold
+    if not can:
+        return []
     covered = bytearray(len(text) + 1)
     for start, end in [e.span for e in evidence if e.span] + [m.span for m in meds] + read:
         covered[start:end] = b"\x01" * max(0, end - start)
@@ -1639,7 +1643,9 @@ def _uninterpreted(
     marks = [(m.start(), m.end()) for m in _CLAUSE_MARK.finditer(masked)]
     mark_starts = [a for a, _ in marks]
     doc: _Doc | None = None  # segmented only when some wording is left over
-    for regex, reason in vocab.lexicon:
+    for i, (regex, reason) in enumerate(vocab.lexicon):
+        if i not in can:
+            continue
         for m in regex.finditer(masked):
             if (m.start(), m.end()) in seen:
                 continue

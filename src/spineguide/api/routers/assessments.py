@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
@@ -127,6 +127,12 @@ async def create_assessment(
         description="comma-separated top-level fields to return (e.g. triage,differential); "
         "default: everything. Saved assessments always keep the full output.",
     ),
+    detail: Literal["summary", "full"] = Query(
+        "summary",
+        description="summary: every diagnosis is ranked, but evidence for and against is given "
+        "for the leading 8 and the must-not-miss ones (the rest carry explained=false); "
+        "full: evidence for every diagnosis. Saved assessments are always full.",
+    ),
     principal: Principal | None = Depends(current_user),
     idempotency_key: str | None = idempotency.IdempotencyHeader,
 ) -> Response:
@@ -152,14 +158,14 @@ async def create_assessment(
             )
     include = _included(fields)
     if not save:
-        return await run_in_threadpool(_assess_json, case, request.app.state.sg.kb, include)
+        return await run_in_threadpool(_assess_json, case, request.app.state.sg.kb, include, detail)
     assert principal is not None and patient_id is not None
     fp = await _fingerprint(request)
     if idempotency_key:  # a retry: answer from the stored response without assessing again
         replay = await run_in_threadpool(_replay, request, principal, idempotency_key, fp)
         if replay is not None:
             return replay
-    result = await run_in_threadpool(assess, case, request.app.state.sg.kb)
+    result = await run_in_threadpool(assess, case, request.app.state.sg.kb, "full")
     return await run_in_threadpool(
         _save,
         request,
@@ -173,9 +179,11 @@ async def create_assessment(
     )
 
 
-def _assess_json(case: CaseInput, kb: Any, include: set[str] | None) -> Response:
+def _assess_json(
+    case: CaseInput, kb: Any, include: set[str] | None, detail: Literal["summary", "full"]
+) -> Response:
     """Assess and serialise (CPU-bound: runs in the thread pool)."""
-    result = assess(case, kb)
+    result = assess(case, kb, detail)
     return Response(result.model_dump_json(include=include), media_type="application/json")
 
 

@@ -153,6 +153,23 @@ class ContextRules:
         for entries in index.values():
             entries.sort(key=lambda e: -len(e[0]))
         self._index = index
+        # for `match`: one-word cues by word, longer ones by their first two words (longest
+        # first, in rule order), so each word tries only the cues it can open
+        single: dict[str, tuple[int, str, str, str, int]] = {}
+        multi: dict[tuple[str, str], list[tuple[int, tuple[str, ...], str, str, str, int]]] = {}
+        for first, entries in index.items():
+            for words, category, direction, scope in entries:
+                joined = " ".join(words)
+                if len(words) == 1:
+                    single.setdefault(first, (1, category, direction, joined, scope))
+                else:
+                    multi.setdefault((first, words[1]), []).append(
+                        (len(words), words, category, direction, joined, scope)
+                    )
+        self._single = single
+        self._multi = {key: tuple(v) for key, v in multi.items()}
+        self._multi_firsts = frozenset(first for first, _second in multi)
+        self._firsts = frozenset(index)
         self.list_breakers = frozenset(list_breakers)
         self.max_scope = max_scope
         self.boundaries = frozenset(boundaries) if boundaries else DEFAULT_BOUNDARIES
@@ -178,21 +195,35 @@ class ContextRules:
     def match(self, words: Sequence[str]) -> list[CueMatch]:
         """Return the cues in `words`, longest match first, non-overlapping, left to right."""
         out: list[CueMatch] = []
-        index = self._index
+        firsts = self._firsts
+        if firsts.isdisjoint(words):
+            return out
+        single = self._single
+        multi = self._multi
+        multi_firsts = self._multi_firsts
         n = len(words)
         i = 0
         while i < n:
-            entries = index.get(words[i])
-            if entries:
-                for phrase, category, direction, scope in entries:
-                    k = len(phrase)
-                    if k == 1 or tuple(words[i : i + k]) == phrase:
-                        out.append(CueMatch(i, i + k, category, direction, " ".join(phrase), scope))
-                        i += k
-                        break
-                else:
-                    i += 1
+            w = words[i]
+            if w not in firsts:
+                i += 1
                 continue
+            if w in multi_firsts and i + 1 < n:
+                found = multi.get((w, words[i + 1]))
+                if found:
+                    for k, phrase, category, direction, joined, scope in found:
+                        if k == 2 or tuple(words[i : i + k]) == phrase:
+                            out.append(CueMatch(i, i + k, category, direction, joined, scope))
+                            i += k
+                            break
+                    else:
+                        found = None
+                    if found:
+                        continue
+            hit = single.get(w)
+            if hit is not None:
+                k, category, direction, joined, scope = hit
+                out.append(CueMatch(i, i + 1, category, direction, joined, scope))
             i += 1
         return out
 

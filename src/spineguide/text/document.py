@@ -123,22 +123,25 @@ def split_sentences(text: str, low: str, start: int, end: int) -> list[Sentence]
     cur = Sentence()
     cur.line_start = True
     cur.new_line = True
+    words, starts, ends = cur.words, cur.starts, cur.ends
     pending_para = False
     skip_until = -1
+    n_low = len(low)
     for m in TOKEN_RE.finditer(low, start, end):
         kind = m.lastgroup
-        s, e = m.start(), m.end()
+        s, e = m.span()
         if s < skip_until:
             continue
-        if kind == "p" and low[s] == "[" and low.startswith(ELISIONS, s):
-            # "[...]": text was left out here; nothing carries across the gap
-            skip_until = s + (5 if low.startswith("[...]", s) else 3)
-            if cur.words:
+        if kind == "word" or kind == "lvl":
+            # the common case: a word or level token joins the sentence
+            words.append(m.group())
+            starts.append(s)
+            ends.append(e)
+            if len(words) >= MAX_SENTENCE_WORDS:
+                # no real sentence is this long; cutting keeps per-sentence work bounded
                 out.append(cur)
                 cur = Sentence()
-            cur.line_start = True
-            cur.new_line = True
-            cur.para_break = True
+                words, starts, ends = cur.words, cur.starts, cur.ends
             continue
         if kind == "nl":
             # blank line -> paragraph break; a line break is a sentence break unless the next
@@ -160,9 +163,10 @@ def split_sentences(text: str, low: str, start: int, end: int) -> list[Sentence]
             if blank:
                 pending_para = True
             if not continues:
-                if cur.words:
+                if words:
                     out.append(cur)
                     cur = Sentence()
+                    words, starts, ends = cur.words, cur.starts, cur.ends
                 cur.line_start = True
                 cur.new_line = True
                 if pending_para:
@@ -170,34 +174,45 @@ def split_sentences(text: str, low: str, start: int, end: int) -> list[Sentence]
             continue
         w = m.group()
         if kind == "p":
-            if w in "-/–—" and s > 0 and e < len(low) and low[s - 1].isalnum() and low[e].isalnum():
-                continue  # "broad-based", "mild-to-moderate", "and/or": a joiner, not a word
-            if w in SENTENCE_END:
-                prevw = cur.words[-1] if cur.words else ""
-                if prevw in ABBREVIATIONS:
-                    continue
-                if cur.words:
-                    cur.words.append(w)
-                    cur.starts.append(s)
-                    cur.ends.append(e)
+            if w == "[" and low.startswith(ELISIONS, s):
+                # "[...]": text was left out here; nothing carries across the gap
+                skip_until = s + (5 if low.startswith("[...]", s) else 3)
+                if words:
                     out.append(cur)
                     cur = Sentence()
+                    words, starts, ends = cur.words, cur.starts, cur.ends
+                cur.line_start = True
+                cur.new_line = True
+                cur.para_break = True
                 continue
-            if not cur.words and w in "-*•#)":
+            if w in "-/–—" and s > 0 and e < n_low and low[s - 1].isalnum() and low[e].isalnum():
+                continue  # "broad-based", "mild-to-moderate", "and/or": a joiner, not a word
+            if w in SENTENCE_END:
+                if words and words[-1] in ABBREVIATIONS:
+                    continue
+                if words:
+                    words.append(w)
+                    starts.append(s)
+                    ends.append(e)
+                    out.append(cur)
+                    cur = Sentence()
+                    words, starts, ends = cur.words, cur.starts, cur.ends
+                continue
+            if not words and w in "-*•#)":
                 continue  # bullet
-        if not cur.words and kind == "num":
+        elif not words:  # a number opening a sentence
             # enumerator "1." / "2)" at the start of a sentence
             nxt = e
             if nxt < end and low[nxt] in ".)" and (nxt + 1 >= end or not low[nxt + 1].isdigit()):
                 continue
-        cur.words.append(w)
-        cur.starts.append(s)
-        cur.ends.append(e)
-        if len(cur.words) >= MAX_SENTENCE_WORDS:
-            # no real sentence is this long; cutting keeps per-sentence work bounded (linear time)
+        words.append(w)
+        starts.append(s)
+        ends.append(e)
+        if len(words) >= MAX_SENTENCE_WORDS:
             out.append(cur)
             cur = Sentence()
-    if cur.words:
+            words, starts, ends = cur.words, cur.starts, cur.ends
+    if words:
         out.append(cur)
     # drop stray enumerator punctuation left at sentence starts
     for sent in out:

@@ -79,7 +79,6 @@ from spineguide.text.pipes.levels import level_tokens as find_level_tokens
 from spineguide.text.pipes.mentions import DISC_FINDINGS, Mention, find_mentions
 from spineguide.text.pipes.modifiers import (
     SentenceModifiers,
-    clauses,
     grade_mention,
     listhesis_direction,
     locative,
@@ -101,16 +100,23 @@ MAX_REPORT_CHARS = 200_000
 """Largest report accepted (characters). Real reports are 0.5-10 kB; bigger input is an error."""
 
 
-def _points_away(
-    m: Mention, items: list[Item], item_of_word: dict[int, int], words: list[str]
-) -> bool:
+_CLAUSE_ENDS = frozenset({",", ";", ":"})
+
+
+def _points_away(m: Mention, items: list[Item], words: list[str]) -> bool:
     """A negative statement about other levels ("foramina otherwise patent") gives no tuple."""
-    clause = clauses(words)[m.target]
-    for j in range(0, max(clause[1], m.target)):
-        if j in item_of_word and (j >= clause[0] or j < m.target):
-            roles = items[item_of_word[j]].roles
-            if roles and "away" in roles:
-                return True
+    # the clause of the target ends after the first comma, semicolon or colon from it on
+    end = len(words)
+    for j in range(m.target, end):
+        if words[j] in _CLAUSE_ENDS:
+            end = j + 1
+            break
+    for it in items:  # items run in word order
+        if it.i0 >= end:
+            break
+        roles = it.roles
+        if roles and "away" in roles:
+            return True
     return False
 
 
@@ -271,7 +277,6 @@ def _analyse_sentence(
         lenient_lists=True,
     )
     sentence_mods = SentenceModifiers(items)
-    item_of_word = {it.i0: idx for idx, it in enumerate(items)}
     mention_starts = sorted({m.item_index for m in mentions})
     focal: list[tuple[list[ImagingFinding], bool, str]] = []
     specific = any(
@@ -291,7 +296,6 @@ def _analyse_sentence(
             m,
             q,
             items,
-            item_of_word,
             groups,
             mentions,
             mention_starts,
@@ -421,7 +425,6 @@ def _emit(
     m: Mention,
     q: Qualifiers,
     items: list[Item],
-    item_of_word: dict[int, int],
     groups: list,
     mentions: list[Mention],
     mention_starts: list[int],
@@ -433,10 +436,14 @@ def _emit(
     props = vocab.findings[m.finding]
     negated = q.negated or m.polarity == "negative"
     uncertain = (q.uncertain or q.hypothetical) and not negated
-    if negated and _points_away(m, items, item_of_word, words):
+    if negated and _points_away(m, items, words):
         return [], True
-    nxt = [s for s in mention_starts if s > m.item_index]
-    sides, sevs, nums = post_modifiers(m, items, words, nxt[0] if nxt else len(items))
+    stop = len(items)
+    for start in mention_starts:  # sorted: the next mention ends this one's modifiers
+        if start > m.item_index:
+            stop = start
+            break
+    sides, sevs, nums = post_modifiers(m, items, words, stop)
     g = grade_mention(m, props, items, words, sevs, nums, negated, mods.adverb_sev)
     negated = g.negated
     fid = m.finding
@@ -461,7 +468,7 @@ def _emit(
     direction = listhesis_direction(items, m) if fid == "spondylolisthesis" else None
     cstart = sent.starts[m.i0]
     cend = sent.ends[m.i1 - 1]
-    cue_spans = list(q.cue_spans)
+    cue_spans = [c.span for c in q.cues] if q.cues else []
     made: list[ImagingFinding] = []
     if levels == [None] and fid == "nerve_root_compression" and m.roots:
         # "no contact with the S1 roots": the level where the named root traverses

@@ -78,25 +78,34 @@ class Mention:
         self.confidence = 1.0
 
 
+_WALK_ROLES = frozenset(
+    {
+        "sev",
+        "side",
+        "zone",
+        "filler",
+        "anchor",
+        "num",
+        "lvl",
+        "rootpos",
+        "copula",
+        "qty",
+        "ldir",
+        "mig",
+        "migverb",
+    }
+)
+_FINDING_ROLES = frozenset({"find", "head"})
+_LIST_ROLES = frozenset({"sev", "side", "anchor", "zone", "lvl"})
+
+
 def walkable(item: Item) -> bool:
+    """True for a modifier word a finding phrase may extend over (grade, side, anatomy, ...)."""
     r = item.roles
     if r is None:
         return False
-    return not ("find" in r or "head" in r) and (
-        "sev" in r
-        or "side" in r
-        or "zone" in r
-        or "filler" in r
-        or "anchor" in r
-        or "num" in r
-        or "lvl" in r
-        or "rootpos" in r
-        or "copula" in r
-        or "qty" in r
-        or "ldir" in r
-        or "mig" in r
-        or "migverb" in r
-    )
+    keys = r.keys()
+    return keys.isdisjoint(_FINDING_ROLES) and not keys.isdisjoint(_WALK_ROLES)
 
 
 class Group:
@@ -114,7 +123,11 @@ class Group:
 
 
 def absorb(group: Group, items: list[Item], j: int, words: list[str]) -> None:
-    r = items[j].roles or {}
+    """Add the modifiers of item j to a group."""
+    it = items[j]
+    r = it.roles
+    if not r:
+        return
     if "sev" in r:
         group.sevs.append(r["sev"])
     if "side" in r:
@@ -122,13 +135,13 @@ def absorb(group: Group, items: list[Item], j: int, words: list[str]) -> None:
     if "zone" in r:
         group.zones.append(r["zone"])
     if "lvl" in r:
-        group.lvls.append(items[j].i0)
+        group.lvls.append(it.i0)
     if "rootpos" in r and group.rootpos is None:
         group.rootpos = r["rootpos"]
     if "qty" in r:
         group.qty = r["qty"]
     if "num" in r:
-        unit = words[items[j].i1] if items[j].i1 < len(words) else ""
+        unit = words[it.i1] if it.i1 < len(words) else ""
         group.nums.append((r["num"], unit))
 
 
@@ -136,7 +149,8 @@ def walk_back(
     items: list[Item], k: int, words: list[str], anchor_ok: frozenset[str] | None
 ) -> list[Group]:
     """Collect modifier groups left of item k; anchors in `anchor_ok` become group anchors."""
-    groups = [Group()]
+    cur = Group()
+    groups = [cur]
     j = k - 1
     steps = 0
     while j >= 0 and steps < 14:
@@ -145,42 +159,28 @@ def walk_back(
         r = it.roles
         if r is None:
             w = it.word
-            if (
-                w in CONJ
-                and j - 1 >= 0
-                and items[j - 1].word in CONJ
-                and items[j - 1].roles is None
-            ):
-                j -= 1  # ", or" / ", and": one conjunction
-                continue
             if w in CONJ:
-                if (
-                    j - 1 >= 0
-                    and walkable(items[j - 1])
-                    and items[j - 1].roles
-                    and (
-                        "sev" in items[j - 1].roles
-                        or "side" in items[j - 1].roles
-                        or "anchor" in items[j - 1].roles
-                        or "zone" in items[j - 1].roles
-                        or "lvl" in items[j - 1].roles
-                    )
-                ):
-                    if (
-                        "sev" in items[j - 1].roles
-                        and "side" not in items[j - 1].roles
-                        and not (groups[-1].anchors or groups[-1].sides)
-                    ):
-                        # "mild and moderate" without sides: one range, not two groups
-                        j -= 1
-                        continue
-                    groups.append(Group())
-                    j -= 1
-                    continue
-                if j - 1 >= 0 and walkable(items[j - 1]) and groups[-1].sevs == []:
-                    # "moderate posterior and lateral bulging": coordinated filler words
-                    j -= 1
-                    continue
+                if j >= 1:
+                    prev = items[j - 1]
+                    pr = prev.roles
+                    if pr is None:
+                        if prev.word in CONJ:
+                            j -= 1  # ", or" / ", and": one conjunction
+                            continue
+                    elif walkable(prev):
+                        if not pr.keys().isdisjoint(_LIST_ROLES):
+                            if "sev" in pr and "side" not in pr and not (cur.anchors or cur.sides):
+                                # "mild and moderate" without sides: one range, not two groups
+                                j -= 1
+                                continue
+                            cur = Group()
+                            groups.append(cur)
+                            j -= 1
+                            continue
+                        if cur.sevs == []:
+                            # "moderate posterior and lateral bulging": coordinated filler words
+                            j -= 1
+                            continue
                 break
             if w in ("to", "-", "/", "%") or w == "mm" or w == "cm":
                 j -= 1
@@ -190,15 +190,15 @@ def walk_back(
             break
         if "anchor" in r and anchor_ok is not None:
             if r["anchor"] & anchor_ok:
-                groups[-1].anchors.append(j)
-                absorb(groups[-1], items, j, words)
+                cur.anchors.append(j)
+                absorb(cur, items, j, words)
                 j -= 1
                 continue
             if "filler" not in r and "zone" not in r:
                 break
         if not walkable(it):
             break
-        absorb(groups[-1], items, j, words)
+        absorb(cur, items, j, words)
         j -= 1
     groups.reverse()
     return [

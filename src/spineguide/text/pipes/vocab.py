@@ -163,6 +163,21 @@ class Vocab:
                     if key in r:
                         r[key] = frozenset(r[key])
         self.joined = {p: " ".join(p) for entries in self.index.values() for p, _r in entries}
+        # the same phrases for `tag`: one-word phrases by word, longer ones by their first two
+        # words (longest first, in index order), so a word tries only the phrases it can open
+        self.single: dict[str, dict[str, Any]] = {}
+        self.multi: dict[tuple[str, str], tuple[tuple[int, tuple[str, ...], Any, str], ...]] = {}
+        multi: dict[tuple[str, str], list[tuple[int, tuple[str, ...], Any, str]]] = {}
+        for first, entries in self.index.items():
+            for phrase, roles in entries:
+                if len(phrase) == 1:
+                    self.single.setdefault(first, roles)
+                else:
+                    multi.setdefault((first, phrase[1]), []).append(
+                        (len(phrase), phrase, roles, self.joined[phrase])
+                    )
+        self.multi = {key: tuple(v) for key, v in multi.items()}
+        self.multi_firsts = frozenset(first for first, _second in multi)
         self.anchors_for_heads: dict[frozenset[str], frozenset[str]] = {}
         self.context = ContextEngine.for_language("en")  # the one shared context engine
         self.raw = data
@@ -206,6 +221,9 @@ def load_vocabulary(path: str | None = None) -> Vocab:
     return Vocab(read_yaml(p))
 
 
+_LEVEL_ROLES: dict[str, Any] = {"lvl": True}  # shared, never mutated
+
+
 class Item:
     __slots__ = ("i0", "i1", "roles", "word")
 
@@ -217,35 +235,44 @@ class Item:
 
 
 def tag(vocab: Vocab, words: list[str], level_tokens: dict[int, LevelToken]) -> list[Item]:
+    """Tag the words of a sentence: the longest vocabulary phrase at each position, level
+    tokens, numbers (digits, or a roman numeral after "type"/"grade"), else a plain word."""
     items: list[Item] = []
+    append = items.append
+    single = vocab.single
+    multi = vocab.multi
+    multi_firsts = vocab.multi_firsts
     index = vocab.index
     n = len(words)
     i = 0
     while i < n:
         w = words[i]
-        if i in level_tokens:
-            items.append(Item(i, i + 1, {"lvl": True}, w))
+        if level_tokens and i in level_tokens:
+            append(Item(i, i + 1, _LEVEL_ROLES, w))
             i += 1
             continue
-        entries = index.get(w)
-        if entries:
-            for phrase, roles in entries:
-                k = len(phrase)
-                if k == 1 or (
-                    i + k <= n and words[i + 1] == phrase[1] and tuple(words[i : i + k]) == phrase
-                ):
-                    items.append(Item(i, i + k, roles, vocab.joined[phrase]))
-                    i += k
-                    break
-            else:
-                items.append(Item(i, i + 1, None, w))
-                i += 1
-            continue
-        if w[0].isdigit():
-            items.append(Item(i, i + 1, {"num": float(w)}, w))
+        if w in multi_firsts and i + 1 < n:
+            found = multi.get((w, words[i + 1]))
+            if found:
+                for k, phrase, roles, joined in found:
+                    if i + k <= n and (k == 2 or tuple(words[i : i + k]) == phrase):
+                        append(Item(i, i + k, roles, joined))
+                        i += k
+                        break
+                else:
+                    found = None
+                if found:
+                    continue
+        roles = single.get(w)
+        if roles is not None:
+            append(Item(i, i + 1, roles, w))
+        elif w in index:
+            append(Item(i, i + 1, None, w))  # opens only longer phrases, none of which is here
+        elif w[0].isdigit():
+            append(Item(i, i + 1, {"num": float(w)}, w))
         elif w in ROMAN and i > 0 and words[i - 1] in ("type", "grade"):
-            items.append(Item(i, i + 1, {"num": float(ROMAN[w])}, w))
+            append(Item(i, i + 1, {"num": float(ROMAN[w])}, w))
         else:
-            items.append(Item(i, i + 1, None, w))
+            append(Item(i, i + 1, None, w))
         i += 1
     return items

@@ -22,7 +22,7 @@ from spineguide.knowledge.loader import read_yaml
 from spineguide.reasoning.evidence import Choice, Evidence
 from spineguide.text.context import ContextEngine, ContextRules, CueMatch, context_path, tokenise
 from spineguide.text.pipeline import MedicationMention, Uninterpreted
-from spineguide.text.prefilter import LiteralIndex
+from spineguide.text.prefilter import LiteralFinder, LiteralIndex
 
 MAX_TEXT_CHARS = 100_000  # documented input limit for one presentation
 VOCAB_PATH = Path(__file__).parent / "vocabulary" / "clinical.yaml"
@@ -352,6 +352,12 @@ class _NoteContext:
     list_verdicts: tuple[tuple[str, ...], ...]  # words that close a list with a normal verdict
     comma_bounds: frozenset[str]  # negation scopes stop at a comma; lists are joined by clause
     family_bounds: frozenset[str]  # a relative's scope runs over ":" and "," ("Mother: psoriasis")
+    # where a forward negation cue may start: the letters its first word opens with (None when
+    # some cue opens with punctuation, and every clause must be read)
+    negation_starts: LiteralFinder | None = None
+
+
+_ALNUM_PREFIX = re.compile(r"[a-z0-9]+")
 
 
 @lru_cache(maxsize=1)
@@ -373,7 +379,15 @@ def _note_context() -> _NoteContext:
         boundaries=boundaries,
         separators=shared.get("separators"),
     )
+    openers: list[str] = []
+    for r in rules:
+        if r["category"] != "negated" or r["direction"] not in ("forward", "bidirectional"):
+            continue
+        for phrase in r.get("phrases") or ():
+            m = _ALNUM_PREFIX.match(str(phrase).lower())
+            openers.append(m.group() if m else "")
     return _NoteContext(
+        negation_starts=LiteralFinder(openers) if all(openers) else None,
         engine=ContextEngine(rules_obj),
         list_affirm=frozenset(raw.get("list_affirm", ())),
         no_list=frozenset(raw.get("no_list", ())),
@@ -514,8 +528,19 @@ def _negate_lists(doc: _Doc, comma_before: list[bool]) -> None:
     ctx = _note_context()
     text, clauses, negated = doc.text, doc.clauses, doc.clause_negated
     n = len(clauses)
+    lower = text.lower()
+    openers = (
+        ctx.negation_starts.starts(lower)
+        if ctx.negation_starts is not None and len(lower) == len(text)  # offsets line up
+        else None
+    )
     i = 0
     while i < n:
+        if openers is not None:  # no negation cue can start in this clause: nothing to carry
+            k = bisect.bisect_left(openers, clauses[i][0])
+            if k == len(openers) or openers[k] >= clauses[i][1]:
+                i += 1
+                continue
         triggers = _clause_cues(doc, i, "negated", "forward")
         if not triggers or triggers[-1].phrase in ctx.no_list:
             i += 1

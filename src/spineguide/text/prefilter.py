@@ -34,6 +34,78 @@ _ZERO_WIDTH = {_C.AT, _C.ASSERT, _C.ASSERT_NOT}
 _MIN_LITERAL = 2  # a single character occurs in any note: not worth a test
 _MAX_AND = 2  # parts of an AND that are tested (the most selective ones)
 _BASE = 0.5  # each further character roughly halves how often a string occurs in prose
+# English function words occur in nearly every note whatever their length: poor prefilters
+_COMMON = frozenset(
+    [
+        "a",
+        "an",
+        "and",
+        "are",
+        "as",
+        "at",
+        "be",
+        "been",
+        "but",
+        "by",
+        "can",
+        "could",
+        "did",
+        "do",
+        "does",
+        "for",
+        "from",
+        "had",
+        "has",
+        "have",
+        "he",
+        "her",
+        "him",
+        "his",
+        "in",
+        "into",
+        "is",
+        "it",
+        "its",
+        "no",
+        "nor",
+        "not",
+        "of",
+        "off",
+        "on",
+        "or",
+        "out",
+        "over",
+        "she",
+        "since",
+        "than",
+        "that",
+        "the",
+        "their",
+        "them",
+        "then",
+        "there",
+        "they",
+        "this",
+        "to",
+        "up",
+        "was",
+        "we",
+        "were",
+        "which",
+        "while",
+        "who",
+        "will",
+        "with",
+        "would",
+        "you",
+    ]
+)
+
+
+def _chance(lit: str) -> float:
+    """Rough chance that a note contains the string."""
+    word = lit.strip()
+    return 1.0 if word in _COMMON else float(_BASE ** len(word))
 
 
 @dataclass(frozen=True)
@@ -56,7 +128,7 @@ class Query:
     def chance(self) -> float:
         """Rough chance that a text satisfies the condition: longer strings are rarer."""
         if self.op == "lit":
-            return float(_BASE ** len(self.lit.strip()))
+            return _chance(self.lit)
         if self.op == "and":
             out = 1.0
             for p in self.parts:
@@ -190,11 +262,19 @@ def _terms(query: Query) -> list[frozenset[str]]:
     for e in expanded:
         size *= len(e)
     if size > _MAX_TERMS:  # keep the most selective part alone: weaker, still sound
-        return min(expanded, key=lambda ts: sum(_BASE ** sum(len(x) for x in t) for t in ts))
+        return min(expanded, key=lambda ts: sum(_term_chance(t) for t in ts))
     out: list[frozenset[str]] = [frozenset()]
     for e in expanded:
         out = [a | b for a in out for b in e]
     return list(dict.fromkeys(out))
+
+
+def _term_chance(term: frozenset[str]) -> float:
+    """Rough chance that a note contains every string of an AND-term."""
+    out = 1.0
+    for lit in term:
+        out *= _chance(lit)
+    return out
 
 
 class LiteralIndex:
@@ -268,7 +348,7 @@ class LiteralIndex:
         return out
 
 
-_CACHE_FORMAT = "prefilter-1"
+_CACHE_FORMAT = "prefilter-2"
 
 
 def pattern_terms(patterns: list[str]) -> list[list[frozenset[str]]]:
@@ -331,3 +411,24 @@ def _automaton(literals: list[str]) -> Any:
         auto.make_automaton()
         return auto
     return None
+
+
+class LiteralFinder:
+    """Where any of a set of strings starts in a text (one Aho-Corasick pass)."""
+
+    def __init__(self, literals: list[str]) -> None:
+        """Find these lower-case strings."""
+        self._literals = sorted({lit for lit in literals if lit})
+        self._automaton = _automaton(self._literals)
+
+    def starts(self, lower_text: str) -> list[int]:
+        """Sorted start offsets of every occurrence of any of the strings."""
+        if self._automaton is None:
+            found = {
+                m.start()
+                for lit in self._literals
+                for m in re.finditer(re.escape(lit), lower_text)
+            }
+            return sorted(found)
+        lits = self._literals
+        return sorted({end - len(lits[n]) + 1 for end, n in self._automaton.iter(lower_text)})

@@ -1570,6 +1570,8 @@ def read_note(text: str) -> NoteReading:
             meds,
             vocab,
             [(to_original(a), to_original(b)) for a, b in col.read],
+            # the reader's own literal pass holds when spelling changed nothing
+            col.can_match(vocab, "lexicon") if corrected == masked else None,
         ),
         imaging_spans=spans,
     )
@@ -1655,9 +1657,11 @@ def _uninterpreted(
     meds: list[MedicationMention],
     vocab: _Vocab,
     read: list[tuple[int, int]],
+    can: frozenset[int] | None = None,
 ) -> list[Uninterpreted]:
     """Red-flag wording (data lexicon) that no evidence item or medicine covers."""
-    can = vocab.candidates(masked.lower())["lexicon"]  # red-flag words the note may hold
+    if can is None:
+        can = vocab.candidates(masked.lower())["lexicon"]  # red-flag words the note may hold
     if not can:
         return []
     covered = bytearray(len(text) + 1)

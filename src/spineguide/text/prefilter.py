@@ -304,23 +304,24 @@ class LiteralIndex:
                     owners.append(set())
                 owners[tid].add(i)
         single: dict[str, set[int]] = {}  # literal → patterns one literal admits
-        multi: dict[str, list[int]] = {}  # literal → multi-literal terms it belongs to
-        self._size: list[int] = []
-        self._owners: list[tuple[int, ...]] = []
+        multi: list[tuple[str, tuple[str, ...], tuple[int, ...]]] = []  # (anchor, others, owners)
         for term, tid in term_ids.items():
             if len(term) == 1:
                 (lit,) = term
                 single.setdefault(lit, set()).update(owners[tid])
                 continue
-            mid = len(self._size)
-            self._size.append(len(term))
-            self._owners.append(tuple(owners[tid]))
-            for lit in term:
-                multi.setdefault(lit, []).append(mid)
-        literals = sorted(single.keys() | multi.keys())
+            # the rarest literal anchors the term: common words present in every note are then
+            # checked only when the rare one is there
+            anchor = min(sorted(term), key=_chance)
+            multi.append((anchor, tuple(sorted(term - {anchor})), tuple(owners[tid])))
+        literals = sorted(single.keys() | {lit for a, others, _ in multi for lit in (a, *others)})
+        number = {lit: n for n, lit in enumerate(literals)}
+        anchored: list[list[tuple[tuple[int, ...], tuple[int, ...]]]] = [[] for _ in literals]
+        for anchor, others, admits in multi:
+            anchored[number[anchor]].append((tuple(number[o] for o in others), admits))
         self._literals = literals
         self._single = [tuple(single.get(lit, ())) for lit in literals]  # by literal number
-        self._multi = [tuple(multi.get(lit, ())) for lit in literals]
+        self._anchored = [tuple(x) for x in anchored]
         self._automaton = _automaton(literals)
 
     def __len__(self) -> int:
@@ -334,17 +335,13 @@ class LiteralIndex:
         else:  # pyahocorasick missing: the same answer, one substring test per literal
             present = {n for n, lit in enumerate(self._literals) if lit in lower_text}
         out = set(self._always)
-        single, multi = self._single, self._multi
-        count: dict[int, int] = {}
+        single, anchored = self._single, self._anchored
         for n in present:
             if single[n]:
                 out.update(single[n])
-            for mid in multi[n]:
-                count[mid] = count.get(mid, 0) + 1
-        size, owners = self._size, self._owners
-        for mid, k in count.items():
-            if k == size[mid]:
-                out.update(owners[mid])
+            for others, admits in anchored[n]:
+                if all(o in present for o in others):
+                    out.update(admits)
         return out
 
 

@@ -9,11 +9,17 @@ as "l4-5" stay one word; a hyphen between letters joins, "broad-based" -> "broad
 from __future__ import annotations
 
 import re
+from itertools import accumulate
+from operator import add
 
 from spineguide.text.levels import LEVEL_TOKEN_PATTERN
 
 TOKEN_RE = re.compile(
-    r"(?P<lvl>(?<![a-z0-9])" + LEVEL_TOKEN_PATTERN + r")"
+    # a run of plain words joined by single spaces, read in one match (split in C); the run
+    # ends where the word alternative below would end its last word, and never before a digit
+    # (so "at l4" leaves "l4" to the level alternative): same tokens as reading word by word
+    r"(?P<run>[a-z]+(?: [a-z]+)+(?![a-z0-9']))"
+    r"|(?P<lvl>(?<![a-z0-9])" + LEVEL_TOKEN_PATTERN + r")"
     r"|(?P<num>\d+(?:\.\d+)?)"
     r"|(?P<word>[a-z]+(?:'[a-z]+)?)"
     r"|(?P<nl>\n)"
@@ -103,18 +109,24 @@ def split_sections(text: str) -> list[tuple[str, int, int, int]]:
 
 
 class Sentence:
-    __slots__ = ("ends", "line_start", "new_line", "para_break", "starts", "words")
+    """One sentence: lower-case words, their character offsets and line/paragraph flags."""
+
+    __slots__ = ("ends", "levels", "line_start", "new_line", "para_break", "starts", "words")
 
     def __init__(self) -> None:
+        """Start an empty sentence."""
         self.words: list[str] = []
         self.starts: list[int] = []
         self.ends: list[int] = []
+        self.levels: list[int] = []  # indices of level-looking words ("l4-5", "l5", "s1")
         self.line_start = False
         self.para_break = False
         self.new_line = False
 
 
 ELISIONS = ("[...]", "[…]")
+_plus_one = (1).__add__
+_PLAIN_WORD_RE = re.compile(r"[a-z]+")
 
 
 def split_sentences(text: str, low: str, start: int, end: int) -> list[Sentence]:
@@ -132,8 +144,28 @@ def split_sentences(text: str, low: str, start: int, end: int) -> list[Sentence]
         s, e = m.span()
         if s < skip_until:
             continue
+        if kind == "run" and len(words) + e - s < MAX_SENTENCE_WORDS:
+            # plain words only, and the sentence cannot reach its word limit inside the run
+            parts = m.group().split(" ")
+            first = len(starts)
+            starts.extend(accumulate(map(_plus_one, map(len, parts[:-1])), initial=s))
+            ends.extend(map(add, starts[first:], map(len, parts)))
+            words.extend(parts)
+            continue
+        if kind == "run":  # the rare long run: word by word, for the word limit
+            for part in _PLAIN_WORD_RE.finditer(low, s, e):
+                words.append(part.group())
+                starts.append(part.start())
+                ends.append(part.end())
+                if len(words) >= MAX_SENTENCE_WORDS:
+                    out.append(cur)
+                    cur = Sentence()
+                    words, starts, ends = cur.words, cur.starts, cur.ends
+            continue
         if kind == "word" or kind == "lvl":
             # the common case: a word or level token joins the sentence
+            if kind == "lvl":
+                cur.levels.append(len(words))
             words.append(m.group())
             starts.append(s)
             ends.append(e)
@@ -216,6 +248,10 @@ def split_sentences(text: str, low: str, start: int, end: int) -> list[Sentence]
         out.append(cur)
     # drop stray enumerator punctuation left at sentence starts
     for sent in out:
+        dropped = 0
         while sent.words and sent.words[0] in (".", ")", "-", "*", "•"):
             del sent.words[0], sent.starts[0], sent.ends[0]
+            dropped += 1
+        if dropped and sent.levels:
+            sent.levels = [i - dropped for i in sent.levels]
     return [s for s in out if s.words]

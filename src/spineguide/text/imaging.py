@@ -124,6 +124,7 @@ def _points_away(m: Mention, items: list[Item], words: list[str]) -> bool:
 _ACTIVE_ROLES = frozenset(
     {"find", "head", "weakfind", "unint", "landmark", "alllv", "multilv", "fixlv", "side"}
 )
+_PHRASE_LEVEL_ROLES = frozenset({"alllv", "multilv", "fixlv"})
 _SPECIFIC_DISC = frozenset({"disc_protrusion", "disc_extrusion", "disc_sequestration"})
 
 ANTECEDENT_FINDINGS = frozenset(
@@ -231,28 +232,18 @@ def _analyse_sentence(
     state.antecedent_age += 1
     words, corrected = vocab.correct_words(sent.words)
     sent.words = words
-    tokens = find_level_tokens(words)
+    tokens = find_level_tokens(words, sent.levels) if sent.levels else {}
     items = tag(vocab, words, tokens)
-    if not tokens and not any(it.roles and not _ACTIVE_ROLES.isdisjoint(it.roles) for it in items):
-        # nothing to read ("Technique: sagittal T1 and T2."): keep the paragraph state only
-        read_heading(sent, items, [], state)
-        state.prev_side = None
-        state.anaphoric = False
-        return
-    groups, root_groups = find_level_groups(words, tokens, items)
-    content_from, groups = read_heading(sent, items, groups, state)
-    mentions = find_mentions(vocab, items, words, content_from, root_groups)
-    fallback_side = None
-    state.anaphoric = bool(state.antecedent or state.prev_side) and is_anaphoric(words)
-    if state.anaphoric:
-        fallback_side = _resolve_anaphor(state, items, mentions, groups)
     sentence_side: str | None = None
     landmark = False
     unint: list[Item] = []
+    phrase_levels: list[Item] = []  # "multilevel", "at each level", "lumbosacral"
+    active = False
     for it in items:  # one pass for the sentence-wide flags
         r = it.roles
-        if r is None:
+        if r is None or _ACTIVE_ROLES.isdisjoint(r):
             continue
+        active = True
         if sentence_side is None and "side" in r:
             side = r["side"].rstrip("+")
             if side in ("left", "right"):
@@ -261,6 +252,22 @@ def _analyse_sentence(
             landmark = True
         if "unint" in r:
             unint.append(it)
+        if not _PHRASE_LEVEL_ROLES.isdisjoint(r):
+            phrase_levels.append(it)
+    if not tokens and not active:
+        # nothing to read ("Technique: sagittal T1 and T2."): keep the paragraph state only
+        read_heading(sent, items, [], state)
+        state.prev_side = None
+        state.anaphoric = False
+        return
+    # the level pipe reads level tokens and the level phrases (only those items carry them)
+    groups, root_groups = find_level_groups(words, tokens, phrase_levels)
+    content_from, groups = read_heading(sent, items, groups, state)
+    mentions = find_mentions(vocab, items, words, content_from, root_groups)
+    fallback_side = None
+    state.anaphoric = bool(state.antecedent or state.prev_side) and is_anaphoric(words)
+    if state.anaphoric:
+        fallback_side = _resolve_anaphor(state, items, mentions, groups)
     if unint and unknown is not None:
         _uninterpreted(vocab, sent, text, unint, mentions, unknown)
     if landmark:

@@ -14,11 +14,17 @@ from spineguide.text.levels import (
 from spineguide.text.pipes.vocab import Item
 
 
-def level_tokens(words: Sequence[str]) -> dict[int, LevelToken]:
-    """Word index -> parsed level token for every level-looking word ("l4-5", "l5")."""
+def level_tokens(
+    words: Sequence[str], candidates: Sequence[int] | None = None
+) -> dict[int, LevelToken]:
+    """Word index -> parsed level token for every level-looking word ("l4-5", "l5").
+
+    `candidates` (optional) are the indices of the level-looking words when the tokeniser
+    already knows them (``Sentence.levels``); other words are then not looked at."""
     out: dict[int, LevelToken] = {}
     n = len(words)
-    for i, w in enumerate(words):
+    for i in range(n) if candidates is None else candidates:
+        w = words[i]
         if len(w) > 1 and w[0] in "tls" and w[1].isdigit():
             if i + 2 < n and words[i + 1] in "-–—/" and words[i + 2] in ("t", "l", "s"):
                 continue  # "L3–L" cut short: which level is meant is unknown

@@ -99,7 +99,12 @@ def meyerding(percent: float) -> int:
 
 def settle_sides(sides: list[str], paired: bool) -> list[str]:
     """Resolve predominance ("left+" = worse on the left): bilateral for paired structures."""
-    if not any(s.endswith("+") or s == "both" for s in sides):
+    if not sides:
+        return sides
+    for s in sides:
+        if s == "both" or s.endswith("+"):
+            break
+    else:
         return sides
     out = []
     for s in sides:
@@ -112,9 +117,11 @@ def settle_sides(sides: list[str], paired: bool) -> list[str]:
 
 
 def resolve_side(sides: list[str], zone: str | None) -> str | None:
+    """One side from the sides written (left and right -> bilateral), else the zone's."""
     if sides:
-        uniq = set(sides)
-        if "bilateral" in uniq or ("left" in uniq and "right" in uniq):
+        if len(sides) == 1:
+            return "bilateral" if sides[0] == "bilateral" else sides[0]
+        if "bilateral" in sides or ("left" in sides and "right" in sides):
             return "bilateral"
         return sides[0]
     if zone == "central":
@@ -146,6 +153,9 @@ def clauses(words: list[str]) -> list[tuple[int, int]]:
 
 
 def find_grade(items: list[Item], words: list[str], m: Mention) -> int | None:
+    """The grade number written next to a mention ("grade 1", "grade II")."""
+    if "grade" not in words:
+        return None
     lo, hi = max(0, m.i0 - 4), min(len(words), m.i1 + 4)
     for i in range(lo, hi - 1):
         if words[i] == "grade":
@@ -195,6 +205,9 @@ def listhesis_direction(items: list[Item], m: Mention) -> str | None:
     return None
 
 
+_SENTENCE_ROLES = frozenset({"sev", "mig", "zone"})
+
+
 class SentenceModifiers:
     """Sentence-wide modifiers: severity adverbs before a verb, migration words, zone words."""
 
@@ -208,7 +221,7 @@ class SentenceModifiers:
         n_items = len(items)
         for idx, it in enumerate(items):
             r = it.roles
-            if not r:
+            if not r or _SENTENCE_ROLES.isdisjoint(r):
                 continue
             if "sev" in r and idx + 1 < n_items and it.word.endswith("ly"):
                 nr = items[idx + 1].roles
@@ -233,33 +246,37 @@ def post_modifiers(
     sides = list(m.sides)
     sevs = list(m.sevs)
     nums = list(m.nums)
-    for j in post_window(items, m.item_index, stop):
-        r = items[j].roles or {}
-        if "side" in r and not sides and modifies_next(items, j) and not locative(items, j):
-            continue  # "close to both S1 roots": the side belongs to the roots
-        if (
-            "side" in r
-            and not sides
-            and (
-                items[j].word in ("bilaterally",)
-                or items[j].word.endswith("sided")
-                or " " in items[j].word
+    k = m.item_index
+    for j in range(k + 1, min(stop, k + 20)):  # the post window (see `post_window`)
+        it = items[j]
+        w = it.word
+        if (w in BOUNDARY and w not in "()") or w in _POST_STOPS:
+            break
+        r = it.roles
+        if not r:
+            continue
+        if "side" in r and not sides:
+            if modifies_next(items, j) and not locative(items, j):
+                continue  # "close to both S1 roots": the side belongs to the roots
+            if (
+                w == "bilaterally"
+                or w.endswith("sided")
+                or " " in w
                 or (j > 0 and items[j - 1].word in ("on", "to", "the", "of", "in", "at"))
-            )
-        ):
-            sides.append(r["side"])
+            ):
+                sides.append(r["side"])
         if "sev" in r and not sevs and not modifies_next(items, j):
             prev = items[j - 1]
             after = items[j + 1].word if j + 1 < len(items) else "."
             if (
-                items[j].word.endswith("ly")
+                w.endswith("ly")
                 or (prev.roles or {}).get("copula")
                 or prev.word in _SEV_BEFORE
                 or after in _SEV_AFTER
             ):
                 sevs.append(r["sev"])
         if "num" in r:
-            unit = words[items[j].i1] if items[j].i1 < len(words) else ""
+            unit = words[it.i1] if it.i1 < len(words) else ""
             nums.append((r["num"], unit))
     return sides, sevs, nums
 
@@ -294,7 +311,7 @@ def grade_mention(
     """Severity (words, grades, percentages, adverbs) of a mention; negated -> none."""
     g = Grading()
     g.negated = negated
-    for val, unit in nums:
+    for val, unit in nums or ():
         if unit in ("%", "percent"):
             g.percent = val
         elif unit == "mm":

@@ -16,6 +16,7 @@ _UNSEEN = object()
 SPELL_MIN = 6  # only unknown words of at least this length are checked
 SPELL_TARGET_MIN = 5
 SPELL_LONG = 10  # from this length two edits are tolerated, below it one
+_SOUND_MAX = 65536  # bound on the per-word "needs no correction" set
 
 
 @lru_cache(maxsize=16384)
@@ -177,7 +178,11 @@ class Vocab:
                         (len(phrase), phrase, roles, self.joined[phrase])
                     )
         self.multi = {key: tuple(v) for key, v in multi.items()}
-        self.multi_firsts = frozenset(first for first, _second in multi)
+        multi_firsts = {first for first, _second in multi}
+        # every word that opens a phrase -> (its one-word roles or None, opens longer phrases)
+        self.first_words: dict[str, tuple[dict[str, Any] | None, bool]] = {
+            first: (self.single.get(first), first in multi_firsts) for first in self.index
+        }
         self.anchors_for_heads: dict[frozenset[str], frozenset[str]] = {}
         self.context = ContextEngine.for_language("en")  # the one shared context engine
         self.raw = data
@@ -191,14 +196,22 @@ class Vocab:
                 by_initial.setdefault(w[0], []).append(w)
         self.spell_targets = {k: tuple(v) for k, v in by_initial.items()}
         self._spell_cache: dict[str, str | None] = {}
+        # words seen that need no correction (short, known or with no near target): a bounded
+        # per-word set, so a sentence of such words is passed through in one set operation
+        self._spelt_right: set[str] = set()
 
     def correct_words(self, words: list[str]) -> tuple[list[str], set[int]]:
         """Words with vocabulary misspellings corrected, and the indices that were corrected."""
         fixed: set[int] = set()
+        sound = self._spelt_right
+        if sound.issuperset(words):
+            return words, fixed  # every word already known to need no correction
         out = words
         cache = self._spell_cache
         for i, w in enumerate(words):
             if len(w) < SPELL_MIN:
+                if len(sound) < _SOUND_MAX:
+                    sound.add(w)
                 continue
             target = cache.get(w, _UNSEEN)
             if target is _UNSEEN:
@@ -206,6 +219,8 @@ class Vocab:
                 target = None if known else _nearest(self, w)
                 if len(cache) < 65536:
                     cache[w] = target
+                if target is None and len(sound) < _SOUND_MAX:
+                    sound.add(w)
             if target is not None:
                 if out is words:
                     out = list(words)
@@ -239,10 +254,8 @@ def tag(vocab: Vocab, words: list[str], level_tokens: dict[int, LevelToken]) -> 
     tokens, numbers (digits, or a roman numeral after "type"/"grade"), else a plain word."""
     items: list[Item] = []
     append = items.append
-    single = vocab.single
+    first_words = vocab.first_words
     multi = vocab.multi
-    multi_firsts = vocab.multi_firsts
-    index = vocab.index
     n = len(words)
     i = 0
     while i < n:
@@ -251,28 +264,29 @@ def tag(vocab: Vocab, words: list[str], level_tokens: dict[int, LevelToken]) -> 
             append(Item(i, i + 1, _LEVEL_ROLES, w))
             i += 1
             continue
-        if w in multi_firsts and i + 1 < n:
+        info = first_words.get(w)
+        if info is None:  # not a vocabulary word
+            if w[0].isdigit():
+                append(Item(i, i + 1, {"num": float(w)}, w))
+            elif w in ROMAN and i > 0 and words[i - 1] in ("type", "grade"):
+                append(Item(i, i + 1, {"num": float(ROMAN[w])}, w))
+            else:
+                append(Item(i, i + 1, None, w))
+            i += 1
+            continue
+        roles, opens_longer = info
+        if opens_longer and i + 1 < n:
             found = multi.get((w, words[i + 1]))
             if found:
-                for k, phrase, roles, joined in found:
+                for k, phrase, longer_roles, joined in found:
                     if i + k <= n and (k == 2 or tuple(words[i : i + k]) == phrase):
-                        append(Item(i, i + k, roles, joined))
+                        append(Item(i, i + k, longer_roles, joined))
                         i += k
                         break
                 else:
                     found = None
                 if found:
                     continue
-        roles = single.get(w)
-        if roles is not None:
-            append(Item(i, i + 1, roles, w))
-        elif w in index:
-            append(Item(i, i + 1, None, w))  # opens only longer phrases, none of which is here
-        elif w[0].isdigit():
-            append(Item(i, i + 1, {"num": float(w)}, w))
-        elif w in ROMAN and i > 0 and words[i - 1] in ("type", "grade"):
-            append(Item(i, i + 1, {"num": float(ROMAN[w])}, w))
-        else:
-            append(Item(i, i + 1, None, w))
+        append(Item(i, i + 1, roles, w))  # roles None: it opens only longer phrases
         i += 1
     return items

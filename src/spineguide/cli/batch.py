@@ -41,7 +41,18 @@ _Scheduler = Annotated[
         help="join a running Dask cluster at tcp://HOST:PORT instead of starting a local one",
     ),
 ]
-_Chunk = Annotated[int, typer.Option("--chunk-size", help="records per task sent to a worker")]
+_Chunk = Annotated[
+    int | None,
+    typer.Option(
+        "--chunk-size",
+        help="records per task sent to a worker (default: 1024 on Dask, 256 in a local pool; "
+        "a quarter of that for assess)",
+    ),
+]
+# records per task by executor: Dask tasks should run for ~100 ms or more (scheduling overhead),
+# a local pool balances better with smaller chunks; a full assessment costs ~10x an extraction
+_CHUNK_DEFAULTS = {"dask": 1024, "process": 256, "local": 256}
+_CHUNK_DIVISOR = {"imaging": 1, "notes": 1, "assess": 4}
 _Progress = Annotated[
     bool | None,
     typer.Option(
@@ -67,7 +78,7 @@ def _run(
     workers: int,
     executor: str | None,
     scheduler: str | None,
-    chunk: int,
+    chunk: int | None,
     progress: bool | None,
     input_format: str,
     layout: str,
@@ -83,6 +94,8 @@ def _run(
     if layout not in ("auto", "jsonl", "parts"):
         raise InputError(f"unknown --layout {layout!r}", "use auto, jsonl or parts")
     name = executor or ("dask" if scheduler else "process" if workers > 1 else "local")
+    if chunk is None:
+        chunk = max(1, _CHUNK_DEFAULTS.get(name, 256) // _CHUNK_DIVISOR.get(job.split(":")[0], 1))
     show = sys.stderr.isatty() if progress is None else progress
     summary = run_batch(
         job,
@@ -109,7 +122,7 @@ def imaging(
     workers: _Workers = 1,
     executor: _Executor = None,
     scheduler: _Scheduler = None,
-    chunk_size: _Chunk = 256,
+    chunk_size: _Chunk = None,
     progress: _Progress = None,
     input_format: _Format = "auto",
     layout: _Layout = "auto",
@@ -138,7 +151,7 @@ def notes(
     workers: _Workers = 1,
     executor: _Executor = None,
     scheduler: _Scheduler = None,
-    chunk_size: _Chunk = 256,
+    chunk_size: _Chunk = None,
     progress: _Progress = None,
     input_format: _Format = "auto",
     layout: _Layout = "auto",
@@ -167,7 +180,7 @@ def assess(
     workers: _Workers = 1,
     executor: _Executor = None,
     scheduler: _Scheduler = None,
-    chunk_size: _Chunk = 64,
+    chunk_size: _Chunk = None,
     progress: _Progress = None,
     input_format: _Format = "auto",
     layout: _Layout = "auto",

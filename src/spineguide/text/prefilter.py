@@ -421,10 +421,10 @@ class LiteralFinder:
     def starts(self, lower_text: str) -> list[int]:
         """Sorted start offsets of every occurrence of any of the strings."""
         if self._automaton is None:
-            found = {
+            found = {  # a lookahead finds overlapping occurrences too
                 m.start()
                 for lit in self._literals
-                for m in re.finditer(re.escape(lit), lower_text)
+                for m in re.finditer(f"(?={re.escape(lit)})", lower_text)
             }
             return sorted(found)
         lits = self._literals

@@ -172,3 +172,15 @@ def test_note_vocabulary_prefilter_on_realistic_notes() -> None:
             matched = {i for i, rx in enumerate(patterns) if rx.search(text)}
             assert matched <= candidates[family], family
         assert len(candidates["phrases"]) < len(vocab.phrases) // 3  # selective, not "scan all"
+
+
+def test_literal_finder_gives_every_start_including_overlaps(monkeypatch) -> None:
+    from spineguide.text import prefilter
+
+    text = "no nonsense: not now, nono"
+    expected = sorted({i for i in range(len(text)) if text.startswith(("no", "non"), i)})
+    assert prefilter.LiteralFinder(["no", "non"]).starts(text) == expected
+    monkeypatch.setattr(prefilter, "_automaton", lambda literals: None)  # library missing
+    assert prefilter.LiteralFinder(["no", "non"]).starts(text) == expected
+    idx = prefilter.LiteralIndex(["saddle numbness", "foot drop"])
+    assert idx.candidates("new foot drop") == {1}

@@ -9,6 +9,7 @@ people without pain (brinjikji-2015).
 from __future__ import annotations
 
 import math
+from operator import itemgetter
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from pydantic import BaseModel, Field
@@ -42,6 +43,19 @@ class _Contrib(NamedTuple):
     likelihood_ratio: float
     detail: str | None
     source: str | None
+
+    @classmethod
+    def _make_fast(
+        cls, id: str, label: str, lr: float, detail: str | None, source: str | None
+    ) -> _Contrib:
+        return tuple.__new__(cls, (id, label, lr, detail, source))
+
+
+_LR = itemgetter(2)  # a contribution's likelihood ratio
+
+
+def _neg_lr(c: tuple[Any, ...]) -> float:
+    return -c[2]
 
 
 EXPLAINED_DIAGNOSES = 8  # a summary explains the top 8 (what the CLI and web show) + must-not-miss
@@ -99,7 +113,9 @@ def _imaging_match(
 class _Feature:
     """One precompiled feature of a diagnosis model."""
 
-    __slots__ = ("fid", "group", "kind", "label", "lr", "lr_absent", "one_of", "raw", "source")
+    __slots__ = (
+        "cid", "fid", "group", "kind", "label", "lr", "lr_absent", "one_of", "raw", "source",
+    )  # fmt: skip
 
     def __init__(self, raw: dict[str, Any], default_source: str | None, kb: KnowledgeBase) -> None:
         self.raw = raw
@@ -120,6 +136,7 @@ class _Feature:
         else:
             self.kind, self.fid = "imaging", raw["imaging"]
             self.label = f"imaging: {self.fid.replace('_', ' ')}"
+        self.cid = f"img:{self.fid}" if self.kind == "imaging" else self.fid  # contribution id
 
 
 class _Gate:
@@ -256,7 +273,7 @@ def rank_differential(
     seen_imaging = {f.finding for f in imaging if not f.negated}
     clinical_side = loc.roots[0].side if loc and loc.roots else None
     default_side = clinical_side
-    construct = _Contrib
+    construct = _Contrib._make_fast  # positional: the hot loop builds ~90 per call
     details: dict[str, str] = {}
     results: list[DiagnosisResult] = []
     stated = present | absent
@@ -324,15 +341,7 @@ def rank_differential(
                     log_odds -= math.log(prev[0])
                     (ev_for if prev[0] > 1 else ev_against).remove(prev[1])
             log_odds += math.log(lr)
-            contribution = construct(
-                id=feat.fid
-                if kind == "finding"
-                else (feat.fid if kind == "not_seen" else f"img:{feat.fid}"),
-                label=feat.label,
-                likelihood_ratio=round(lr, 3),
-                detail=detail,
-                source=feat.source,
-            )
+            contribution = construct(feat.cid, feat.label, round(lr, 3), detail, feat.source)
             (ev_for if lr > 1 else ev_against).append(contribution)
             if feat.one_of is not None:
                 grouped[feat.one_of] = (lr, contribution)
@@ -352,17 +361,11 @@ def rank_differential(
                 continue
             log_odds += math.log(gate.lr)
             (ev_for if gate.lr > 1 else ev_against).append(
-                construct(
-                    id=gate.fid,
-                    label=gate.label,
-                    likelihood_ratio=round(gate.lr, 3),
-                    detail=detail,
-                    source=gate.source,
-                )
+                construct(gate.fid, gate.label, round(gate.lr, 3), detail, gate.source)
             )
         probability = 1 / (1 + math.exp(-log_odds))
-        ev_for.sort(key=lambda c: -c.likelihood_ratio)
-        ev_against.sort(key=lambda c: c.likelihood_ratio)
+        ev_for.sort(key=_neg_lr)
+        ev_against.sort(key=_LR)
         results.append(
             _diagnosis(
                 id=dx_id,

@@ -212,18 +212,18 @@ def _expand(pattern: str, macros: dict[str, str]) -> str:
 class _LazyRegex:
     """A word-bounded pattern compiled on first use (most phrases never meet their prefilter)."""
 
-    __slots__ = ("_body", "_compiled")
-
     def __init__(self, body: str) -> None:
         self._body = body
-        self._compiled: re.Pattern[str] | None = None
 
     def __getattr__(self, name: str) -> Any:
         if name.startswith("__"):  # copy/pickle protocol probes: not a pattern method
             raise AttributeError(name)
-        compiled = self._compiled
+        compiled = self.__dict__.get("_compiled")
         if compiled is None:
             compiled = self._compiled = re.compile(rf"(?<!\w)(?:{self._body})(?!\w)", re.I)
+            # later calls find the common methods as plain attributes (no __getattr__ again)
+            for attr in ("search", "finditer", "match", "fullmatch", "findall", "sub", "pattern"):
+                setattr(self, attr, getattr(compiled, attr))
         return getattr(compiled, name)
 
 

@@ -38,9 +38,15 @@ def _rules(path: str) -> dict[str, Any]:
 
 def compression_rules() -> dict[str, Any]:
     """The compression rules from anatomy.yaml (zones and finding groups)."""
-    from spineguide.knowledge.loader import DATA_DIR
+    path = _ANATOMY_PATH[0]
+    if path is None:  # the data folder is fixed for the process: build its path once
+        from spineguide.knowledge.loader import DATA_DIR
 
-    return _rules(str(DATA_DIR / "anatomy.yaml"))
+        path = _ANATOMY_PATH[0] = str(DATA_DIR / "anatomy.yaml")
+    return _rules(path)
+
+
+_ANATOMY_PATH: list[str | None] = [None]
 
 
 def level_roots(level: str | None, kb: KnowledgeBase) -> LevelRoots:

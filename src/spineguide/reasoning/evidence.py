@@ -48,7 +48,7 @@ class Evidence(BaseModel):
 class EvidenceSet:
     """All evidence for one case, indexed once for fast "is this present?" questions."""
 
-    __slots__ = ("_absent", "_present", "items")
+    __slots__ = ("_absent", "_present", "_sides", "_values", "items")
 
     def __init__(self, items: list[Evidence] | None = None) -> None:
         self.items: list[Evidence] = list(items or [])
@@ -61,6 +61,8 @@ class EvidenceSet:
                 absent.add(e.id)
         self._present = present
         self._absent = absent - set(present)
+        self._sides: dict[str, set[str]] = {}  # memo: the set is read, never changed, after init
+        self._values: dict[str, float | None] | None = None
 
     def present(self, finding_id: str) -> bool:
         """True when any item with this id is present (and current)."""
@@ -80,10 +82,14 @@ class EvidenceSet:
 
     def value(self, finding_id: str) -> float | None:
         """The first numeric value recorded for a finding, if any."""
-        for e in self.items:
-            if e.id == finding_id and e.value is not None:
-                return e.value
-        return None
+        values = self._values
+        if values is None:
+            values = {}
+            for e in self.items:
+                if e.value is not None and e.id not in values:
+                    values[e.id] = e.value
+            self._values = values
+        return values.get(finding_id)
 
     def present_ids(self) -> set[str]:
         """Ids of every present finding."""
@@ -91,4 +97,9 @@ class EvidenceSet:
 
     def sides(self, finding_id: str) -> set[str]:
         """Sides recorded for a present finding."""
-        return {e.side for e in self._present.get(finding_id, ()) if e.side}
+        got = self._sides.get(finding_id)
+        if got is None:
+            got = self._sides[finding_id] = {
+                e.side for e in self._present.get(finding_id, ()) if e.side
+            }
+        return set(got)  # a copy: callers may add to it

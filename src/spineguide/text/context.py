@@ -509,13 +509,13 @@ class ContextEngine:
         *,
         lenient: int = False,
     ) -> list[Qualifiers]:
-        flat = [i for g in groups for i in g]
-        if not flat:
-            return [NO_QUALIFIERS for _ in groups]
         if cues is None:
             cues = self.rules.match(words)
         if not cues:
-            return [NO_QUALIFIERS for _ in groups]
+            return [NO_QUALIFIERS] * len(groups)
+        flat = [i for g in groups for i in g]
+        if not flat:
+            return [NO_QUALIFIERS] * len(groups)
         per_token = self.rules.resolve(words, flat, cues, lenient_lists=lenient)
         out: list[Qualifiers] = []
         k = 0

@@ -51,7 +51,7 @@ Conventions (documented, shared with the evaluation sets):
 from __future__ import annotations
 
 from spineguide.errors import InputError, InputTooLargeError
-from spineguide.text.context import Qualifiers
+from spineguide.text.context import NO_QUALIFIERS, Qualifiers
 from spineguide.text.document import (
     EXTRACTED_SECTIONS,
     Sentence,
@@ -276,20 +276,27 @@ def _analyse_sentence(
         update_carry(state, groups)
         state.prev_side = sentence_side
         return
-    qualifiers = vocab.context.qualify_tokens(
-        words,
-        [[m.target, *m.anchor_words] for m in mentions],
-        sent.starts,
-        sent.ends,
-        lenient_lists=True,
-    )
+    context = vocab.context
+    cues = context.rules.match(words)
+    if cues:
+        qualifiers = context.qualify_tokens(
+            words,
+            [[m.target, *m.anchor_words] for m in mentions],
+            sent.starts,
+            sent.ends,
+            cues,
+            lenient_lists=True,
+        )
+    else:
+        qualifiers = [NO_QUALIFIERS] * len(mentions)  # no cue word in the sentence
     sentence_mods = SentenceModifiers(items)
     mention_starts = sorted({m.item_index for m in mentions})
     focal: list[tuple[list[ImagingFinding], bool, str]] = []
-    specific = any(
-        m.finding in _SPECIFIC_DISC and not q.negated
-        for m, q in zip(mentions, qualifiers, strict=True)
-    )
+    specific = False
+    for m, q in zip(mentions, qualifiers, strict=True):
+        if m.finding in _SPECIFIC_DISC and not q.negated:
+            specific = True
+            break
     for m, q in zip(mentions, qualifiers, strict=True):
         if specific and m.finding == "disc_herniation" and not q.negated:
             continue  # "two herniations, a left and a right extrusion": the umbrella word

@@ -171,6 +171,9 @@ class LevelGroup:
         return list(self.bodies)
 
 
+_JOIN_WORDS = RANGE_WORDS | LIST_WORDS | ON_WORDS | {"from"}
+
+
 def group_level_tokens(
     words: Sequence[str], level_tokens: dict[int, LevelToken]
 ) -> list[LevelGroup]:
@@ -190,7 +193,7 @@ def group_level_tokens(
             join_words: list[str] = []
             while j < n and j not in level_tokens and len(join_words) < 3:
                 w = words[j]
-                if w in RANGE_WORDS or w in LIST_WORDS or w in ON_WORDS or w == "from":
+                if w in _JOIN_WORDS:
                     join_words.append(w)
                     j += 1
                     continue
@@ -202,11 +205,20 @@ def group_level_tokens(
                 continue
             break
         used.update(run)
-        group = _build_group(run, joins, level_tokens)
-        group.start, group.end = run[0], run[-1] + 1
+        discs, bodies = _run_levels(tuple([level_tokens[i] for i in run]), tuple(joins))
+        group = LevelGroup(run[0], run[-1] + 1, list(discs), list(bodies))
         group.role = _role(words, group, level_tokens, run)
         groups.append(group)
     return groups
+
+
+@lru_cache(maxsize=4096)
+def _run_levels(
+    tokens: tuple[LevelToken, ...], joins: tuple[str, ...]
+) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(discs, bodies) of a run of level tokens and the joins between them (cached)."""
+    group = _build_group(list(range(len(tokens))), list(joins), dict(enumerate(tokens)))
+    return tuple(group.discs), tuple(group.bodies)
 
 
 def _join_kind(join_words: Sequence[str]) -> str:
@@ -265,12 +277,14 @@ def _build_group(run: list[int], joins: list[str], tokens: dict[int, LevelToken]
 def _role(
     words: Sequence[str], group: LevelGroup, tokens: dict[int, LevelToken], run: list[int]
 ) -> str:
-    after = words[group.end : group.end + 2]
+    for i in run:
+        if tokens[i].is_disc:
+            return "level"  # a disc level is neither a root nor a vertebral body
+    after = words[group.end] if group.end < len(words) else ""
     before = words[group.start - 1] if group.start > 0 else ""
-    all_single = all(not tokens[i].is_disc for i in run)
-    if all_single and (before in ROOT_POSITION_WORDS or (after and after[0] in ROOT_NOUNS)):
+    if before in ROOT_POSITION_WORDS or after in ROOT_NOUNS:
         return "root"
-    if all_single and after and after[0] in BODY_NOUNS:
+    if after in BODY_NOUNS:
         return "body"
     return "level"
 

@@ -58,6 +58,10 @@ def _open_range_end(words: Sequence[str], start: int) -> bool:
     return False
 
 
+def _group_start(g: LevelGroup) -> int:
+    return g.start
+
+
 def level_groups(
     words: Sequence[str], tokens: dict[int, LevelToken], items: Sequence[Item]
 ) -> tuple[list[LevelGroup], dict[int, LevelGroup]]:
@@ -73,7 +77,8 @@ def level_groups(
             groups.append(LevelGroup(it.i0, it.i1, [], [], "multi"))
         elif "fixlv" in r:
             groups.append(LevelGroup(it.i0, it.i1, [r["fixlv"]], [], "junction"))
-    groups.sort(key=lambda g: g.start)
+    if items:
+        groups.sort(key=_group_start)  # level runs come in order; phrases may fall between
     for g in groups:
         if g.role in ("level", "body") and _open_range_end(words, g.start):
             g.role = "multi"  # "from the upper thoracic spine to L2": one end unread

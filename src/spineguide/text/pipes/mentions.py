@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from spineguide.text.levels import LevelGroup
 from spineguide.text.pipes.vocab import Item, Vocab
 
@@ -200,6 +202,8 @@ def walk_back(
             break
         absorb(cur, items, j, words)
         j -= 1
+    if len(groups) == 1:
+        return groups  # one group, empty or not (an empty one stands for "no modifiers")
     groups.reverse()
     return [
         g
@@ -275,6 +279,8 @@ def fill(m: Mention, g: Group) -> None:
 
 def split_side_groups(groups: list[Group]) -> list[Group]:
     """Coordinated sides ("severe right and moderate left") become one group per side."""
+    if len(groups) == 1:
+        return groups  # nothing to split or merge
     with_side = [g for g in groups if g.sides]
     if len(with_side) < 2:
         merged = Group()
@@ -348,8 +354,8 @@ def make_compound(
             else:
                 anchor_item = None
                 names = frozenset({"root"})
-            for name in sorted(names):
-                for h in sorted(heads):
+            for name in _sorted(names):
+                for h in _sorted(heads):
                     spec = vocab.compounds.get((name, h))
                     if spec is None:
                         continue
@@ -385,6 +391,12 @@ def make_compound(
                     made = True
                     break
     return made
+
+
+@lru_cache(maxsize=1024)
+def _sorted(names: frozenset[str]) -> tuple[str, ...]:
+    """The names of a vocabulary role set in sorted order (cached per set)."""
+    return tuple(sorted(names))
 
 
 def roots_of(

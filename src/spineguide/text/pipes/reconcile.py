@@ -19,43 +19,47 @@ def reconcile(
     """
     findings = _drop_sideless_repeats(findings, defaulted)
     by_key: dict[tuple[Any, ...], ImagingFinding] = {}
-    order: list[tuple[Any, ...]] = []
     for f in findings:
         key = (f.section, f.level, f.side, f.finding, f.root)
         old = by_key.get(key)
-        if old is None:
-            by_key[key] = f
-            order.append(key)
-            continue
-        by_key[key] = prefer(old, f)
-    merged = [by_key[k] for k in order]
+        by_key[key] = f if old is None else prefer(old, f)  # keeps the first one's place
+    merged = list(by_key.values())
     impression = {
         (f.level, f.side, f.finding, f.root): f for f in merged if f.section == "impression"
     }
-    impression_keys = set(impression)
-    for f in merged:
-        imp = impression.get((f.level, f.side, f.finding, f.root))
-        if (
-            imp is not None
-            and f.section != "impression"
-            and imp.severity == "unspecified"
-            and f.severity not in ("unspecified", "none")
-            and not imp.negated
-        ):
-            # the impression repeats the finding without a grade: no conflict, keep the grade
-            imp.severity = f.severity
-    out = [
-        f
-        for f in merged
-        if f.section == "impression" or (f.level, f.side, f.finding, f.root) not in impression_keys
-    ]
+    if impression:
+        for f in merged:
+            imp = impression.get((f.level, f.side, f.finding, f.root))
+            if (
+                imp is not None
+                and f.section != "impression"
+                and imp.severity == "unspecified"
+                and f.severity not in ("unspecified", "none")
+                and not imp.negated
+            ):
+                # the impression repeats the finding without a grade: no conflict, keep the grade
+                imp.severity = f.severity
+        out = [
+            f
+            for f in merged
+            if f.section == "impression" or (f.level, f.side, f.finding, f.root) not in impression
+        ]
+    else:
+        out = merged
     # a nerve root named in one mention and inferred in another is the same finding
     named = {(f.section, f.level, f.side, f.root) for f in out if f.root and not f.root_inferred}
-    out = [
-        f for f in out if not (f.root_inferred and (f.section, f.level, f.side, f.root) in named)
-    ]
-    out.sort(key=lambda f: f.span[0])
+    if named:
+        out = [
+            f
+            for f in out
+            if not (f.root_inferred and (f.section, f.level, f.side, f.root) in named)
+        ]
+    out.sort(key=_span_start)
     return out
+
+
+def _span_start(f: ImagingFinding) -> int:
+    return f.span[0]
 
 
 def _drop_sideless_repeats(

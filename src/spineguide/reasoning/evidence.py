@@ -61,7 +61,7 @@ class EvidenceSet:
                 absent.add(e.id)
         self._present = present
         self._absent = absent - set(present)
-        self._sides: dict[str, set[str]] = {}  # memo: the set is read, never changed, after init
+        self._sides: dict[str, frozenset[str]] = {}  # memo: the set is read, never changed, after init
         self._values: dict[str, float | None] | None = None
 
     def present(self, finding_id: str) -> bool:
@@ -95,11 +95,11 @@ class EvidenceSet:
         """Ids of every present finding."""
         return set(self._present)
 
-    def sides(self, finding_id: str) -> set[str]:
+    def sides(self, finding_id: str) -> frozenset[str]:
         """Sides recorded for a present finding."""
         got = self._sides.get(finding_id)
         if got is None:
-            got = self._sides[finding_id] = {
+            got = self._sides[finding_id] = frozenset(
                 e.side for e in self._present.get(finding_id, ()) if e.side
-            }
-        return set(got)  # a copy: callers may add to it
+            )
+        return got

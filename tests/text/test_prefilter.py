@@ -156,6 +156,9 @@ def _families(vocab: clinical._Vocab) -> dict[str, list[re.Pattern[str]]]:
         "tension": [rx for _, rx in vocab.tension],
         "reflexes": [rx for _, rx in vocab.reflex_names],
         "labs": list(clinical._LAB_SCANS),
+        "lexicon": [rx for rx, _ in vocab.lexicon],
+        "family_spa": [clinical._FAMILY_SPA],
+        "durations": list(clinical._DURATION_SCANS),
     }
 
 

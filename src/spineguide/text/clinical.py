@@ -106,6 +106,8 @@ _FORTNIGHT = re.compile(
     r"(?<!\w)(?:for|over|in|since|x)\s+(?:the\s+)?(?:last\s+|past\s+)?(a|one|two)\s+fortnights?(?!\w)|(?<!\w)(a|one|two)[- ]fortnights?[- ](?:of|history)(?!\w)",
     re.I,
 )
+# every whole-note duration scan, in the order _duration tries them (indexed by the literal pass)
+_DURATION_SCANS: tuple[re.Pattern[str], ...] = (_SLASH_DURATION, _FORTNIGHT, *_DURATION_PATTERNS)
 _GRADE = re.compile(
     r"(?<![\w/])([0-5])\s?(?:\+|-)?\s?(?:/|out of\s)\s?5(?!\w)|(?<!\w)(?:mrc|grade)\s?([0-5])(?:\+|-)?(?![\w/])"
     r"|(?<![\w/.+-])([0-4])[+-](?![\w/]|\.\d)",  # "hip flexion 3+": a signed grade with no "/5"
@@ -286,6 +288,8 @@ def _vocab() -> _Vocab:
         "reflexes": list(rf["names"].values()),
         "labs": [rx.pattern for rx in _LAB_SCANS],
         "lexicon": [x["pattern"] for x in raw["red_flag_lexicon"]],
+        "family_spa": [_FAMILY_SPA.pattern],
+        "durations": [rx.pattern for rx in _DURATION_SCANS],
     }
     bases, flat = {}, []
     for name, bodies_of in families.items():
@@ -1112,6 +1116,8 @@ def _tension_tests(col: _Collector, vocab: _Vocab) -> None:
 def _family_spa(col: _Collector) -> None:
     """A relative with psoriasis, IBD, uveitis or spondyloarthritis: family history of SpA."""
     doc = col.doc
+    if not col.can_match(_vocab(), "family_spa"):
+        return  # none of the conditions is named
     for m in _FAMILY_SPA.finditer(doc.text):
         if "family" in _context(doc, m.start(), m.end()):
             col.add("family_history_spa", m.start(), m.end(), lateral=False)
@@ -1383,8 +1389,12 @@ def _duration(
 ) -> None:
     text = col.doc.text
     meds = sorted(med_starts or [])
+    can = col.can_match(_vocab(), "durations")
+    live = {rx for i, rx in enumerate(_DURATION_SCANS) if i in can}
 
     def first(regex: re.Pattern[str]) -> re.Match[str] | None:
+        if regex not in live:
+            return None  # the text lacks the words every match needs
         return next(
             (m for m in regex.finditer(text)
              if not _not_symptom_time(col, m.start(), meds, to_original)),

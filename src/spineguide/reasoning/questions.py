@@ -299,7 +299,7 @@ def _diagnosis_gains(
     table = _askable_lrs(kb, bank)
     odds = [d.probability / (1 - d.probability) for d in top]
     probs = [d.probability for d in top]
-    leader = _argmax(probs)
+    leader = probs.index(max(probs))  # the first highest, as _argmax
     present, absent = es.present_ids(), es.absent_ids()
     candidates: dict[str, list[tuple[int, float, float]]] = {}
     for i, d in enumerate(top):
@@ -308,24 +308,27 @@ def _diagnosis_gains(
                 continue
             candidates.setdefault(fid, []).append((i, lr, lr_abs))
     gains: dict[str, tuple[float, Any]] = {}
+    default_yes = bank.default_yes_probability
     for fid, effects in candidates.items():
-        p_yes = _p_yes(effects, probs, bank.default_yes_probability)
+        p_yes = _p_yes(effects, probs, default_yes)
         expected = 0.0
         story: tuple[float, int, int] = (0.0, 0, leader)  # (weight, outcome, new leader)
         for outcome, p_outcome in ((0, p_yes), (1, 1 - p_yes)):
-            new = list(probs)
+            new = probs[:]
             shift = 0.0
             for i, lr, lr_abs in effects:
                 o = odds[i] * (lr if outcome == 0 else lr_abs)
-                new[i] = o / (1 + o)
-                shift += abs(new[i] - probs[i])
+                p = o / (1 + o)
+                new[i] = p
+                shift += abs(p - probs[i])
             shift *= 0.5
-            new_leader = _argmax(new)
+            new_leader = new.index(max(new))  # the first highest, as _argmax
             if new_leader != leader:
                 shift += LEADER_CHANGE_BONUS
-            expected += p_outcome * shift
-            if p_outcome * shift > story[0]:
-                story = (p_outcome * shift, outcome, new_leader)
+            weighted = p_outcome * shift
+            expected += weighted
+            if weighted > story[0]:
+                story = (weighted, outcome, new_leader)
         if expected >= 0.02:
             # the explanation is worded only for the questions that are shown
             gains[fid] = (min(1.0, expected), _Why(top, effects, story[1], story[2], leader))

@@ -112,20 +112,54 @@ _EMERGENCY_SETTING = re.compile(
     r"attend\w*\s+(?:the\s+|an?\s+|local\s+)*(?:ed|a\s?&\s?e|emergency\s+(?:department|dept|room)|er|casualty))(?!\w)",
     re.I,
 )
+# A hospital presentation: an admission ("admitted with", "was admitted to neurosurgery"), arrival at
+# or transfer to a hospital ("presented to our hospital", "referred to the hospital", "hospital ED"),
+# an ambulance arrival ("brought in", "ambulance handover"), an inpatient ("on the orthopaedic ward",
+# "ward referral", "inpatient", "hospitalised", "in ICU", "POD2"). Case reports and ward referrals
+# are hospital presentations, whose case mix is that of emergency back pain (galliker-2020-ed), so
+# they take the emergency prior too.
+_HOSPITAL_SETTING = re.compile(
+    r"(?<!\w)(?:(?:was\s+|were\s+|is\s+|being\s+|been\s+|got\s+)?admitted\s+(?:\w+\s+){0,2}?"
+    r"(?:with|to|under|for|via|through|on|from|after|into|overnight)(?!\s+\w+ing\b)|"
+    r"(?:present\w*|referred|transferred|brought|came|comes|arriv\w*|conveyed|admitted|attend\w*)\s+"
+    r"(?:\w+\s+){0,3}?(?:to|in|into|at)\s+(?:the\s+|our\s+|an?\s+|this\s+|local\s+|tertiary\s+)*"
+    r"(?:(?:\w+\s+)?hospital|institution|trauma\s+cent(?:re|er)|intensive\s+care|icu|itu|hdu)|"
+    r"(?:hospital|district)\s+(?:ed|a\s?&\s?e|emergency\s+(?:department|room))|"
+    r"brought\s+in|by\s+ambulance|ambulance\s+(?:handover|crew|transfer)|"
+    r"(?:on|in)\s+(?:the\s+|a\s+)?(?:\w+\s+){0,2}?ward|ward\s+(?:referral|review|round|patient|team|nurse)|"
+    r"in-?patients?|hospitali[sz](?:ed|ation)|(?:while|whilst|now|currently)\s+in\s+hospital|"
+    r"in\s+(?:the\s+)?(?:icu|itu|hdu|intensive\s+care)|pod\s?\d|post-?op(?:erative)?\s+day\s+\d)(?!\w)",
+    re.I,
+)
+# A hospital stay in the past is not where the patient is now ("admitted 4 weeks ago with", "a
+# hospital stay for pneumonia last year").
+_PAST_AFTER = re.compile(
+    r"^[^.;\n]{0,40}?(?<!\w)(?:ago|earlier|previously|before(?!\s+(?:arrival|admission))|"
+    r"last\s+(?:week|month|year)|in\s+(?:19|20)\d\d)(?!\w)",
+    re.I,
+)
+# A denial or a past visit just before the phrase, within its own clause ("not seen in ED",
+# "previously attended A&E", "no hospital admission"); a comma ends the reach, so "a previous stroke
+# without residual deficit attends ED" and "previous heroin use, brought in" still count.
+_NOT_NOW_BEFORE = re.compile(
+    r"(?<!\w)(?:no|not|never|without|previous(?:ly)?|prior|last\s+year|past|former|earlier|once)"
+    r"\s+(?:[\w&/-]+\s+){0,1}$",
+    re.I,
+)
 
 
 def note_setting(text: str) -> Literal["emergency"] | None:
-    """The care setting a note states ("emergency" for an emergency-department visit), else None."""
+    """The care setting a note states ("emergency" for an emergency or hospital visit), else None."""
     if not isinstance(text, str):
         return None
-    for m in _EMERGENCY_SETTING.finditer(text[:20_000]):
-        head = text[max(0, m.start() - 30) : m.start()].lower()
-        if re.search(
-            r"(?<!\w)(?:no|not|never|without|previous(?:ly)?|prior|last year)\W+(?:\w+\W+){0,2}$",
-            head,
-        ):
-            continue  # "not seen in ED", "previously attended A&E"
-        return "emergency"
+    text = text[:20_000]
+    for pattern in (_EMERGENCY_SETTING, _HOSPITAL_SETTING):
+        for m in pattern.finditer(text):
+            if _NOT_NOW_BEFORE.search(text[max(0, m.start() - 30) : m.start()]):
+                continue  # "not seen in ED", "previously admitted", "no hospital admission"
+            if pattern is _HOSPITAL_SETTING and _PAST_AFTER.search(text[m.end() : m.end() + 60]):
+                continue  # "admitted 4 weeks ago", "hospitalised in 2019"
+            return "emergency"
     return None
 
 

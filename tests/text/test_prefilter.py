@@ -187,3 +187,48 @@ def test_literal_finder_gives_every_start_including_overlaps(monkeypatch) -> Non
     assert prefilter.LiteralFinder(["no", "non"]).starts(text) == expected
     idx = prefilter.LiteralIndex(["saddle numbness", "foot drop"])
     assert idx.candidates("new foot drop") == {1}
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(_WORDS, min_size=1, max_size=25))
+def test_phrase_scan_with_only_its_live_patterns_matches_the_full_pattern(words: list[str]) -> None:
+    """Dropping the patterns that cannot match leaves every match of the alternation unchanged."""
+    vocab = clinical._vocab()
+    text = " ".join(words)
+    can = vocab.candidates(text.lower())["phrase_patterns"]
+    live: dict[int, list[int]] = {}
+    for k in can:
+        i, j = vocab.alt_owner[k]
+        live.setdefault(i, []).append(j)
+    for i, phrase in enumerate(vocab.phrases):
+        full = [m.span() for m in phrase.regex.finditer(text)]
+        alts = live.get(i)
+        if not alts:
+            assert full == [], phrase.finding
+            continue
+        reduced = clinical._patterns_regex(tuple(phrase.alts[j] for j in sorted(alts)))
+        assert [m.span() for m in reduced.finditer(text)] == full, phrase.finding
+
+
+def test_live_patterns_on_realistic_notes_give_the_same_matches() -> None:
+    notes = [
+        "Fell from a ladder about 3 metres onto his back; unable to pass urine since.",
+        "Had an L4/5 transforaminal epidural 10 days ago, now fever and worse pain.",
+        "Numb around the back passage, bladder not emptying properly, bowels not opened.",
+    ]
+    vocab = clinical._vocab()
+    matched_somewhere = 0
+    for text in notes:
+        can = vocab.candidates(text.lower())["phrase_patterns"]
+        live: dict[int, list[int]] = {}
+        for k in can:
+            i, j = vocab.alt_owner[k]
+            live.setdefault(i, []).append(j)
+        for i, phrase in enumerate(vocab.phrases):
+            full = [m.span() for m in phrase.regex.finditer(text)]
+            if full:
+                matched_somewhere += 1
+                assert i in live, phrase.finding
+                sel = tuple(phrase.alts[j] for j in sorted(live[i]))
+                assert [m.span() for m in clinical._patterns_regex(sel).finditer(text)] == full
+    assert matched_somewhere >= 3

@@ -157,6 +157,7 @@ class _Phrase:
     time_value: bool = False  # value = days since, when the sentence states it ("2 weeks ago")
     older_than: tuple[float, str] | None = None  # (days, finding) when the stated time is older
     requires: tuple[str, ...] = ()  # findings the note must also state as present
+    alts: tuple[str, ...] = ()  # the patterns joined in `regex`, in order
 
 
 @dataclass(frozen=True)
@@ -192,6 +193,7 @@ class _Vocab:
     lexicon: tuple[tuple[re.Pattern[str], str], ...]
     index: LiteralIndex  # which vocabulary patterns a text can match, from one literal pass
     bases: dict[str, int]  # where each pattern family starts in the index
+    alt_owner: tuple[tuple[int, int], ...]  # phrase pattern number → (phrase, its pattern number)
 
     def candidates(self, lower_text: str) -> dict[str, frozenset[int]]:
         """Per pattern family, the positions of the patterns this lower-cased text can match."""
@@ -254,9 +256,15 @@ def _vocab() -> _Vocab:
     )
     phrases = []
     bodies = []
-    for p in raw["phrases"]:
-        body = "|".join(f"(?:{_expand(x, macros)})" for x in p["patterns"])
+    alt_bodies: list[str] = []  # every pattern of every phrase, in order
+    alt_owner: list[tuple[int, int]] = []  # (phrase, pattern number) of each
+    for i, p in enumerate(raw["phrases"]):
+        alts = tuple(f"(?:{_expand(x, macros)})" for x in p["patterns"])
+        body = "|".join(alts)
         bodies.append(body)
+        for j, alt in enumerate(alts):
+            alt_bodies.append(alt)
+            alt_owner.append((i, j))
         exclude = p.get("exclude")
         phrases.append(
             _Phrase(
@@ -270,6 +278,7 @@ def _vocab() -> _Vocab:
                 prefilter=tuple(str(x).lower() for x in p.get("prefilter") or ()) or None,
                 also=tuple(p.get("also", ())),
                 requires=tuple(p.get("requires", ())),
+                alts=alts,
                 time_value=bool(p.get("time_value")),
                 older_than=(
                     (float(p["older_than"]["days"]), str(p["older_than"]["finding"]))
@@ -290,6 +299,7 @@ def _vocab() -> _Vocab:
         "lexicon": [x["pattern"] for x in raw["red_flag_lexicon"]],
         "family_spa": [_FAMILY_SPA.pattern],
         "durations": [rx.pattern for rx in _DURATION_SCANS],
+        "phrase_patterns": alt_bodies,
     }
     bases, flat = {}, []
     for name, bodies_of in families.items():
@@ -306,6 +316,7 @@ def _vocab() -> _Vocab:
         phrases=tuple(phrases),
         index=LiteralIndex(flat, fallback=fallback),
         bases=bases,
+        alt_owner=tuple(alt_owner),
         reflex_names=tuple((k, _word_regex(v)) for k, v in rf["names"].items()),
         reflex_both=_word_regex(rf["both"]),
         reflex_reduced=_word_regex(rf["reduced"]),
@@ -1123,15 +1134,34 @@ def _family_spa(col: _Collector) -> None:
             col.add("family_history_spa", m.start(), m.end(), lateral=False)
 
 
+@lru_cache(maxsize=2048)
+def _patterns_regex(alts: tuple[str, ...]) -> re.Pattern[str]:
+    """Some patterns of a phrase as one word-bounded alternation (compiled once, then cached)."""
+    return re.compile(rf"(?<!\w)(?:{'|'.join(alts)})(?!\w)", re.I)
+
+
 def _phrases(col: _Collector, vocab: _Vocab, only: Callable[[_Phrase], bool] | None = None) -> None:
     doc = col.doc
-    # only phrases whose required literals the text holds are scanned, in vocabulary order
+    # only phrases whose required literals the text holds are scanned, in vocabulary order, and
+    # only with their patterns that can match: a pattern that cannot match anywhere in the text
+    # never wins an alternation, so dropping it leaves every match unchanged
+    live: dict[int, list[int]] = {}
+    owner = vocab.alt_owner
+    for k in col.can_match(vocab, "phrase_patterns"):
+        i, j = owner[k]
+        live.setdefault(i, []).append(j)
     for i in sorted(col.can_match(vocab, "phrases")):
         phrase = vocab.phrases[i]
         if only is not None and not only(phrase):
             continue
+        alts = live.get(i)
+        if not alts:
+            continue  # no pattern of the phrase can match
+        regex = phrase.regex
+        if len(alts) < len(phrase.alts) and phrase.value_group is None and not phrase.prefilter:
+            regex = _patterns_regex(tuple(phrase.alts[j] for j in sorted(alts)))
         vetoed: dict[int, bool] = {}  # per sentence, so repeated mentions stay linear
-        for m in phrase.regex.finditer(doc.text):
+        for m in regex.finditer(doc.text):
             if phrase.exclude is not None:
                 si = doc.sentence_of(m.start())
                 if si not in vetoed:

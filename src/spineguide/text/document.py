@@ -18,7 +18,7 @@ TOKEN_RE = re.compile(
     # a run of plain words joined by single spaces, read in one match (split in C); the run
     # ends where the word alternative below would end its last word, and never before a digit
     # (so "at l4" leaves "l4" to the level alternative): same tokens as reading word by word
-    r"(?P<run>[a-z]+(?: [a-z]+)+(?![a-z0-9']))"
+    r"(?P<run>[a-z]++(?: [a-z]++)+(?![a-z0-9']))"
     r"|(?P<lvl>(?<![a-z0-9])" + LEVEL_TOKEN_PATTERN + r")"
     r"|(?P<num>\d+(?:\.\d+)?)"
     r"|(?P<word>[a-z]+(?:'[a-z]+)?)"
@@ -28,6 +28,10 @@ TOKEN_RE = re.compile(
 HEADING_RE = re.compile(
     r"^[ \t]*(?:[-*•#][ \t]*)?([A-Za-z][A-Za-z /&()]{1,40}?)[ \t]*(?::|$)", re.MULTILINE
 )
+# the same heading read at one line start (split_sections tries each line start in turn,
+# which finds the same matches as HEADING_RE.finditer without scanning every character)
+_HEADING_AT_LINE_START = re.compile(HEADING_RE.pattern[1:], re.MULTILINE)
+_NEWLINE_RE = re.compile("\n")
 SECTION_NAMES: dict[str, str] = {}
 for _names, _section in (
     ("findings finding report body results result addendum", "findings"),
@@ -78,15 +82,22 @@ def lower_same_length(text: str) -> str:
 def split_sections(text: str) -> list[tuple[str, int, int, int]]:
     """Split into (name, heading_start, content_start, end) sections."""
     marks: list[tuple[str, int, int]] = []
-    for m in HEADING_RE.finditer(text):
+    heading_at = _HEADING_AT_LINE_START.match
+    line_starts = [0]
+    line_starts.extend(m.end() for m in _NEWLINE_RE.finditer(text))
+    for line_start in line_starts:
+        m = heading_at(text, line_start)
+        if m is None:
+            continue
         raw = m.group(1).strip().lower()
-        raw = re.sub(r"\s+", " ", raw)
+        parts = raw.split()
+        raw = " ".join(parts)  # runs of white space -> one space
         name = SECTION_PHRASES.get(raw) or SECTION_NAMES.get(raw)
-        if name is None and EXAM_TITLE_RE.match(raw) and len(raw.split()) <= 6:
+        if name is None and len(parts) <= 6 and EXAM_TITLE_RE.match(raw):
             name = "header"
         if name is None:
-            first = raw.split(" ")[0] if raw else ""
-            if raw.endswith(")") or first not in SECTION_NAMES or len(raw.split()) > 3:
+            first = parts[0] if parts else ""
+            if raw.endswith(")") or first not in SECTION_NAMES or len(parts) > 3:
                 continue
             name = SECTION_NAMES[first]
         line_end = text.find("\n", m.start())

@@ -489,7 +489,11 @@ def _emit(
         levels = [level_of_root(m.roots[0], "traversing")]
         m.confidence = min(m.confidence, 0.8)
     compromise = _canal_compromise(vocab, sent) if fid == "fracture" and not negated else None
-    per_level = _respectively(m, items, words, levels, negated or not props["graded"])
+    per_level = (
+        _respectively(m, items, words, levels, negated or not props["graded"])
+        if len(levels) > 1
+        else None
+    )
     for li, level in enumerate(levels):
         severity_l, side_l = per_level[li] if per_level else (g.severity, side)
         side_l = side_l or side
@@ -519,7 +523,7 @@ def _emit(
                     section=section,
                     span=(cstart, cend),
                     text=text[cstart:cend],
-                    cue_spans=list(cue_spans),
+                    cue_spans=list(cue_spans) if cue_spans else [],
                     confidence=m.confidence,
                     canal_compromise=compromise,
                 )
@@ -537,7 +541,7 @@ def _emit(
         made.extend(f.model_copy(update={"finding": also}) for f in list(made) if f.finding == fid)
     stated = bool(sides) or zone is not None
     if not stated and defaulted is not None:
-        defaulted.update(id(f) for f in made)
+        defaulted.update(map(id, made))
     out.extend(made)
     return made, stated
 

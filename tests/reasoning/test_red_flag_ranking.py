@@ -63,3 +63,26 @@ def test_an_admitted_febrile_back_pain_ranks_infection_first() -> None:
     out = assess(CaseInput(text=text))
     assert out.setting == "emergency"
     assert out.differential[0].id == "spinal-infection"
+
+
+def test_fever_with_back_pain_keeps_infection_above_mechanical_mimics() -> None:
+    ranked = _ranked("Woman of 38, two days of temperature to 38.9 C and low back pain.", "primary")
+    assert "spinal-infection" in ranked[:3]
+    for mimic in (
+        "vertebral-fracture",
+        "greater-trochanteric-pain-syndrome",
+        "sacroiliac-joint-pain",
+    ):
+        assert ranked.index("spinal-infection") < ranked.index(mimic), mimic
+
+
+def test_fever_lowers_a_fracture_as_it_lowers_other_mechanical_causes() -> None:
+    def p_fracture(text: str) -> float:
+        out = assess(CaseInput(text=text, setting="emergency")).differential
+        return next(d.probability for d in out if d.id == "vertebral-fracture")
+
+    afebrile = p_fracture("Man of 74 with sudden severe low back pain after a fall from a chair.")
+    febrile = p_fracture(
+        "Man of 74 with sudden severe low back pain after a fall from a chair; temperature 39.1 C."
+    )
+    assert febrile < afebrile * 0.7

@@ -159,6 +159,7 @@ def _families(vocab: clinical._Vocab) -> dict[str, list[re.Pattern[str]]]:
         "lexicon": [rx for rx, _ in vocab.lexicon],
         "family_spa": [clinical._FAMILY_SPA],
         "durations": list(clinical._DURATION_SCANS),
+        "ages": list(clinical._AGE_PATTERNS),
     }
 
 

@@ -300,6 +300,7 @@ def _vocab() -> _Vocab:
         "family_spa": [_FAMILY_SPA.pattern],
         "durations": [rx.pattern for rx in _DURATION_SCANS],
         "phrase_patterns": alt_bodies,
+        "ages": [rx.pattern for rx in _AGE_PATTERNS],
     }
     bases, flat = {}, []
     for name, bodies_of in families.items():
@@ -722,6 +723,53 @@ def _side_word(m: re.Match[str]) -> str:
 # --------------------------------------------------------------------------------------------
 
 
+_EVIDENCE_FIELDS = frozenset(Evidence.model_fields)
+_SIDES = {"left": "left", "right": "right", "bilateral": "bilateral", "both": "bilateral",
+          "bilaterally": "bilateral"}  # fmt: skip
+
+
+def _evidence(
+    fid: str,
+    choice: Choice,
+    side: str | None,
+    value: float | None,
+    span: tuple[int, int],
+    text: str,
+    cue_spans: list[tuple[int, int]],
+) -> Evidence:
+    """A text Evidence item built without pydantic's validation pass (the reader's hot path).
+
+    The fields are the reader's own, already typed; the side is normalised with the same rules
+    as Evidence's validator, and an unknown side still fails loudly.
+    """
+    if side is not None:
+        norm = _SIDES.get(side.lower())
+        if norm is None:
+            raise ValueError(f"side must be left, right or bilateral, not {side!r}")
+        side = norm
+    obj = Evidence.__new__(Evidence)
+    object.__setattr__(
+        obj,
+        "__dict__",
+        {
+            "id": fid,
+            "choice": choice,
+            "side": side,
+            "value": None if value is None else float(value),
+            "span": span,
+            "text": text,
+            "source": "text",
+            "history": False,
+            "cue_spans": cue_spans,
+            "confidence": None,
+        },
+    )
+    object.__setattr__(obj, "__pydantic_fields_set__", set(_EVIDENCE_FIELDS))
+    object.__setattr__(obj, "__pydantic_extra__", None)
+    object.__setattr__(obj, "__pydantic_private__", None)
+    return obj
+
+
 class _Collector:
     def __init__(self, doc: _Doc, lateral_ids: frozenset[str] | None = None) -> None:
         self.doc = doc
@@ -781,16 +829,7 @@ class _Collector:
                 w = doc.cues_at(start)
                 cue_spans.append((w.starts[cue.start], w.ends[cue.end - 1]))
         self.items.append(
-            Evidence(
-                id=finding,
-                choice=choice,
-                side=side,
-                value=value,
-                span=(start, end),
-                text=doc.text[start:end],
-                source="text",
-                cue_spans=cue_spans,
-            )
+            _evidence(finding, choice, side, value, (start, end), doc.text[start:end], cue_spans)
         )
 
 
@@ -1377,7 +1416,10 @@ def _labs(col: _Collector, findings: dict[str, Any]) -> None:
 def _demographics(col: _Collector) -> None:
     text = col.doc.text
     # the earliest age statement wins ("60F … 1 yr LBP" is 60, not 1)
-    candidates = [(m, rx) for rx in _AGE_PATTERNS if (m := rx.search(text))]
+    can = col.can_match(_vocab(), "ages")
+    candidates = [
+        (m, rx) for i, rx in enumerate(_AGE_PATTERNS) if i in can and (m := rx.search(text))
+    ]
     candidates = [(m, rx) for m, rx in candidates if 0 < float(m.group(1)) < 120]
     if candidates:
         m, regex = min(candidates, key=lambda c: c[0].start())

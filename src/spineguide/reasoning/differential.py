@@ -233,6 +233,12 @@ class _Model:
             self.diagnoses.append(
                 (dx_id, priors, by_finding, imaging_feats, gates, name, _primary_icd(cond))
             )
+        # finding id → (diagnosis number, its features for that finding): one pass over the
+        # stated findings gives every diagnosis its features in finding-id order
+        self.by_fid: dict[str, list[tuple[int, list[_Feature]]]] = {}
+        for k, (_, _, by_finding, *_rest) in enumerate(self.diagnoses):
+            for fid, flist in by_finding.items():
+                self.by_fid.setdefault(fid, []).append((k, flist))
 
 
 def _is_number(v: Any) -> bool:
@@ -282,10 +288,15 @@ def rank_differential(
         imaging_by_id.setdefault(f.finding, []).append(f)
     imaging_ids = imaging_by_id.keys()
     matches: dict[int, str] = {}
-    for dx_id, priors, by_finding, imaging_feats, gates, name, icd in m.diagnoses:
-        # only the features this presentation speaks to (stated findings, imaging when given)
-        # sorted: explanations and one-of ties do not depend on set order
-        feats = [f for fid in sorted(by_finding.keys() & stated) for f in by_finding[fid]]
+    # only the features this presentation speaks to (stated findings, imaging when given), in
+    # finding-id order: explanations and one-of ties do not depend on set order
+    stated_feats: list[list[_Feature]] = [[] for _ in m.diagnoses]
+    by_fid = m.by_fid
+    for fid in sorted(stated):
+        for k, flist in by_fid.get(fid, ()):
+            stated_feats[k] += flist
+    for k, (dx_id, priors, _, imaging_feats, gates, name, icd) in enumerate(m.diagnoses):
+        feats = stated_feats[k]
         if imaging:
             feats += [f for f in imaging_feats if f.kind == "not_seen" or f.fid in imaging_ids]
         prior = priors.get(setting, priors["primary"])

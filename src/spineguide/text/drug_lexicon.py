@@ -106,13 +106,22 @@ def drug_names() -> dict[str, str]:
     return table
 
 
+@lru_cache(maxsize=1)
+def _two_word_firsts() -> frozenset[str]:
+    """First words of the two-word names (a pair is looked up only when its first word is one)."""
+    return frozenset(name.split(" ", 1)[0] for name in drug_names() if " " in name)
+
+
 def find_drug_names(tokens: list[str]) -> list[tuple[str, int, int]]:
     """Drug names among `tokens`: (generic name, first token, end token), two-word names first."""
     table = drug_names()
+    firsts = _two_word_firsts()
     lowered = [t.lower() for t in tokens]
     found: list[tuple[str, int, int]] = []
     used: set[int] = set()
     for i in range(len(lowered) - 1):
+        if lowered[i] not in firsts:
+            continue  # no two-word name starts with this word
         name = table.get(lowered[i] + " " + lowered[i + 1])
         if name is not None:
             found.append((name, i, i + 2))

@@ -124,6 +124,8 @@ def _points_away(m: Mention, items: list[Item], words: list[str]) -> bool:
 _ACTIVE_ROLES = frozenset(
     {"find", "head", "weakfind", "unint", "landmark", "alllv", "multilv", "fixlv", "side"}
 )
+_SENTENCE_MODIFIER_ROLES = frozenset({"sev", "mig", "zone"})  # see SentenceModifiers
+_OPENER_ROLES = frozenset({"find", "weakfind", "head"})
 _PHRASE_LEVEL_ROLES = frozenset({"alllv", "multilv", "fixlv"})
 _SPECIFIC_DISC = frozenset({"disc_protrusion", "disc_extrusion", "disc_sequestration"})
 
@@ -238,12 +240,20 @@ def _analyse_sentence(
     landmark = False
     unint: list[Item] = []
     phrase_levels: list[Item] = []  # "multilevel", "at each level", "lumbosacral"
+    openers: list[int] = []  # items that may open a finding mention
     active = False
-    for it in items:  # one pass for the sentence-wide flags
+    modifier_at: list[int] = []  # items with a severity, migration or zone role
+    for idx, it in enumerate(items):  # one pass for the sentence-wide flags
         r = it.roles
-        if r is None or _ACTIVE_ROLES.isdisjoint(r):
+        if r is None:
+            continue
+        if not _SENTENCE_MODIFIER_ROLES.isdisjoint(r):
+            modifier_at.append(idx)
+        if _ACTIVE_ROLES.isdisjoint(r):
             continue
         active = True
+        if not _OPENER_ROLES.isdisjoint(r):
+            openers.append(idx)
         if sentence_side is None and "side" in r:
             side = r["side"].rstrip("+")
             if side in ("left", "right"):
@@ -263,7 +273,7 @@ def _analyse_sentence(
     # the level pipe reads level tokens and the level phrases (only those items carry them)
     groups, root_groups = find_level_groups(words, tokens, phrase_levels)
     content_from, groups = read_heading(sent, items, groups, state)
-    mentions = find_mentions(vocab, items, words, content_from, root_groups)
+    mentions = find_mentions(vocab, items, words, content_from, root_groups, openers)
     fallback_side = None
     state.anaphoric = bool(state.antecedent or state.prev_side) and is_anaphoric(words)
     if state.anaphoric:
@@ -289,7 +299,7 @@ def _analyse_sentence(
         )
     else:
         qualifiers = [NO_QUALIFIERS] * len(mentions)  # no cue word in the sentence
-    sentence_mods = SentenceModifiers(items)
+    sentence_mods = SentenceModifiers(items, modifier_at)
     mention_starts = sorted({m.item_index for m in mentions})
     focal: list[tuple[list[ImagingFinding], bool, str]] = []
     specific = False
@@ -329,7 +339,9 @@ def _analyse_sentence(
                     f.confidence = 0.8
         if made and m.finding in ANTECEDENT_FINDINGS and not made[0].negated:
             focal.append((made, stated, vocab.findings[m.finding]["kind"]))
-        if made and not made[0].negated:
+        if made and not made[0].negated and not vocab.findings[m.finding]["inherit"]:
+            # kept for later sentences that name the same lesion without a level (only
+            # findings that do not inherit a carried level read it)
             levels = [f.level for f in made if f.level is not None and f.finding == m.finding]
             if levels:
                 state.seen_levels[m.finding] = levels

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from functools import lru_cache
 
 from spineguide.text.levels import LevelGroup
@@ -188,7 +189,8 @@ def walk_back(
                 j -= 1
                 continue
             break
-        if "find" in r or "head" in r:
+        keys = r.keys()
+        if not keys.isdisjoint(_FINDING_ROLES):
             break
         if "anchor" in r and anchor_ok is not None:
             if r["anchor"] & anchor_ok:
@@ -198,7 +200,7 @@ def walk_back(
                 continue
             if "filler" not in r and "zone" not in r:
                 break
-        if not walkable(it):
+        if keys.isdisjoint(_WALK_ROLES):  # not a modifier word (see `walkable`)
             break
         absorb(cur, items, j, words)
         j -= 1
@@ -425,11 +427,16 @@ def find_mentions(
     words: list[str],
     content_from: int,
     root_groups: dict[int, LevelGroup],
+    candidates: Sequence[int] | None = None,
 ) -> list[Mention]:
-    """Every finding mention of a sentence: plain terms and anchor + head compounds."""
+    """Every finding mention of a sentence: plain terms and anchor + head compounds.
+
+    `candidates` (optional) are the indices of the items that carry a finding, weak finding or
+    head role, in order, when the caller already knows them; other items are not looked at."""
     mentions: list[Mention] = []
     compounds = vocab.compounds
-    for idx, it in enumerate(items):
+    for idx in range(len(items)) if candidates is None else candidates:
+        it = items[idx]
         if it.i0 < content_from:
             continue
         r = it.roles
@@ -449,6 +456,14 @@ def find_mentions(
                 vocab.anchors_for_heads[heads] = anchor_ok
             _compound_mentions(vocab, items, words, idx, heads, anchor_ok, root_groups, mentions)
     return mentions
+
+
+def _any_anchor(groups: list[Group]) -> bool:
+    # a plain loop: cheaper than any() over a generator on this hot path
+    for g in groups:  # noqa: SIM110
+        if g.anchors:
+            return True
+    return False
 
 
 def _term_mentions(
@@ -528,7 +543,7 @@ def _compound_mentions(
                 vocab, items, words, idx, heads, fwd, mentions, pre[-1], root_groups
             )
     groups_b = walk_back(items, idx, words, anchor_ok) if not made else []
-    if any(g.anchors for g in groups_b):
+    if _any_anchor(groups_b):
         # groups without an anchor share the anchor of the group to their right
         last_anchor: list[int] = []
         for g in reversed(groups_b):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from spineguide.text.models import SEVERITY_ORDER
 from spineguide.text.pipes.mentions import BOUNDARY, DISC_FINDINGS, Mention
 from spineguide.text.pipes.vocab import ROMAN, Item, Vocab
@@ -213,13 +215,15 @@ class SentenceModifiers:
 
     __slots__ = ("adverb_sev", "migration", "zones")
 
-    def __init__(self, items: list[Item]) -> None:
-        """Collect the modifiers from the tagged words of one sentence."""
+    def __init__(self, items: list[Item], candidates: Sequence[int] | None = None) -> None:
+        """Collect the modifiers from the tagged words of one sentence (`candidates`, when
+        given, are the indices of the items with a severity, migration or zone role)."""
         self.adverb_sev: list[tuple[int, str]] = []
         self.migration: list[tuple[int, str]] = []
         self.zones: list[tuple[int, str]] = []
         n_items = len(items)
-        for idx, it in enumerate(items):
+        for idx in range(n_items) if candidates is None else candidates:
+            it = items[idx]
             r = it.roles
             if not r or _SENTENCE_ROLES.isdisjoint(r):
                 continue

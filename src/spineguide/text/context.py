@@ -496,7 +496,7 @@ class ContextEngine:
         a target (strict lists); `lenient_lists` also keeps items that hold no known target
         ("no listhesis, pars defect or fracture") unless they open with a list breaker.
         """
-        groups = [[t] if isinstance(t, int) else list(t) for t in targets]
+        groups = [[t] if isinstance(t, int) else t for t in targets]  # read, never changed
         return self._qualify_groups(words, starts, ends, groups, cues, lenient=lenient_lists)
 
     def _qualify_groups(
@@ -504,7 +504,7 @@ class ContextEngine:
         words: Sequence[str],
         starts: Sequence[int] | None,
         ends: Sequence[int] | None,
-        groups: list[list[int]],
+        groups: Sequence[Sequence[int]],
         cues: Sequence[CueMatch] | None = None,
         *,
         lenient: int = False,

@@ -112,6 +112,8 @@ def is_anaphoric(words: list[str]) -> bool:
 
 def update_carry(state: State, level_groups: list[LevelGroup]) -> None:
     """Carry the sentence's last level to the next sentence (written levels over junctions)."""
+    if not level_groups:
+        return
     concrete = [g for g in level_groups if g.role != "multi"]
     written = [g for g in concrete if g.role != "junction"]
     concrete = written or concrete
@@ -163,19 +165,22 @@ def finding_levels(
     kind = props["kind"]
     # "the fragment migrates to the level of the L5 pedicles": a landmark, not the level
     if (
-        kind in ("disc", "listhesis")
-        and groups
-        and all(g.role == "body" for g in groups)
+        groups
+        and kind in ("disc", "listhesis")
         and (state.heading is not None or (state.carry is not None and props["inherit"]))
     ):
-        groups = []
+        for g in groups:
+            if g.role != "body":
+                break
+        else:
+            groups = []
     if kind == "listhesis":
         pair = _slip_pair(groups)
         if pair is not None:
             return [pair]
     if groups:
         best: tuple[float, LevelGroup] | None = None
-        for g in groups:
+        for g in groups if len(groups) > 1 else ():  # one run is the best run
             if g.end <= m.i0:
                 dist = m.i0 - g.end
             elif g.start >= m.i1:
@@ -190,10 +195,10 @@ def finding_levels(
                 dist += 30  # "multilevel ... from L2/3 to L5/S1": the written levels say which
             if best is None or dist < best[0]:
                 best = (dist, g)
-        assert best is not None
-        levels = best[1].levels_for(kind)
-        if kind == "body" and best[1].role == "body" and words is not None:
-            levels = levels + _coordinated_bodies(best[1], groups, words, levels)
+        chosen = best[1] if best is not None else groups[0]
+        levels = chosen.levels_for(kind)
+        if kind == "body" and chosen.role == "body" and words is not None:
+            levels = levels + _coordinated_bodies(chosen, groups, words, levels)
         limit = props["range_max_levels"]
         if limit and len(levels) > limit:
             return [None]  # "collection from L5 up to L2": one lesion over many levels

@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from spineguide.errors import KnowledgeBaseError
 from spineguide.knowledge.loader import read_yaml
-from spineguide.reasoning.evidence import Choice, Evidence, EvidenceSet
+from spineguide.reasoning.evidence import Choice, EvidenceSet, trusted_evidence
 from spineguide.reasoning.imaging_evidence import imaging_evidence_ids
 
 if TYPE_CHECKING:
@@ -306,19 +306,8 @@ def derive_findings(
     present = es.present_ids()
 
     def add(fid: str, choice: Choice, side: str | None = None) -> None:
-        # model_construct: ids and sides here are already valid, and this runs ~40 times a case
-        items.append(
-            Evidence.model_construct(
-                id=fid,
-                choice=choice,
-                side=side,
-                value=None,
-                span=None,
-                text=None,
-                source="derived",
-                history=False,
-            )
-        )
+        # ids and sides here are already valid, and this runs ~40 times a case
+        items.append(trusted_evidence(fid, choice, side, source="derived"))
 
     def side_of(ids: tuple[str, ...]) -> str | None:
         sides = _sides(es, ids)

@@ -45,6 +45,55 @@ class Evidence(BaseModel):
         return value
 
 
+_FIELDS = frozenset(Evidence.model_fields)
+_SIDES = {"left": "left", "right": "right", "bilateral": "bilateral", "both": "bilateral",
+          "bilaterally": "bilateral"}  # fmt: skip
+_NEW = object.__setattr__
+
+
+def trusted_evidence(
+    fid: str,
+    choice: Choice,
+    side: str | None = None,
+    value: float | None = None,
+    span: tuple[int, int] | None = None,
+    text: str | None = None,
+    source: str = "structured",
+    cue_spans: list[tuple[int, int]] | None = None,
+) -> Evidence:
+    """An Evidence item from fields a reader or rule already typed, without a validation pass.
+
+    For hot paths (the note reader, derived findings). The side is normalised by the same rules
+    as the model's validator, and an unknown side still fails.
+    """
+    if side is not None:
+        norm = _SIDES.get(side.lower())
+        if norm is None:
+            raise ValueError(f"side must be left, right or bilateral, not {side!r}")
+        side = norm
+    obj = Evidence.__new__(Evidence)
+    _NEW(
+        obj,
+        "__dict__",
+        {
+            "id": fid,
+            "choice": choice,
+            "side": side,
+            "value": None if value is None else float(value),
+            "span": span,
+            "text": text,
+            "source": source,
+            "history": False,
+            "cue_spans": [] if cue_spans is None else cue_spans,
+            "confidence": None,
+        },
+    )
+    _NEW(obj, "__pydantic_fields_set__", set(_FIELDS))
+    _NEW(obj, "__pydantic_extra__", None)
+    _NEW(obj, "__pydantic_private__", None)
+    return obj
+
+
 class EvidenceSet:
     """All evidence for one case, indexed once for fast "is this present?" questions."""
 
@@ -61,7 +110,9 @@ class EvidenceSet:
                 absent.add(e.id)
         self._present = present
         self._absent = absent - set(present)
-        self._sides: dict[str, frozenset[str]] = {}  # memo: the set is read, never changed, after init
+        self._sides: dict[
+            str, frozenset[str]
+        ] = {}  # memo: the set is read, never changed, after init
         self._values: dict[str, float | None] | None = None
 
     def present(self, finding_id: str) -> bool:

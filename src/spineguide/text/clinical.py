@@ -19,7 +19,7 @@ from typing import Any, cast
 
 from spineguide.errors import InputError, InputTooLargeError
 from spineguide.knowledge.loader import read_yaml
-from spineguide.reasoning.evidence import Choice, Evidence
+from spineguide.reasoning.evidence import Choice, Evidence, trusted_evidence
 from spineguide.text.context import ContextEngine, ContextRules, CueMatch, context_path, tokenise
 from spineguide.text.pipeline import MedicationMention, Uninterpreted
 from spineguide.text.prefilter import LiteralFinder, LiteralIndex
@@ -723,53 +723,6 @@ def _side_word(m: re.Match[str]) -> str:
 # --------------------------------------------------------------------------------------------
 
 
-_EVIDENCE_FIELDS = frozenset(Evidence.model_fields)
-_SIDES = {"left": "left", "right": "right", "bilateral": "bilateral", "both": "bilateral",
-          "bilaterally": "bilateral"}  # fmt: skip
-
-
-def _evidence(
-    fid: str,
-    choice: Choice,
-    side: str | None,
-    value: float | None,
-    span: tuple[int, int],
-    text: str,
-    cue_spans: list[tuple[int, int]],
-) -> Evidence:
-    """A text Evidence item built without pydantic's validation pass (the reader's hot path).
-
-    The fields are the reader's own, already typed; the side is normalised with the same rules
-    as Evidence's validator, and an unknown side still fails loudly.
-    """
-    if side is not None:
-        norm = _SIDES.get(side.lower())
-        if norm is None:
-            raise ValueError(f"side must be left, right or bilateral, not {side!r}")
-        side = norm
-    obj = Evidence.__new__(Evidence)
-    object.__setattr__(
-        obj,
-        "__dict__",
-        {
-            "id": fid,
-            "choice": choice,
-            "side": side,
-            "value": None if value is None else float(value),
-            "span": span,
-            "text": text,
-            "source": "text",
-            "history": False,
-            "cue_spans": cue_spans,
-            "confidence": None,
-        },
-    )
-    object.__setattr__(obj, "__pydantic_fields_set__", set(_EVIDENCE_FIELDS))
-    object.__setattr__(obj, "__pydantic_extra__", None)
-    object.__setattr__(obj, "__pydantic_private__", None)
-    return obj
-
-
 class _Collector:
     def __init__(self, doc: _Doc, lateral_ids: frozenset[str] | None = None) -> None:
         self.doc = doc
@@ -829,7 +782,9 @@ class _Collector:
                 w = doc.cues_at(start)
                 cue_spans.append((w.starts[cue.start], w.ends[cue.end - 1]))
         self.items.append(
-            _evidence(finding, choice, side, value, (start, end), doc.text[start:end], cue_spans)
+            trusted_evidence(
+                finding, choice, side, value, (start, end), doc.text[start:end], "text", cue_spans
+            )
         )
 
 

@@ -194,17 +194,16 @@ class _Vocab:
     index: LiteralIndex  # which vocabulary patterns a text can match, from one literal pass
     bases: dict[str, int]  # where each pattern family starts in the index
     alt_owner: tuple[tuple[int, int], ...]  # phrase pattern number → (phrase, its pattern number)
+    family_of: tuple[tuple[str, int], ...]  # index position → (family, position in the family)
 
     def candidates(self, lower_text: str) -> dict[str, frozenset[int]]:
         """Per pattern family, the positions of the patterns this lower-cased text can match."""
-        hits = self.index.candidates(lower_text)
-        out: dict[str, frozenset[int]] = {}
-        names = list(self.bases)
-        for k, name in enumerate(names):
-            lo = self.bases[name]
-            hi = self.bases[names[k + 1]] if k + 1 < len(names) else len(self.index)
-            out[name] = frozenset(i - lo for i in hits if lo <= i < hi)
-        return out
+        found: dict[str, list[int]] = {name: [] for name in self.bases}
+        where = self.family_of
+        for i in self.index.candidates(lower_text):
+            name, pos = where[i]
+            found[name].append(pos)
+        return {name: frozenset(v) for name, v in found.items()}
 
 
 def _expand(pattern: str, macros: dict[str, str]) -> str:
@@ -318,6 +317,7 @@ def _vocab() -> _Vocab:
         index=LiteralIndex(flat, fallback=fallback),
         bases=bases,
         alt_owner=tuple(alt_owner),
+        family_of=tuple((name, i) for name, pats in families.items() for i in range(len(pats))),
         reflex_names=tuple((k, _word_regex(v)) for k, v in rf["names"].items()),
         reflex_both=_word_regex(rf["both"]),
         reflex_reduced=_word_regex(rf["reduced"]),

@@ -160,6 +160,7 @@ def _families(vocab: clinical._Vocab) -> dict[str, list[re.Pattern[str]]]:
         "family_spa": [clinical._FAMILY_SPA],
         "durations": list(clinical._DURATION_SCANS),
         "ages": list(clinical._AGE_PATTERNS),
+        "symptoms": [vocab.pain, vocab.sens, vocab.tingle, vocab.weakword],
     }
 
 

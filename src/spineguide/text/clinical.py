@@ -300,6 +300,7 @@ def _vocab() -> _Vocab:
         "durations": [rx.pattern for rx in _DURATION_SCANS],
         "phrase_patterns": alt_bodies,
         "ages": [rx.pattern for rx in _AGE_PATTERNS],
+        "symptoms": [macros[k] for k in ("PAIN", "SENS", "TINGLE", "WEAKWORD")],
     }
     bases, flat = {}, []
     for name, bodies_of in families.items():
@@ -792,14 +793,16 @@ def _regions(col: _Collector, vocab: _Vocab) -> None:
     doc = col.doc
     can = col.can_match(vocab, "regions")
     regions = [r for i, r in enumerate(vocab.regions) if i in can]
+    symptoms = col.can_match(vocab, "symptoms")  # pain, sensory, tingling, weakness words
     pending: list[tuple[int, str]] = []  # list items without a region: (clause index, kinds)
     carried: tuple[int, tuple[str, ...]] | None = None  # (clause, kinds) a region list continues
     for ci, (c_start, c_end) in enumerate(doc.clauses):
         chunk = doc.text[c_start:c_end]
-        has_pain = vocab.pain.search(chunk)
-        has_sens = vocab.sens.search(chunk)
-        has_tingle = vocab.tingle.search(chunk)
-        has_weak = vocab.weakword.search(chunk)
+        # a symptom family whose words the note lacks cannot be in this clause either
+        has_pain = vocab.pain.search(chunk) if 0 in symptoms else None
+        has_sens = vocab.sens.search(chunk) if 1 in symptoms else None
+        has_tingle = vocab.tingle.search(chunk) if 2 in symptoms else None
+        has_weak = vocab.weakword.search(chunk) if 3 in symptoms else None
         if not (has_pain or has_sens or has_tingle or has_weak):
             if (
                 carried is not None

@@ -125,6 +125,7 @@ _ACTIVE_ROLES = frozenset(
     {"find", "head", "weakfind", "unint", "landmark", "alllv", "multilv", "fixlv", "side"}
 )
 _SENTENCE_MODIFIER_ROLES = frozenset({"sev", "mig", "zone"})  # see SentenceModifiers
+_FLAG_ROLES = _ACTIVE_ROLES | _SENTENCE_MODIFIER_ROLES
 _OPENER_ROLES = frozenset({"find", "weakfind", "head"})
 _PHRASE_LEVEL_ROLES = frozenset({"alllv", "multilv", "fixlv"})
 _SPECIFIC_DISC = frozenset({"disc_protrusion", "disc_extrusion", "disc_sequestration"})
@@ -245,7 +246,7 @@ def _analyse_sentence(
     modifier_at: list[int] = []  # items with a severity, migration or zone role
     for idx, it in enumerate(items):  # one pass for the sentence-wide flags
         r = it.roles
-        if r is None:
+        if r is None or _FLAG_ROLES.isdisjoint(r):
             continue
         if not _SENTENCE_MODIFIER_ROLES.isdisjoint(r):
             modifier_at.append(idx)
@@ -353,6 +354,8 @@ def _analyse_sentence(
     state.prev_side = sentence_side
     update_carry(state, groups)
 
+
+_NO_ROOT: list[tuple[str | None, bool]] = [(None, False)]  # read only
 
 _COMPROMISE_WORDS = frozenset({"retropulsion", "retropulsed", "retropulsing", "retropulses"})
 
@@ -475,7 +478,11 @@ def _emit(
     fid = m.finding
     zone, side = mention_side(m, props, sides, negated, mentions, vocab, items)
     levels = finding_levels(m, props, groups, state, negated, words)
-    same = _definite_repeat(m, items, state, bool(sides) or zone is not None, negated)
+    same = (
+        _definite_repeat(m, items, state, bool(sides) or zone is not None, negated)
+        if state.antecedent and not negated
+        else None
+    )
     if same is not None:
         # "... by the herniation": the lesion already described, with its side and level
         side = same.side
@@ -488,7 +495,11 @@ def _emit(
         levels = kept or levels
     if fid == "nerve_root_compression" and all(lv in ("T10", "T11", "T12") for lv in levels):
         return [], True  # a thoracic nerve root: outside the lumbar root contract
-    roots = mention_roots(m, negated, mentions, mods.zones)
+    roots = (
+        mention_roots(m, negated, mentions, mods.zones)
+        if fid == "nerve_root_compression" and not negated
+        else _NO_ROOT
+    )
     migration_dir = mods.migration[0][1] if fid in DISC_FINDINGS and mods.migration else None
     modic = modic_type(items, words, m) if fid == "modic_change" else None
     direction = listhesis_direction(items, m) if fid == "spondylolisthesis" else None

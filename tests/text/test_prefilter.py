@@ -161,6 +161,7 @@ def _families(vocab: clinical._Vocab) -> dict[str, list[re.Pattern[str]]]:
         "durations": list(clinical._DURATION_SCANS),
         "ages": list(clinical._AGE_PATTERNS),
         "symptoms": [vocab.pain, vocab.sens, vocab.tingle, vocab.weakword],
+        "reflex_words": [vocab.reflex_reduced, vocab.reflex_normal],
     }
 
 

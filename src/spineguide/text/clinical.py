@@ -301,6 +301,7 @@ def _vocab() -> _Vocab:
         "phrase_patterns": alt_bodies,
         "ages": [rx.pattern for rx in _AGE_PATTERNS],
         "symptoms": [macros[k] for k in ("PAIN", "SENS", "TINGLE", "WEAKWORD")],
+        "reflex_words": [rf["reduced"], rf["normal"]],
     }
     bases, flat = {}, []
     for name, bodies_of in families.items():
@@ -1038,10 +1039,13 @@ def _muscles(col: _Collector, vocab: _Vocab) -> None:
 def _reflexes(col: _Collector, vocab: _Vocab) -> None:
     doc = col.doc
     can = col.can_match(vocab, "reflexes")
+    verdicts = col.can_match(vocab, "reflex_words")  # reduced / normal wording in the note
+    if not verdicts:
+        return  # every reading needs one of them
     for c_start, c_end in doc.clauses:
         chunk = doc.text[c_start:c_end]
-        reduced = vocab.reflex_reduced.search(chunk)
-        normal = vocab.reflex_normal.search(chunk)
+        reduced = vocab.reflex_reduced.search(chunk) if 0 in verdicts else None
+        normal = vocab.reflex_normal.search(chunk) if 1 in verdicts else None
         if not (reduced or normal):
             continue
         names: list[tuple[str, int, int]] = []

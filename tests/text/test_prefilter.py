@@ -162,6 +162,7 @@ def _families(vocab: clinical._Vocab) -> dict[str, list[re.Pattern[str]]]:
         "ages": list(clinical._AGE_PATTERNS),
         "symptoms": [vocab.pain, vocab.sens, vocab.tingle, vocab.weakword],
         "reflex_words": [vocab.reflex_reduced, vocab.reflex_normal],
+        "numeric": [n.regex for n in vocab.numeric],
     }
 
 

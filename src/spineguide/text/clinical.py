@@ -302,6 +302,7 @@ def _vocab() -> _Vocab:
         "ages": [rx.pattern for rx in _AGE_PATTERNS],
         "symptoms": [macros[k] for k in ("PAIN", "SENS", "TINGLE", "WEAKWORD")],
         "reflex_words": [rf["reduced"], rf["normal"]],
+        "numeric": [str(n["name"]) for n in raw.get("numeric", [])],  # a value needs its name
     }
     bases, flat = {}, []
     for name, bodies_of in families.items():
@@ -1357,7 +1358,10 @@ def _labs(col: _Collector, findings: dict[str, Any]) -> None:
         threshold("tachycardia", float(m.group(1)), m.start(), m.end())
     for m in scan(_ABI):
         threshold("low_abi", float(m.group(1)), m.start(), m.end())
-    for num in _vocab().numeric:
+    named = col.can_match(_vocab(), "numeric")
+    for k, num in enumerate(_vocab().numeric):
+        if k not in named:
+            continue  # the value's name is not in the note
         for m in num.regex.finditer(text):
             value = float(m.group(1))
             unit = m.group(2) if m.lastindex and m.lastindex >= 2 else None

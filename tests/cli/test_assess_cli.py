@@ -160,3 +160,44 @@ def test_assess_unknown_detail_is_a_clear_error() -> None:
     result = runner.invoke(app, ["assess", "--text", "back pain", "--detail", "verbose"])
     assert result.exit_code != 0
     assert "unknown detail" in str(result.exception)  # main() prints it without a traceback
+
+
+def test_assess_reads_the_setting_from_the_note_unless_one_is_given() -> None:
+    note = "Attended the emergency department with sudden severe back pain after lifting"
+    read = runner.invoke(app, ["assess", "--text", note, "--format", "json"])
+    forced = runner.invoke(
+        app, ["assess", "--text", note, "--format", "json", "--setting", "primary"]
+    )
+    assert read.exit_code == forced.exit_code == 0, read.output + forced.output
+    assert json.loads(read.output)["setting"] == "emergency"
+    assert json.loads(forced.output)["setting"] == "primary"
+    plain = runner.invoke(app, ["assess", "--text", "back ache for a week", "--format", "json"])
+    assert json.loads(plain.output)["setting"] == "primary"
+
+
+def test_eval_cases_uses_the_note_setting_unless_told(tmp_path: Path, monkeypatch) -> None:
+    from spineguide.evaluation.cases_eval import evaluate_cases
+    from spineguide.reasoning import assess as assess_module
+
+    seen: list[str] = []
+    real = assess_module.assess
+
+    def spy(case, *args, **kwargs):  # record the setting the assessment ended up using
+        result = real(case, *args, **kwargs)
+        seen.append(result.setting)
+        return result
+
+    monkeypatch.setattr(assess_module, "assess", spy)
+    vignette = {
+        "id": "T-ED-1",
+        "text": "Brought in by ambulance to the emergency department: 70M, sudden tearing back pain",
+        "expected": {"urgency": ["emergency", "urgent"], "roots": [], "side": None,
+                     "diagnoses_any": ["abdominal-aortic-aneurysm", "aortic-dissection"]},
+    }  # fmt: skip
+    path = tmp_path / "v.jsonl"
+    path.write_text(json.dumps(vignette) + "\n", encoding="utf-8")
+    evaluate_cases(path)
+    evaluate_cases(path, "primary")
+    assert seen == ["emergency", "primary"]
+    result = runner.invoke(app, ["eval", "cases", str(path), "--setting", "clinic"])
+    assert result.exit_code != 0 and "unknown setting" in str(result.exception)

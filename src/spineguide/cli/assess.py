@@ -14,7 +14,13 @@ def assess_command(
         Path | None, typer.Argument(help="case JSON file (see docs/CASE_FORMAT.md)")
     ] = None,
     text: Annotated[str | None, typer.Option("--text", help="free-text presentation")] = None,
-    setting: Annotated[str, typer.Option(help="primary, emergency or spine-clinic")] = "primary",
+    setting: Annotated[
+        str | None,
+        typer.Option(
+            help="primary, emergency or spine-clinic (default: the setting the note states, "
+            "else primary)"
+        ),
+    ] = None,
     fmt: Annotated[str, typer.Option("--format", help="text, json or html")] = "text",
     detail: Annotated[
         str,
@@ -45,7 +51,7 @@ def assess_command(
         raise InputError(f"unknown format {fmt!r}", "use --format text, json or html")
     if detail not in ("summary", "full"):
         raise InputError(f"unknown detail {detail!r}", "use --detail summary or --detail full")
-    if setting not in ("primary", "emergency", "spine-clinic"):
+    if setting is not None and setting not in ("primary", "emergency", "spine-clinic"):
         raise InputError(f"unknown setting {setting!r}", "use primary, emergency or spine-clinic")
     if case_file is None and text is None:
         raise InputError("nothing to assess", 'give a case JSON file or --text "…"')
@@ -53,9 +59,10 @@ def assess_command(
         if not case_file.exists():
             raise InputError(f"file not found: {case_file}")
         data = _read_case_file(case_file, text)
-        data.setdefault("setting", setting)
+        if setting is not None:
+            data.setdefault("setting", setting)
     else:
-        data = {"text": text, "setting": setting}
+        data = {"text": text, **({"setting": setting} if setting is not None else {})}
     if answer:
         data["evidence"] = list(data.get("evidence") or []) + parse_answers(answer)
     if med:

@@ -15,10 +15,20 @@ eval_app = typer.Typer(help="Measure clinical accuracy on evaluation files.", no
 def eval_cases(
     file: Annotated[Path, typer.Argument(help="JSONL vignettes (format of dev_vignettes.jsonl)")],
     fmt: Annotated[str, typer.Option("--format", help="text or json")] = "text",
-    setting: Annotated[str, typer.Option(help="primary, emergency or spine-clinic")] = "primary",
+    setting: Annotated[
+        str | None,
+        typer.Option(
+            help="primary, emergency or spine-clinic for every vignette without its own "
+            "(default: the setting the note states, else primary)"
+        ),
+    ] = None,
 ) -> None:
     """Triage, root and diagnosis accuracy on a vignette file, with every miss listed."""
+    from spineguide.errors import InputError
     from spineguide.evaluation.cases_eval import evaluate_cases
+
+    if setting is not None and setting not in ("primary", "emergency", "spine-clinic"):
+        raise InputError(f"unknown setting {setting!r}", "use primary, emergency or spine-clinic")
 
     report = evaluate_cases(file, setting)
     if fmt == "json":

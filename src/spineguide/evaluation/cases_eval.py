@@ -123,14 +123,19 @@ def score_case(v: Vignette, assessment: Any) -> CaseResult:
     )
 
 
-def evaluate_cases(path: Path, setting: str = "primary") -> CasesReport:
-    """Assess every vignette in a file and compute the evaluation metrics."""
+def evaluate_cases(path: Path, setting: str | None = None) -> CasesReport:
+    """Assess every vignette in a file and compute the evaluation metrics.
+
+    A vignette's own setting wins, then `setting`; with neither, the assessment reads the care
+    setting from the note (as the API does) and falls back to primary care.
+    """
     from spineguide.reasoning.assess import CaseInput, assess
 
     vignettes = load_vignettes(path)
     results = []
     for v in vignettes:
-        case = CaseInput(text=v.text, setting=v.setting or setting)  # type: ignore[arg-type]
+        chosen = v.setting or setting
+        case = CaseInput(text=v.text, **({"setting": chosen} if chosen else {}))  # type: ignore[arg-type]
         results.append(score_case(v, assess(case)))
     n = len(results)
     rooted = [r for r in results if r.root_correct is not None]

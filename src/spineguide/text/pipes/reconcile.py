@@ -67,6 +67,11 @@ def _drop_sideless_repeats(
 ) -> list[ImagingFinding]:
     if not defaulted:
         return findings
+    for f in findings:
+        if f.section == "impression":
+            break
+    else:
+        return findings  # only impression findings are ever dropped here
     sided: dict[tuple[Any, ...], list[ImagingFinding]] = {}
     for f in findings:
         if f.section != "impression" and id(f) not in defaulted and not f.negated:

@@ -178,10 +178,13 @@ class Vocab:
                         (len(phrase), phrase, roles, self.joined[phrase])
                     )
         self.multi = {key: tuple(v) for key, v in multi.items()}
-        multi_firsts = {first for first, _second in multi}
-        # every word that opens a phrase -> (its one-word roles or None, opens longer phrases)
-        self.first_words: dict[str, tuple[dict[str, Any] | None, bool]] = {
-            first: (self.single.get(first), first in multi_firsts) for first in self.index
+        by_second: dict[str, dict[str, tuple[tuple[int, tuple[str, ...], Any, str], ...]]] = {}
+        for (first, second), entries in self.multi.items():
+            by_second.setdefault(first, {})[second] = entries
+        # every word that opens a phrase -> (its one-word roles or None, the longer phrases it
+        # opens by their second word, or None)
+        self.first_words: dict[str, tuple[dict[str, Any] | None, dict[str, Any] | None]] = {
+            first: (self.single.get(first), by_second.get(first)) for first in self.index
         }
         self.anchors_for_heads: dict[frozenset[str], frozenset[str]] = {}
         self.context = ContextEngine.for_language("en")  # the one shared context engine
@@ -255,7 +258,6 @@ def tag(vocab: Vocab, words: list[str], level_tokens: dict[int, LevelToken]) -> 
     items: list[Item] = []
     append = items.append
     first_words = vocab.first_words
-    multi = vocab.multi
     n = len(words)
     i = 0
     while i < n:
@@ -274,9 +276,9 @@ def tag(vocab: Vocab, words: list[str], level_tokens: dict[int, LevelToken]) -> 
                 append(Item(i, i + 1, None, w))
             i += 1
             continue
-        roles, opens_longer = info
-        if opens_longer and i + 1 < n:
-            found = multi.get((w, words[i + 1]))
+        roles, longer = info
+        if longer is not None and i + 1 < n:
+            found = longer.get(words[i + 1])
             if found:
                 for k, phrase, longer_roles, joined in found:
                     if i + k <= n and (k == 2 or tuple(words[i : i + k]) == phrase):

@@ -269,3 +269,42 @@ def test_report_read_twice_gives_the_same_findings() -> None:
     first = parse_imaging_report(text).model_dump()
     assert parse_imaging_report(text).model_dump() == first
     assert any(f["finding"] == "nerve_root_compression" for f in first["findings"])
+
+
+def test_findings_built_from_a_dict_equal_the_trusted_constructor() -> None:
+    from spineguide.text.imaging import _finding
+    from spineguide.text.models import ImagingFinding, trusted_finding
+
+    values = {
+        "finding": "disc_protrusion",
+        "level": "L5-S1",
+        "side": "right",
+        "zone": "paracentral",
+        "severity": "moderate",
+        "negated": False,
+        "uncertain": True,
+        "historical": False,
+        "root": None,
+        "root_inferred": False,
+        "migration": "caudal",
+        "modic_type": None,
+        "grade": None,
+        "direction": None,
+        "size_mm": 6.0,
+        "percent": None,
+        "section": "impression",
+        "span": (10, 42),
+        "text": "right paracentral protrusion",
+        "cue_spans": [(0, 5)],
+        "confidence": 0.9,
+        "canal_compromise": None,
+    }
+    assert set(values) == set(ImagingFinding.model_fields)  # every field, as the reader passes
+    fast = _finding(dict(values))
+    slow = trusted_finding(**values)
+    assert fast.model_dump(mode="json") == slow.model_dump(mode="json")
+    assert fast.model_fields_set == slow.model_fields_set
+    assert fast == slow
+    fast.side = "left"  # a finding stays an ordinary, changeable model
+    assert fast.side == "left" and slow.side == "right"
+    assert ImagingFinding.model_validate(fast.model_dump()).side == "left"

@@ -65,7 +65,6 @@ from spineguide.text.models import (
     ImagingReport,
     ReportSection,
     UninterpretedPhrase,
-    trusted_finding,
 )
 from spineguide.text.pipes.attribution import (
     State,
@@ -355,6 +354,25 @@ def _analyse_sentence(
     update_carry(state, groups)
 
 
+_new_finding = ImagingFinding.__new__
+_set = object.__setattr__
+_ALL_FIELDS = set(ImagingFinding.model_fields)
+
+
+def _finding(values: dict[str, object]) -> ImagingFinding:
+    """A finding from a dict holding every field, built as ``models.trusted_finding`` builds it.
+
+    The reader's hot path: one dict display instead of 22 keyword arguments (3.5% of the
+    reader's instructions). tests/text/test_imaging_fast_paths.py checks it against
+    ``trusted_finding``."""
+    obj = _new_finding(ImagingFinding)
+    _set(obj, "__dict__", values)
+    _set(obj, "__pydantic_fields_set__", _ALL_FIELDS.copy())
+    _set(obj, "__pydantic_extra__", None)
+    _set(obj, "__pydantic_private__", None)
+    return obj
+
+
 _NO_ROOT: list[tuple[str | None, bool]] = [(None, False)]  # read only
 
 _COMPROMISE_WORDS = frozenset({"retropulsion", "retropulsed", "retropulsing", "retropulses"})
@@ -526,29 +544,31 @@ def _emit(
                 if root is None:
                     inferred = False
             made.append(
-                trusted_finding(  # values come from the vocabulary: no re-check
-                    finding=fid,  # type: ignore[arg-type]
-                    level=level,
-                    side=side_l,  # type: ignore[arg-type]
-                    zone=zone,  # type: ignore[arg-type]
-                    severity=severity_l,  # type: ignore[arg-type]
-                    negated=negated,
-                    uncertain=uncertain,
-                    historical=q.historical,
-                    root=root,
-                    root_inferred=inferred and root is not None,
-                    migration=migration_dir,  # type: ignore[arg-type]
-                    modic_type=modic,
-                    grade=g.grade if fid == "spondylolisthesis" else None,
-                    direction=direction,  # type: ignore[arg-type]
-                    size_mm=g.size_mm,
-                    percent=g.percent,
-                    section=section,
-                    span=(cstart, cend),
-                    text=text[cstart:cend],
-                    cue_spans=list(cue_spans) if cue_spans else [],
-                    confidence=m.confidence,
-                    canal_compromise=compromise,
+                _finding(  # values come from the vocabulary: no re-check
+                    {
+                        "finding": fid,
+                        "level": level,
+                        "side": side_l,
+                        "zone": zone,
+                        "severity": severity_l,
+                        "negated": negated,
+                        "uncertain": uncertain,
+                        "historical": q.historical,
+                        "root": root,
+                        "root_inferred": inferred and root is not None,
+                        "migration": migration_dir,
+                        "modic_type": modic,
+                        "grade": g.grade if fid == "spondylolisthesis" else None,
+                        "direction": direction,
+                        "size_mm": g.size_mm,
+                        "percent": g.percent,
+                        "section": section,
+                        "span": (cstart, cend),
+                        "text": text[cstart:cend],
+                        "cue_spans": list(cue_spans) if cue_spans else [],
+                        "confidence": m.confidence,
+                        "canal_compromise": compromise,
+                    }
                 )
             )
     if made and not negated and side in ("left", "right"):

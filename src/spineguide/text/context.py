@@ -544,13 +544,13 @@ def _qualifiers(
         else:
             span = (cue.start, cue.end)
         hits.append(CueHit(cat, cue.phrase, span))
-    return Qualifiers(
-        negated="negated" in found,
-        uncertain="uncertain" in found,
-        historical="historical" in found,
-        family="family" in found,
-        hypothetical="hypothetical" in found,
-        cues=tuple(hits),
+    return Qualifiers(  # positional, in field order: negated, uncertain, historical, ...
+        "negated" in found,
+        "uncertain" in found,
+        "historical" in found,
+        "family" in found,
+        "hypothetical" in found,
+        tuple(hits),
     )
 
 

@@ -7,6 +7,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import NamedTuple
 
 # Vertebrae a lumbar report names. T1-T9 are left out on purpose: "T1"/"T2" in MRI reports are
 # almost always sequence names ("T2 hyperintense"), not thoracic vertebrae.
@@ -94,9 +95,11 @@ def discs_for_bodies(bodies: Sequence[str]) -> list[str]:
     return out
 
 
-@dataclass(frozen=True, slots=True)
-class LevelToken:
-    """One level token as written: the vertebrae it spans and whether it names a disc."""
+class LevelToken(NamedTuple):
+    """One level token as written: the vertebrae it spans and whether it names a disc.
+
+    Immutable and compared by value; a named tuple so that the caches keyed by tokens hash in
+    C."""
 
     bodies: tuple[str, ...]
     is_disc: bool

@@ -94,6 +94,11 @@ ANTITHROMBOTIC = (
 )
 LEG_WEAK_WORDS = ("leg_weakness_reported", "bilateral_leg_weakness", "severe_weakness")
 SENSORY_SYMPTOMS = ("leg_numbness", "sensory_level")
+FEVER = ("fever", "persistent_fever")
+# The neurological part of the epidural-abscess pattern: weakness, numbness, a deficit on
+# examination, a sensory level or a sphincter or saddle disturbance (not pain, tingling or a
+# reflex change alone, which are common in febrile people with ordinary sciatica or neuropathy).
+FEVER_NEURO = MOTOR + SENSORY + LEG_WEAK_WORDS + SENSORY_SYMPTOMS + SPHINCTER
 # Bilateral sciatica counts pain, weakness, sensory loss and tension signs — never reflexes alone:
 # symmetric loss of ankle jerks is common with age and in neuropathy.
 SCIATICA_SIDES = (
@@ -395,6 +400,8 @@ def derive_findings(
         add("systemic_features", Choice.absent)
     if _any(es, NONSPINAL):
         add("nonspinal_pattern", Choice.present)
+    if _any(es, FEVER) and _any(es, FEVER_NEURO):
+        add("fever_with_neuro_deficit", Choice.present)
 
     img_ids: set[str] = set(imaging_present or ())
     derived_img: set[str] = set()

@@ -1177,7 +1177,7 @@ def _phrases(col: _Collector, vocab: _Vocab, only: Callable[[_Phrase], bool] | N
                     value = float(m.group(phrase.value_group))
                 except (TypeError, ValueError, IndexError):
                     value = None
-            if phrase.choice is not None and _is_negated(doc, m.start(), m.end()):
+            if phrase.choice is not None and _fixed_choice_denied(doc, phrase.choice, m):
                 continue  # "not afebrile": leave it to the positive wording and the numbers
             finding = phrase.finding
             if phrase.time_value:
@@ -1193,6 +1193,20 @@ def _phrases(col: _Collector, vocab: _Vocab, only: Callable[[_Phrase], bool] | N
                 added = col.items[-1]
                 for extra in phrase.also:
                     col.items.append(added.model_copy(update={"id": extra}))
+
+
+def _fixed_choice_denied(doc: _Doc, choice: Choice, m: re.Match[str]) -> bool:
+    """Whether a wording that states its own polarity ("afebrile") is itself denied.
+
+    A list closed by a normal verdict ("afebrile, general condition preserved") agrees with a
+    wording that already says absent, so only a negation cue or a denied list counts for one.
+    """
+    start, end = m.start(), m.end()
+    if choice != Choice.absent:
+        return _is_negated(doc, start, end)
+    if "negated" in _context(doc, start, end):
+        return True
+    return bool(doc.clauses) and doc.clause_negated[doc.clause_of(start)]
 
 
 _AGO = re.compile(

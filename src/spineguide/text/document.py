@@ -9,8 +9,6 @@ as "l4-5" stay one word; a hyphen between letters joins, "broad-based" -> "broad
 from __future__ import annotations
 
 import re
-from itertools import accumulate
-from operator import add
 
 from spineguide.text.levels import LEVEL_TOKEN_PATTERN
 
@@ -136,7 +134,6 @@ class Sentence:
 
 
 ELISIONS = ("[...]", "[…]")
-_plus_one = (1).__add__
 _PLAIN_WORD_RE = re.compile(r"[a-z]+")
 
 
@@ -158,10 +155,12 @@ def split_sentences(text: str, low: str, start: int, end: int) -> list[Sentence]
         if kind == "run" and len(words) + e - s < MAX_SENTENCE_WORDS:
             # plain words only, and the sentence cannot reach its word limit inside the run
             parts = m.group().split(" ")
-            first = len(starts)
-            starts.extend(accumulate(map(_plus_one, map(len, parts[:-1])), initial=s))
-            ends.extend(map(add, starts[first:], map(len, parts)))
             words.extend(parts)
+            for part in parts:  # one space between words (a plain loop: runs are short)
+                starts.append(s)
+                s += len(part)
+                ends.append(s)
+                s += 1
             continue
         if kind == "run":  # the rare long run: word by word, for the word limit
             for part in _PLAIN_WORD_RE.finditer(low, s, e):

@@ -356,12 +356,8 @@ def make_compound(
             else:
                 anchor_item = None
                 names = frozenset({"root"})
-            for name in _sorted(names):
-                for h in _sorted(heads):
-                    spec = vocab.compounds.get((name, h))
-                    if spec is None:
-                        continue
-                    finding, polarity, default_sev = spec
+            for name, specs in _compound_specs(vocab, names, heads):
+                for finding, polarity, default_sev in specs:
                     key = (finding, a, id(g))
                     if key in seen:
                         continue
@@ -395,10 +391,20 @@ def make_compound(
     return made
 
 
-@lru_cache(maxsize=1024)
-def _sorted(names: frozenset[str]) -> tuple[str, ...]:
-    """The names of a vocabulary role set in sorted order (cached per set)."""
-    return tuple(sorted(names))
+@lru_cache(maxsize=4096)
+def _compound_specs(
+    vocab: Vocab, names: frozenset[str], heads: frozenset[str]
+) -> tuple[tuple[str, tuple[tuple[str, str, str | None], ...]], ...]:
+    """(anchor name, [compound specs in head order]) for the anchor names and heads of a
+    vocabulary phrase pair, names and heads in sorted order (cached per pair of role sets)."""
+    out = []
+    for name in sorted(names):
+        specs = tuple(
+            vocab.compounds[(name, h)] for h in sorted(heads) if (name, h) in vocab.compounds
+        )
+        if specs:
+            out.append((name, specs))
+    return tuple(out)
 
 
 def roots_of(

@@ -70,15 +70,23 @@ def test_persistent_fever_weighs_more_than_one_reading(kb) -> None:
     assert _febrile_items(week) == ["persistent_fever"]  # fever is not counted again
 
 
-def test_fever_with_deficit_counts_once_in_the_febrile_group(kb) -> None:
+def test_deficit_with_fever_adds_to_the_strongest_febrile_wording(kb) -> None:
+    week = _infection(kb, ["low_back_pain", "fever", "persistent_fever"])
     dx = _infection(kb, ["low_back_pain", "fever", "persistent_fever", "leg_numbness"])
-    assert _febrile_items(dx) == ["fever_with_neuro_deficit"]
-    plain = _infection(kb, ["low_back_pain", "fever", "leg_numbness"])
-    no_deficit = _infection(kb, ["low_back_pain", "fever"])
-    lr = {c.id: c.likelihood_ratio for c in plain.evidence_for}
-    assert lr["fever_with_neuro_deficit"] > 25  # stronger than fever alone, which it replaces
-    # with a deficit, infection keeps its odds against the root diagnoses the deficit favours
-    assert plain.probability > 0.5 * no_deficit.probability
+    # the febrile group still counts one wording; the deficit given fever is a separate factor
+    assert _febrile_items(dx) == ["persistent_fever", "fever_with_neuro_deficit"]
+    assert dx.probability > week.probability
+    # numbness without fever does not move infection
+    numb = _infection(kb, ["low_back_pain", "leg_numbness"])
+    plain = _infection(kb, ["low_back_pain"])
+    assert numb.probability <= plain.probability * 1.05
+
+
+def test_weakness_of_both_legs_and_the_fever_pattern_count_once(kb) -> None:
+    dx = _infection(kb, ["low_back_pain", "fever", "bilateral_leg_weakness"])
+    ids = [c.id for c in dx.evidence_for]
+    assert "bilateral_leg_weakness" in ids
+    assert "fever_with_neuro_deficit" not in ids  # the stronger deficit ratio wins
 
 
 def test_note_with_a_week_of_fever_and_leg_numbness_keeps_infection_in_view() -> None:
@@ -92,4 +100,4 @@ def test_note_with_a_week_of_fever_and_leg_numbness_keeps_infection_in_view() ->
     ids = {e.id for e in result.evidence if e.choice == Choice.present}
     assert {"persistent_fever", "fever", "leg_numbness"} <= ids
     infection = next(d for d in result.differential if d.id == "spinal-infection")
-    assert _febrile_items(infection) == ["fever_with_neuro_deficit"]
+    assert _febrile_items(infection) == ["persistent_fever", "fever_with_neuro_deficit"]

@@ -821,29 +821,37 @@ def _regions(col: _Collector, vocab: _Vocab) -> None:
         taken = bytearray(c_end - c_start)
         found_any = False
         first_region: tuple[_Region, int, int] | None = None
+        hits: list[tuple[_Region, re.Match[str]]] = []
         for region in regions:
             for m in region.regex.finditer(doc.text, c_start, c_end):
                 if any(taken[m.start() - c_start : m.end() - c_start]):
                     continue
                 taken[m.start() - c_start : m.end() - c_start] = b"\x01" * (m.end() - m.start())
-                found_any = True
-                if first_region is None or m.start() < first_region[1]:
-                    first_region = (region, m.start(), m.end())
-                kinds = (
-                    (has_pain, region.pain),
-                    (has_sens, region.sensory),
-                    (has_tingle, region.tingle),
-                    (has_weak, region.weak),
-                )
-                for cue, finding in kinds:
-                    if cue and finding:
-                        choice = Choice.absent if (pain_free and cue is has_pain) else None
-                        # "both legs move, neither is numb": the symptom word carries the denial
-                        a, b = c_start + cue.start(), c_start + cue.end()
-                        outside = b < m.start() or a >= m.end()
-                        if choice is None and outside and _is_negated(doc, a, b):
-                            choice = Choice.absent
-                        col.add(finding, m.start(), m.end(), choice=choice)
+                hits.append((region, m))
+        held = _pain_held_elsewhere(
+            doc.text, c_start, hits, has_pain, (has_sens, has_tingle, has_weak)
+        )
+        for k, (region, m) in enumerate(hits):
+            found_any = True
+            if first_region is None or m.start() < first_region[1]:
+                first_region = (region, m.start(), m.end())
+            kinds = (
+                (has_pain, region.pain),
+                (has_sens, region.sensory),
+                (has_tingle, region.tingle),
+                (has_weak, region.weak),
+            )
+            for cue, finding in kinds:
+                if cue and finding:
+                    if cue is has_pain and k in held:
+                        continue  # "back pain and numbness of the leg": the leg is numb
+                    choice = Choice.absent if (pain_free and cue is has_pain) else None
+                    # "both legs move, neither is numb": the symptom word carries the denial
+                    a, b = c_start + cue.start(), c_start + cue.end()
+                    outside = b < m.start() or a >= m.end()
+                    if choice is None and outside and _is_negated(doc, a, b):
+                        choice = Choice.absent
+                    col.add(finding, m.start(), m.end(), choice=choice)
         if found_any:
             for cue, regex in (
                 (has_pain, vocab.pain),
@@ -875,6 +883,37 @@ def _regions(col: _Collector, vocab: _Vocab) -> None:
                     continue
         if has_tingle and not found_any:
             col.add("paresthesia", c_start + has_tingle.start(), c_start + has_tingle.end())
+
+
+def _pain_held_elsewhere(
+    text: str,
+    c_start: int,
+    hits: list[tuple[_Region, re.Match[str]]],
+    pain: re.Match[str] | None,
+    others: tuple[re.Match[str] | None, ...],
+) -> set[int]:
+    """Regions of a clause (positions in `hits`) that its pain word, already a region's, misses.
+
+    "Back pain and numbness of the left leg": the pain word belongs to the back (the region just
+    before it), and the leg after it has its own symptom word (numbness between the two, or
+    right after the leg), so the leg is numb, not painful. "Back and leg pain" and "back pain
+    radiating to the leg" are unchanged.
+    """
+    spans = [(c_start + o.start(), c_start + o.end()) for o in others if o is not None]
+    if pain is None or not spans or len(hits) < 2:
+        return set()
+    p_start, p_end = c_start + pain.start(), c_start + pain.end()
+    if not any(m.end() <= p_start and not text[m.end() : p_start].strip(" -") for _, m in hits):
+        return set()
+    held = set()
+    for k, (_, m) in enumerate(hits):
+        if m.start() < p_end:
+            continue
+        between = any(p_end <= a and b <= m.start() for a, b in spans)
+        after = any(a >= m.end() and not text[m.end() : a].strip(" ") for a, _ in spans)
+        if between or after:
+            held.add(k)
+    return held
 
 
 _LIST_ITEM_WORDS = 3

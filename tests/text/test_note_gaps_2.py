@@ -176,3 +176,24 @@ def test_short_or_single_fever_is_not_persistent(text: str) -> None:
 
 def test_denied_persistent_fever() -> None:
     assert _choices("No fevers for the last two weeks.", "persistent_fever") == {Choice.absent}
+
+
+@pytest.mark.parametrize(
+    ("text", "numb", "painful"),
+    [
+        ("Lumbar pain and numbness of the whole right leg for a week.", "leg_numbness", False),
+        ("Low back pain and left leg numbness.", "leg_numbness", False),
+        ("Lumbar ache radiating down the left leg with numbness.", "leg_numbness", True),
+        ("Pain and numbness of the left leg.", "leg_numbness", True),
+        ("Back and leg pain with numb toes.", None, True),
+    ],
+)
+def test_pain_word_of_one_region_is_not_given_to_a_numb_region(
+    text: str, numb: str | None, painful: bool
+) -> None:
+    items = extract_clinical_evidence(text)
+    present = {e.id for e in items if e.choice == Choice.present}
+    assert "low_back_pain" in present or text.startswith("Pain and")
+    if numb:
+        assert numb in present
+    assert ("leg_pain" in present) is painful

@@ -250,10 +250,18 @@ class ContextRules:
             return result
         bounds = boundaries if boundaries is not None else self.boundaries
         seps = separators if separators is not None else self.separators
-        active = [c for c in cues if c.direction != PSEUDO]
-        cue_starts = {c.start for c in active}
-        cue_ends = {c.end for c in active}
-        term_ends = {c.end for c in active if c.direction == TERMINATE}
+        active: list[CueMatch] = []  # pseudo cues only consume their words
+        cue_starts: set[int] = set()
+        cue_ends: set[int] = set()
+        term_ends: set[int] = set()
+        for c in cues:  # a plain loop: sentences hold a cue or two
+            if c.direction == PSEUDO:
+                continue
+            active.append(c)
+            cue_starts.add(c.start)
+            cue_ends.add(c.end)
+            if c.direction == TERMINATE:
+                term_ends.add(c.end)
         target_set = frozenset(targets)
         ranked = sorted(range(len(targets)), key=targets.__getitem__)
         order = ([targets[k] for k in ranked], ranked)
@@ -522,10 +530,12 @@ class ContextEngine:
         for g in groups:
             found: dict[str, CueMatch] = {}
             for _ in g:
-                for cat, cue in per_token[k].items():
-                    found.setdefault(cat, cue)
+                hits = per_token[k]
+                if hits:
+                    for cat, cue in hits.items():
+                        found.setdefault(cat, cue)
                 k += 1
-            out.append(_qualifiers(found, starts, ends))
+            out.append(_qualifiers(found, starts, ends) if found else NO_QUALIFIERS)
         return out
 
 

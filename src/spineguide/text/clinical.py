@@ -828,9 +828,13 @@ def _regions(col: _Collector, vocab: _Vocab) -> None:
                     continue
                 taken[m.start() - c_start : m.end() - c_start] = b"\x01" * (m.end() - m.start())
                 hits.append((region, m))
-        held = _pain_held_elsewhere(
-            doc.text, c_start, hits, has_pain, (has_sens, has_tingle, has_weak)
-        )
+        held = (
+            _pain_held_elsewhere(
+                doc.text, c_start, hits, has_pain, (has_sens, has_tingle, has_weak)
+            )
+            if has_pain and len(hits) > 1 and not vocab.pain.search(chunk, has_pain.end())
+            else set()
+        )  # one pain word in the clause ("heaviness" later in it is a pain word of its own)
         for k, (region, m) in enumerate(hits):
             found_any = True
             if first_region is None or m.start() < first_region[1]:
@@ -897,7 +901,7 @@ def _pain_held_elsewhere(
     "Back pain and numbness of the left leg": the pain word belongs to the back (the region just
     before it), and the leg after it has its own symptom word (numbness between the two, or
     right after the leg), so the leg is numb, not painful. "Back and leg pain" and "back pain
-    radiating to the leg" are unchanged.
+    radiating to the leg" are unchanged. The caller checks that the clause has one pain word.
     """
     spans = [(c_start + o.start(), c_start + o.end()) for o in others if o is not None]
     if pain is None or not spans or len(hits) < 2:

@@ -504,7 +504,9 @@ class ContextEngine:
         a target (strict lists); `lenient_lists` also keeps items that hold no known target
         ("no listhesis, pars defect or fracture") unless they open with a list breaker.
         """
-        groups = [[t] if isinstance(t, int) else t for t in targets]  # read, never changed
+        groups: list[Sequence[int]] = []
+        for t in targets:  # read, never changed
+            groups.append([t] if isinstance(t, int) else t)
         return self._qualify_groups(words, starts, ends, groups, cues, lenient=lenient_lists)
 
     def _qualify_groups(

@@ -289,9 +289,12 @@ def _analyse_sentence(
     context = vocab.context
     cues = context.rules.match(words)
     if cues:
+        targets: list[list[int]] = []
+        for m in mentions:
+            targets.append([m.target, *m.anchor_words])
         qualifiers = context.qualify_tokens(
             words,
-            [[m.target, *m.anchor_words] for m in mentions],
+            targets,
             sent.starts,
             sent.ends,
             cues,
@@ -300,7 +303,11 @@ def _analyse_sentence(
     else:
         qualifiers = [NO_QUALIFIERS] * len(mentions)  # no cue word in the sentence
     sentence_mods = SentenceModifiers(items, modifier_at)
-    mention_starts = sorted({m.item_index for m in mentions})
+    mention_starts: list[int] = []
+    for m in mentions:
+        if m.item_index not in mention_starts:
+            mention_starts.append(m.item_index)
+    mention_starts.sort()
     focal: list[tuple[list[ImagingFinding], bool, str]] = []
     specific = False
     for m, q in zip(mentions, qualifiers, strict=True):

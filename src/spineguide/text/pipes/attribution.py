@@ -112,16 +112,21 @@ def is_anaphoric(words: list[str]) -> bool:
 
 def update_carry(state: State, level_groups: list[LevelGroup]) -> None:
     """Carry the sentence's last level to the next sentence (written levels over junctions)."""
-    if not level_groups:
-        return
-    concrete = [g for g in level_groups if g.role != "multi"]
-    written = [g for g in concrete if g.role != "junction"]
-    concrete = written or concrete
-    discs = [g for g in concrete if g.discs]
-    if discs:
-        state.carry = discs[-1]
-    elif concrete:
-        state.carry = concrete[-1]
+    written = written_disc = concrete = concrete_disc = None
+    for g in level_groups:  # the last run of each kind, in one pass
+        if g.role == "multi":
+            continue
+        concrete = g
+        if g.discs:
+            concrete_disc = g
+        if g.role != "junction":
+            written = g
+            if g.discs:
+                written_disc = g
+    if written is not None:  # written levels win over junction words
+        state.carry = written_disc if written_disc is not None else written
+    elif concrete is not None:
+        state.carry = concrete_disc if concrete_disc is not None else concrete
 
 
 def _coordinated_bodies(

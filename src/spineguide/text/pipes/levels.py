@@ -82,7 +82,11 @@ def level_groups(
     for g in groups:
         if g.role in ("level", "body") and _open_range_end(words, g.start):
             g.role = "multi"  # "from the upper thoracic spine to L2": one end unread
-    return (
-        [g for g in groups if g.role != "root"],
-        {g.start: g for g in groups if g.role == "root"},
-    )
+    kept: list[LevelGroup] = []
+    roots: dict[int, LevelGroup] = {}
+    for g in groups:
+        if g.role == "root":
+            roots[g.start] = g
+        else:
+            kept.append(g)
+    return kept, roots

@@ -260,12 +260,15 @@ def walk_forward(
             break
         absorb(groups[-1], items, j, words)
         j += 1
+    if len(groups) == 1:
+        return groups if (groups[0].anchors or groups[0].lvls) else []
     return [g for g in groups if g.anchors or g.lvls]
 
 
 def group_start(g: Group, items: list[Item], default: int) -> int:
-    starts = [items[a].i0 for a in g.anchors]
-    return min(starts) if starts else default
+    if not g.anchors:
+        return default
+    return min([items[a].i0 for a in g.anchors])
 
 
 def fill(m: Mention, g: Group) -> None:

@@ -366,10 +366,12 @@ FOCAL_DISC_FINDINGS = frozenset(
 def _side_of_structure(m: Mention, mentions: list[Mention]) -> str | None:
     """A focal disc lesion with no side lies on the side of the structure it occupies or
     compresses next ("fragment ... occupying the left lateral recess")."""
-    following = [o for o in mentions if o.i0 >= m.i1 and o is not m]
-    if not following:
+    nxt = None  # the first mention starting after this one (the earliest listed on a tie)
+    for o in mentions:
+        if o.i0 >= m.i1 and o is not m and (nxt is None or o.i0 < nxt.i0):
+            nxt = o
+    if nxt is None:
         return None
-    nxt = min(following, key=lambda o: o.i0)
     if nxt.anchor_words and nxt.sides and nxt.polarity == "positive":
         side = resolve_side(settle_sides(nxt.sides, False), None)
         return side if side in ("left", "right") else None
@@ -430,10 +432,17 @@ def _alternative_side(m: Mention, mentions: list[Mention], items: list[Item] | N
     """A disc lesion named as the alternative reading of the one before it shares its side."""
     if items is None:
         return None
-    before = [o for o in mentions if o.i1 <= m.i0 and o.finding in DISC_FINDINGS and o is not m]
-    if not before:
+    prev = None  # the disc mention ending last before this one (the earliest listed on a tie)
+    for o in mentions:
+        if (
+            o.i1 <= m.i0
+            and o.finding in DISC_FINDINGS
+            and o is not m
+            and (prev is None or o.i1 > prev.i1)
+        ):
+            prev = o
+    if prev is None:
         return None
-    prev = max(before, key=lambda o: o.i1)
     side = resolve_side(settle_sides(prev.sides, False), None)
     if side not in ("left", "right"):
         return None

@@ -47,6 +47,7 @@ def test_poorly_controlled_diabetes_family(text: str) -> None:
         "Diabetic, HbA1c 48 mmol/mol last month.",
         "Diabetic; pain poorly controlled with co-codamol.",
         "Diet-controlled diabetes.",
+        "Diabetic; admitted in 2019 with alcoholic ketoacidosis.",
     ],
 )
 def test_controlled_diabetes_is_not_poor_control(text: str) -> None:

@@ -125,12 +125,15 @@ class Group:
         self.qty: str | None = None
 
 
+_ABSORBED_ROLES = frozenset({"sev", "side", "zone", "lvl", "rootpos", "qty", "num"})
+
+
 def absorb(group: Group, items: list[Item], j: int, words: list[str]) -> None:
     """Add the modifiers of item j to a group."""
     it = items[j]
     r = it.roles
-    if not r:
-        return
+    if not r or _ABSORBED_ROLES.isdisjoint(r):
+        return  # a filler, copula or anatomy word: nothing to add
     if "sev" in r:
         group.sevs.append(r["sev"])
     if "side" in r:

@@ -195,6 +195,7 @@ class _Vocab:
     bases: dict[str, int]  # where each pattern family starts in the index
     alt_owner: tuple[tuple[int, int], ...]  # phrase pattern number → (phrase, its pattern number)
     family_of: tuple[tuple[str, int], ...]  # index position → (family, position in the family)
+    treatment_time: re.Pattern[str]  # after a time: the time is a treatment's, not the symptoms'
 
     def candidates(self, lower_text: str) -> dict[str, frozenset[int]]:
         """Per pattern family, the positions of the patterns this lower-cased text can match."""
@@ -349,6 +350,7 @@ def _vocab() -> _Vocab:
             for n in raw.get("numeric", [])
         ),
         lab_units={str(k): dict(v) for k, v in (raw.get("lab_units") or {}).items()},
+        treatment_time=re.compile(rf"\s*(?:of\s+)?(?:{raw['treatment_time']})", re.I),
         lexicon=tuple(
             (_word_regex(x["pattern"]), str(x["reason"])) for x in raw["red_flag_lexicon"]
         ),
@@ -1487,12 +1489,15 @@ def _duration(
     can = col.can_match(_vocab(), "durations")
     live = {rx for i, rx in enumerate(_DURATION_SCANS) if i in can}
 
+    treatment = _vocab().treatment_time
+
     def first(regex: re.Pattern[str]) -> re.Match[str] | None:
         if regex not in live:
             return None  # the text lacks the words every match needs
         return next(
             (m for m in regex.finditer(text)
-             if not _not_symptom_time(col, m.start(), meds, to_original)),
+             if not _not_symptom_time(col, m.start(), meds, to_original)
+             and not treatment.match(text, m.end())),  # "six weeks of physiotherapy"
             None,
         )  # fmt: skip
 

@@ -139,8 +139,8 @@ _PAST_AFTER = re.compile(
     re.I,
 )
 # A denial or a past visit just before the phrase, within its own clause ("not seen in ED",
-# "previously attended A&E", "no hospital admission"); a comma ends the reach, so "a previous stroke
-# without residual deficit attends ED" and "previous heroin use, brought in" still count.
+# "previously attended A&E", "no hospital admission"); a comma ends the reach, so "an old infarct
+# with no lasting weakness presents to ED" and "past drug use, brought in" still count.
 _NOT_NOW_BEFORE = re.compile(
     r"(?<!\w)(?:no|not|never|without|previous(?:ly)?|prior|last\s+year|past|former|earlier|once)"
     r"\s+(?:[\w&/-]+\s+){0,1}$",

@@ -850,7 +850,7 @@ def _regions(col: _Collector, vocab: _Vocab) -> None:
             for cue, finding in kinds:
                 if cue and finding:
                     if cue is has_pain and k in held:
-                        continue  # "back pain and numbness of the leg": the leg is numb
+                        continue  # "sore back, and a numb left calf": the calf is numb, not sore
                     choice = Choice.absent if (pain_free and cue is has_pain) else None
                     # "both legs move, neither is numb": the symptom word carries the denial
                     a, b = c_start + cue.start(), c_start + cue.end()

@@ -208,18 +208,14 @@ class ContextRules:
             if w not in firsts:
                 i += 1
                 continue
-            if w in multi_firsts and i + 1 < n:
-                found = multi.get((w, words[i + 1]))
-                if found:
-                    for k, phrase, category, direction, joined, scope in found:
-                        if k == 2 or tuple(words[i : i + k]) == phrase:
-                            out.append(CueMatch(i, i + k, category, direction, joined, scope))
-                            i += k
-                            break
-                    else:
-                        found = None
-                    if found:
-                        continue
+            found = multi.get((w, words[i + 1])) if w in multi_firsts and i + 1 < n else None
+            if found:
+                longer = longest_phrase_at(found, words, i)
+                if longer is not None:
+                    k, _phrase, category, direction, joined, scope = longer
+                    out.append(CueMatch(i, i + k, category, direction, joined, scope))
+                    i += k
+                    continue
             hit = single.get(w)
             if hit is not None:
                 k, category, direction, joined, scope = hit
@@ -394,6 +390,22 @@ def _conjunction_in(words: Sequence[str], lo: int, hi: int, boundaries: frozense
         if w in _CONJUNCTIONS:
             return True
     return False
+
+
+def longest_phrase_at(
+    candidates: Sequence[tuple[Any, ...]], words: Sequence[str], i: int
+) -> tuple[Any, ...] | None:
+    """The first of `candidates` whose words are written at word i, or None.
+
+    Candidates are entries ``(length, words, ...)``, longest first, that all share the words
+    at i and i + 1 (a two-word index found them), so a two-word entry matches at once. Shared
+    by the cue matcher and the imaging vocabulary tagger."""
+    n = len(words)
+    for entry in candidates:
+        k = entry[0]
+        if i + k <= n and (k == 2 or tuple(words[i : i + k]) == entry[1]):
+            return entry
+    return None
 
 
 def _words(text: str) -> list[str]:

@@ -137,6 +137,18 @@ ELISIONS = ("[...]", "[…]")
 _PLAIN_WORD_RE = re.compile(r"[a-z]+")
 
 
+def _new_line(cur: Sentence, out: list[Sentence], para: bool) -> Sentence:
+    """Close the sentence (when it has words) and mark the next one as opening a line."""
+    if cur.words:
+        out.append(cur)
+        cur = Sentence()
+    cur.line_start = True
+    cur.new_line = True
+    if para:
+        cur.para_break = True
+    return cur
+
+
 def split_sentences(text: str, low: str, start: int, end: int) -> list[Sentence]:
     """Tokenise text[start:end] and split it into sentences (line breaks mid-sentence join)."""
     out: list[Sentence] = []
@@ -205,27 +217,16 @@ def split_sentences(text: str, low: str, start: int, end: int) -> list[Sentence]
             if blank:
                 pending_para = True
             if not continues:
-                if words:
-                    out.append(cur)
-                    cur = Sentence()
-                    words, starts, ends = cur.words, cur.starts, cur.ends
-                cur.line_start = True
-                cur.new_line = True
-                if pending_para:
-                    cur.para_break = True
+                cur = _new_line(cur, out, pending_para)
+                words, starts, ends = cur.words, cur.starts, cur.ends
             continue
         w = m.group()
         if kind == "p":
             if w == "[" and low.startswith(ELISIONS, s):
                 # "[...]": text was left out here; nothing carries across the gap
                 skip_until = s + (5 if low.startswith("[...]", s) else 3)
-                if words:
-                    out.append(cur)
-                    cur = Sentence()
-                    words, starts, ends = cur.words, cur.starts, cur.ends
-                cur.line_start = True
-                cur.new_line = True
-                cur.para_break = True
+                cur = _new_line(cur, out, True)
+                words, starts, ends = cur.words, cur.starts, cur.ends
                 continue
             if w in "-/–—" and s > 0 and e < n_low and low[s - 1].isalnum() and low[e].isalnum():
                 continue  # "broad-based", "mild-to-moderate", "and/or": a joiner, not a word

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from spineguide.knowledge.loader import read_yaml
-from spineguide.text.context import ContextEngine
+from spineguide.text.context import ContextEngine, longest_phrase_at
 from spineguide.text.levels import LevelToken
 
 VOCABULARY_PATH = Path(__file__).resolve().parents[1] / "vocabulary" / "imaging.yaml"
@@ -277,18 +277,14 @@ def tag(vocab: Vocab, words: list[str], level_tokens: dict[int, LevelToken]) -> 
             i += 1
             continue
         roles, longer = info
-        if longer is not None and i + 1 < n:
-            found = longer.get(words[i + 1])
-            if found:
-                for k, phrase, longer_roles, joined in found:
-                    if i + k <= n and (k == 2 or tuple(words[i : i + k]) == phrase):
-                        append(Item(i, i + k, longer_roles, joined))
-                        i += k
-                        break
-                else:
-                    found = None
-                if found:
-                    continue
+        found = longer.get(words[i + 1]) if longer is not None and i + 1 < n else None
+        if found:
+            hit = longest_phrase_at(found, words, i)
+            if hit is not None:
+                k, _phrase, longer_roles, joined = hit
+                append(Item(i, i + k, longer_roles, joined))
+                i += k
+                continue
         append(Item(i, i + 1, roles, w))  # roles None: it opens only longer phrases
         i += 1
     return items

@@ -208,7 +208,10 @@ def group_level_tokens(
                 continue
             break
         used.update(run)
-        discs, bodies = _run_levels(tuple([level_tokens[i] for i in run]), tuple(joins))
+        if len(run) == 1:  # the common single token
+            discs, bodies = _run_levels((level_tokens[pos],), ())
+        else:
+            discs, bodies = _run_levels(tuple([level_tokens[i] for i in run]), tuple(joins))
         group = LevelGroup(run[0], run[-1] + 1, list(discs), list(bodies))
         group.role = _role(words, group, level_tokens, run)
         groups.append(group)

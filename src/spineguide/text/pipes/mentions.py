@@ -546,6 +546,7 @@ def _compound_mentions(
 ) -> None:
     it = items[idx]
     made = False
+    pre: list[Group] | None = None  # the modifiers before the head (read only), when needed
     if it.word.endswith("ing") and _object_follows(items, idx):
         # "... and narrowing both exit foramina": a participle takes the anatomy after it
         fwd = walk_forward(items, idx, words, anchor_ok)
@@ -571,11 +572,12 @@ def _compound_mentions(
                 g.sevs = list(carry_sev)
         made = make_compound(vocab, items, words, idx, heads, groups_b, mentions, None, root_groups)
     if not made:
-        pre = walk_back(items, idx, words, None)
         fwd = walk_forward(items, idx, words, anchor_ok)
         if not fwd:
             fwd = _pronoun_antecedent(items, idx, anchor_ok)
         if fwd:
+            if pre is None:
+                pre = walk_back(items, idx, words, None)
             made = make_compound(
                 vocab, items, words, idx, heads, fwd, mentions, pre[-1], root_groups
             )
@@ -594,7 +596,8 @@ def _compound_mentions(
             if rj is None or not walkable(items[j]):
                 break
     if not made and it.word in ("stenosis", "stenoses", "stenotic") and "narrowing" in heads:
-        pre = walk_back(items, idx, words, None)
+        if pre is None:
+            pre = walk_back(items, idx, words, None)
         m = Mention("canal_stenosis", it.i0, it.i1, it.i0)
         fill(m, pre[-1])
         m.head_word = it.word

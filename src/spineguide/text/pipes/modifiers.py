@@ -246,10 +246,12 @@ class SentenceModifiers:
 def post_modifiers(
     m: Mention, items: list[Item], words: list[str], stop: int
 ) -> tuple[list[str], list[str], list[tuple[float, str]]]:
-    """Sides, severities and numbers of a mention, including those after it ("on the right")."""
-    sides = list(m.sides)
-    sevs = list(m.sevs)
-    nums = list(m.nums)
+    """Sides, severities and numbers of a mention, including those after it ("on the right").
+
+    The lists returned may be the mention's own (when nothing follows it): read them only."""
+    sides = m.sides
+    sevs = m.sevs
+    nums = m.nums
     k = m.item_index
     for j in range(k + 1, min(stop, k + 20)):  # the post window (see `post_window`)
         it = items[j]
@@ -268,7 +270,7 @@ def post_modifiers(
                 or " " in w
                 or (j > 0 and items[j - 1].word in ("on", "to", "the", "of", "in", "at"))
             ):
-                sides.append(r["side"])
+                sides = [r["side"]]  # the list was empty
         if "sev" in r and not sevs and not modifies_next(items, j):
             prev = items[j - 1]
             after = items[j + 1].word if j + 1 < len(items) else "."
@@ -278,10 +280,10 @@ def post_modifiers(
                 or prev.word in _SEV_BEFORE
                 or after in _SEV_AFTER
             ):
-                sevs.append(r["sev"])
+                sevs = [r["sev"]]  # the list was empty
         if "num" in r:
             unit = words[it.i1] if it.i1 < len(words) else ""
-            nums.append((r["num"], unit))
+            nums = [*nums, (r["num"], unit)]
     return sides, sevs, nums
 
 

@@ -29,7 +29,7 @@ HEADING_RE = re.compile(
 # the same heading read at one line start (split_sections tries each line start in turn,
 # which finds the same matches as HEADING_RE.finditer without scanning every character)
 _HEADING_AT_LINE_START = re.compile(HEADING_RE.pattern[1:], re.MULTILINE)
-_NEWLINE_RE = re.compile("\n")
+
 SECTION_NAMES: dict[str, str] = {}
 for _names, _section in (
     ("findings finding report body results result addendum", "findings"),
@@ -82,7 +82,10 @@ def split_sections(text: str) -> list[tuple[str, int, int, int]]:
     marks: list[tuple[str, int, int]] = []
     heading_at = _HEADING_AT_LINE_START.match
     line_starts = [0]
-    line_starts.extend(m.end() for m in _NEWLINE_RE.finditer(text))
+    nl = text.find("\n")
+    while nl >= 0:
+        line_starts.append(nl + 1)
+        nl = text.find("\n", nl + 1)
     for line_start in line_starts:
         m = heading_at(text, line_start)
         if m is None:

@@ -183,10 +183,10 @@ def group_level_tokens(
     """Group level tokens (by position in `words`) into runs joined by list and range words."""
     groups: list[LevelGroup] = []
     positions = sorted(level_tokens)
-    used: set[int] = set()
+    last = -1  # runs take the level tokens in order: those up to here are in a run already
     n = len(words)
     for pos in positions:
-        if pos in used:
+        if pos <= last:
             continue
         run = [pos]
         joins: list[str] = []
@@ -201,13 +201,13 @@ def group_level_tokens(
                     j += 1
                     continue
                 break
-            if j < n and j in level_tokens and j not in used:
+            if j < n and j in level_tokens:
                 run.append(j)
                 joins.append(_join_kind(join_words))
                 cur = j
                 continue
             break
-        used.update(run)
+        last = run[-1]
         if len(run) == 1:  # the common single token
             discs, bodies = _run_levels((level_tokens[pos],), ())
         else:

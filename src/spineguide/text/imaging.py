@@ -125,6 +125,7 @@ _ACTIVE_ROLES = frozenset(
 )
 _SENTENCE_MODIFIER_ROLES = frozenset({"sev", "mig", "zone"})  # see SentenceModifiers
 _FLAG_ROLES = _ACTIVE_ROLES | _SENTENCE_MODIFIER_ROLES
+_RARE_ROLES = frozenset({"landmark", "unint", "alllv", "multilv", "fixlv"})
 _OPENER_ROLES = frozenset({"find", "weakfind", "head"})
 _PHRASE_LEVEL_ROLES = frozenset({"alllv", "multilv", "fixlv"})
 _SPECIFIC_DISC = frozenset({"disc_protrusion", "disc_extrusion", "disc_sequestration"})
@@ -258,6 +259,8 @@ def _analyse_sentence(
             side = r["side"].rstrip("+")
             if side in ("left", "right"):
                 sentence_side = side  # for "The appearance is typical of ..."
+        if _RARE_ROLES.isdisjoint(r):
+            continue
         if "landmark" in r:
             landmark = True
         if "unint" in r:

@@ -305,7 +305,8 @@ def _analyse_sentence(
         )
     else:
         qualifiers = [NO_QUALIFIERS] * len(mentions)  # no cue word in the sentence
-    sentence_mods = SentenceModifiers(items, modifier_at)
+    # read-only downstream: a sentence without such words shares one empty set of modifiers
+    sentence_mods = SentenceModifiers(items, modifier_at) if modifier_at else _NO_MODIFIERS
     mention_starts: list[int] = []
     for m in mentions:
         if m.item_index not in mention_starts:
@@ -382,6 +383,8 @@ def _finding(values: dict[str, object]) -> ImagingFinding:
     _set(obj, "__pydantic_private__", None)
     return obj
 
+
+_NO_MODIFIERS = SentenceModifiers([], [])
 
 _NO_ROOT: list[tuple[str | None, bool]] = [(None, False)]  # read only
 

@@ -16,7 +16,9 @@ from __future__ import annotations
 
 import json
 import logging
+import pickle
 import uuid
+import zlib
 from collections import deque
 from collections.abc import Iterable, Iterator
 from contextlib import ExitStack
@@ -56,6 +58,26 @@ def run_chunk(job: str, chunk: list[Item]) -> list[Result]:
         _too_long(line_no) if line is None else process_line(job, line_no, line)
         for line_no, line in chunk
     ]
+
+
+def pack(obj: Any) -> bytes:
+    """Pickle and compress (zlib level 1): JSON text shrinks ~10x, so the client moves less.
+
+    Measured on one machine, sending results uncompressed saved ~7 % of worker CPU but the
+    client's peak memory then grew with the input (+60 MiB from 10k to 100k records: larger
+    comm buffers fragment its heap); compressed, it stays flat. Flat memory wins.
+    """
+    return zlib.compress(pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL), 1)
+
+
+def unpack(blob: bytes) -> Any:
+    """Inverse of :func:`pack` (only for blobs this module's own tasks produced)."""
+    return pickle.loads(zlib.decompress(blob))
+
+
+def run_packed(job: str, blob: bytes) -> bytes:
+    """Task body with compressed input and output (see :func:`pack`)."""
+    return pack(run_chunk(job, unpack(blob)))
 
 
 def _record_id(line: str | None) -> Any:
@@ -146,13 +168,10 @@ class DaskExecutor:
             job_label = job.replace(":", "-")
             pending: deque[tuple[Any, list[Item]]] = deque()
             for idx, chunk in enumerate(_chunks(items, self.chunk_size)):
-                # plain lists: Dask serialises them and compresses per its own comm settings
-                # (distributed.comm.compression) where the network needs it; compressing here
-                # too cost the workers ~7 % CPU for nothing on a local cluster
                 future = client.submit(
-                    run_chunk,
+                    run_packed,
                     job,
-                    chunk,
+                    pack(chunk),
                     key=f"spineguide-{job_label}-{run_id}-{idx}",
                     pure=False,
                     retries=self.retries,
@@ -184,7 +203,7 @@ class DaskExecutor:
     def _collect(self, client: Any, job: str, future: Any, chunk: list[Item]) -> list[Result]:
         """The chunk's results; if the cluster could not run it, retry one record at a time."""
         try:
-            return list(future.result())
+            return unpack(future.result())
         except Exception:
             future.release()
         out: list[Result] = []

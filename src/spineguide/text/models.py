@@ -90,14 +90,18 @@ def trusted_finding(**values: object) -> ImagingFinding:
     which matters on the extraction hot path. Callers pass field names of the model only.
     """
     if len(values) == _N_FIELDS:
-        data = values  # every field given (the reader's hot path): the kwargs dict is fresh
-    else:
-        data = _FINDING_DEFAULTS.copy()
-        data.update(values)
-        if "cue_spans" not in values:
-            data["cue_spans"] = []  # a fresh list per finding, never the shared default
+        return trusted_finding_from(values)  # every field given: the kwargs dict is fresh
+    data = _FINDING_DEFAULTS.copy()
+    data.update(values)
+    if "cue_spans" not in values:
+        data["cue_spans"] = []  # a fresh list per finding, never the shared default
+    return trusted_finding_from(data)
+
+
+def trusted_finding_from(values: dict[str, object]) -> ImagingFinding:
+    """A finding from a fresh dict holding every field (the reader's hot path; no validation)."""
     obj = _new(ImagingFinding)
-    _set(obj, "__dict__", data)
+    _set(obj, "__dict__", values)
     _set(obj, "__pydantic_fields_set__", set(_FINDING_FIELDS))
     _set(obj, "__pydantic_extra__", None)
     _set(obj, "__pydantic_private__", None)

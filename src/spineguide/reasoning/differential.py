@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from operator import itemgetter
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, Field
 
@@ -35,23 +35,13 @@ class EvidenceContribution(BaseModel):
     source: str | None = None
 
 
-class _Contrib(NamedTuple):
-    """A contribution while ranking (plain tuple); explained diagnoses get EvidenceContribution."""
-
-    id: str
-    label: str
-    likelihood_ratio: float
-    detail: str | None
-    source: str | None
-
-    @classmethod
-    def _make_fast(
-        cls, id: str, label: str, lr: float, detail: str | None, source: str | None
-    ) -> _Contrib:
-        return tuple.__new__(cls, (id, label, lr, detail, source))
+# While ranking, a contribution is a plain tuple (id, label, likelihood ratio, detail, source):
+# the hot loop builds ~90 per call. Explained diagnoses get EvidenceContribution objects.
+Contrib = tuple[str, str, float, str | None, str | None]
+_ID, _LABEL, _LRX, _DETAIL, _SOURCE = range(5)
 
 
-_LR = itemgetter(2)  # a contribution's likelihood ratio
+_LR = itemgetter(_LRX)  # a contribution's likelihood ratio
 
 
 def _neg_lr(c: tuple[Any, ...]) -> float:
@@ -114,7 +104,8 @@ class _Feature:
     """One precompiled feature of a diagnosis model."""
 
     __slots__ = (
-        "cid", "fid", "group", "kind", "label", "lr", "lr_absent", "one_of", "raw", "source",
+        "cid", "fid", "group", "kind", "label", "log_lr", "log_lr_absent", "lr", "lr_absent",
+        "lr_absent_r", "lr_r", "one_of", "raw", "source",
     )  # fmt: skip
 
     def __init__(self, raw: dict[str, Any], default_source: str | None, kb: KnowledgeBase) -> None:
@@ -137,6 +128,11 @@ class _Feature:
             self.kind, self.fid = "imaging", raw["imaging"]
             self.label = f"imaging: {self.fid.replace('_', ' ')}"
         self.cid = f"img:{self.fid}" if self.kind == "imaging" else self.fid  # contribution id
+        # the ratios as shown (3 decimals) and their logarithms, computed once per model
+        self.lr_r = round(self.lr, 3) if self.lr is not None else None
+        self.lr_absent_r = round(self.lr_absent, 3) if self.lr_absent is not None else None
+        self.log_lr = math.log(self.lr) if self.lr else None
+        self.log_lr_absent = math.log(self.lr_absent) if self.lr_absent else None
 
 
 class _Gate:
@@ -279,7 +275,6 @@ def rank_differential(
     seen_imaging = {f.finding for f in imaging if not f.negated}
     clinical_side = loc.roots[0].side if loc and loc.roots else None
     default_side = clinical_side
-    construct = _Contrib._make_fast  # positional: the hot loop builds ~90 per call
     details: dict[str, str] = {}
     results: list[DiagnosisResult] = []
     stated = present | absent
@@ -301,8 +296,8 @@ def rank_differential(
             feats += [f for f in imaging_feats if f.kind == "not_seen" or f.fid in imaging_ids]
         prior = priors.get(setting, priors["primary"])
         log_odds = math.log(prior / (1 - prior))
-        ev_for: list[EvidenceContribution] = []
-        ev_against: list[EvidenceContribution] = []
+        ev_for: list[Contrib] = []
+        ev_against: list[Contrib] = []
         level = side = None
         best_img = 0.0
         grouped: dict[str, tuple[float, Any]] = {}
@@ -313,19 +308,19 @@ def rank_differential(
                 if fid in present:
                     if feat.lr is None:
                         continue
-                    lr = feat.lr
+                    lr, lr_r, llr = feat.lr, feat.lr_r, feat.log_lr
                     detail = details.get(fid)
                     if detail is None:
                         detail = details[fid] = _present_detail(es, fid)
                 elif fid in absent and feat.lr_absent is not None:
-                    lr = feat.lr_absent
+                    lr, lr_r, llr = feat.lr_absent, feat.lr_absent_r, feat.log_lr_absent
                     detail = "reported absent"
                 else:
                     continue
             elif kind == "not_seen":
                 if not imaging or feat.group & seen_imaging:
                     continue
-                lr = feat.lr  # type: ignore[assignment]
+                lr, lr_r, llr = feat.lr, feat.lr_r, feat.log_lr  # type: ignore[assignment]
                 detail = "not seen on the imaging provided"
             else:
                 if not imaging:
@@ -336,6 +331,8 @@ def rank_differential(
                 if got is None:
                     continue
                 lr = got
+                lr_r = round(lr, 3)
+                llr = math.log(lr) if lr != 1.0 else 0.0
                 if lr > best_img and img_level:
                     best_img, level, side = lr, img_level, img_side
             if lr == 1.0:
@@ -346,16 +343,16 @@ def rank_differential(
                     # one observation, several wordings: a stated finding beats a denied one,
                     # then the stronger likelihood ratio wins
                     stated_now = detail != "reported absent"
-                    stated_prev = prev[1].detail != "reported absent"
-                    if (stated_prev, abs(math.log(prev[0]))) >= (stated_now, abs(math.log(lr))):
+                    stated_prev = prev[1][_DETAIL] != "reported absent"
+                    if (stated_prev, abs(prev[2])) >= (stated_now, abs(llr)):  # type: ignore[arg-type]
                         continue
-                    log_odds -= math.log(prev[0])
+                    log_odds -= prev[2]
                     (ev_for if prev[0] > 1 else ev_against).remove(prev[1])
-            log_odds += math.log(lr)
-            contribution = construct(feat.cid, feat.label, round(lr, 3), detail, feat.source)
-            (ev_for if lr > 1 else ev_against).append(contribution)
+            log_odds += llr  # type: ignore[operator]
+            contribution = (feat.cid, feat.label, lr_r, detail, feat.source)
+            (ev_for if lr > 1 else ev_against).append(contribution)  # type: ignore[arg-type]
             if feat.one_of is not None:
-                grouped[feat.one_of] = (lr, contribution)
+                grouped[feat.one_of] = (lr, contribution, llr)
         for gate in gates:
             hit = gate.any & present
             if gate.fid == "requires:imaging":
@@ -372,7 +369,7 @@ def rank_differential(
                 continue
             log_odds += math.log(gate.lr)
             (ev_for if gate.lr > 1 else ev_against).append(
-                construct(gate.fid, gate.label, round(gate.lr, 3), detail, gate.source)
+                (gate.fid, gate.label, round(gate.lr, 3), detail, gate.source)
             )
         probability = 1 / (1 + math.exp(-log_odds))
         ev_for.sort(key=_neg_lr)
@@ -498,16 +495,14 @@ def _apply_exclusion(results: list[DiagnosisResult], m: _Model) -> None:
     for d in results:
         if d.id in m.of_exclusion and d.probability > cap:
             d.evidence_against.append(
-                _Contrib(
-                    id="exclusion:specific_cause",
-                    label="a specific cause is likelier",
-                    likelihood_ratio=round(
-                        (cap / (1 - cap)) / (d.probability / (1 - d.probability)), 3
-                    )
+                (
+                    "exclusion:specific_cause",
+                    "a specific cause is likelier",
+                    round((cap / (1 - cap)) / (d.probability / (1 - d.probability)), 3)
                     if 0 < cap < 1
                     else 0.0,
-                    detail=f"capped at {cap:.0%} (1 - the likeliest specific cause)",
-                    source=None,
+                    f"capped at {cap:.0%} (1 - the likeliest specific cause)",
+                    None,
                 )
             )
             d.probability = d.rank_probability = cap
@@ -548,8 +543,7 @@ def _apply_refinements(results: list[DiagnosisResult], m: _Model) -> None:
                 if sid in by_id
                 and by_id[sid].probability >= min_p
                 and any(
-                    c.likelihood_ratio >= min_lr
-                    and (c.id.startswith("img:") or c.id.startswith("imaging_"))
+                    c[_LRX] >= min_lr and c[_ID].startswith(("img:", "imaging_"))
                     for c in by_id[sid].evidence_for
                 )
             ]
@@ -648,9 +642,9 @@ def _lateral_sides(
     for d in results:
         sides = set()
         for c in d.evidence_for:
-            if c.id.startswith("img:"):
+            if c[_ID].startswith("img:"):
                 continue
-            sides |= es.sides(c.id)
+            sides |= es.sides(c[_ID])
         if not sides:
             continue
         if "bilateral" in sides or {"left", "right"} <= sides:

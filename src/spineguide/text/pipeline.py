@@ -11,12 +11,14 @@ readers calls `text.imaging.parse_imaging_report` itself (tests/text/test_one_ex
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SerializerFunctionWrapHandler, model_serializer
 
 from spineguide.reasoning.evidence import Evidence
 from spineguide.text.models import ImagingFinding, ImagingReport, ReportSection, UninterpretedPhrase
+from spineguide.text.prefilter import LiteralIndex
 
 TextKind = Literal["note", "report"]
 
@@ -148,12 +150,21 @@ _NOT_NOW_BEFORE = re.compile(
 )
 
 
+@lru_cache(maxsize=1)
+def _setting_prefilter() -> LiteralIndex:
+    """Literal prefilter for the two setting patterns (a note naming no care place skips both)."""
+    return LiteralIndex([_EMERGENCY_SETTING.pattern, _HOSPITAL_SETTING.pattern])
+
+
 def note_setting(text: str) -> Literal["emergency"] | None:
     """The care setting a note states ("emergency" for an emergency or hospital visit), else None."""
     if not isinstance(text, str):
         return None
     text = text[:20_000]
-    for pattern in (_EMERGENCY_SETTING, _HOSPITAL_SETTING):
+    possible = _setting_prefilter().candidates(text.lower())  # words each pattern needs
+    for k, pattern in enumerate((_EMERGENCY_SETTING, _HOSPITAL_SETTING)):
+        if k not in possible:
+            continue
         for m in pattern.finditer(text):
             if _NOT_NOW_BEFORE.search(text[max(0, m.start() - 30) : m.start()]):
                 continue  # "not seen in ED", "previously admitted", "no hospital admission"

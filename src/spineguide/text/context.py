@@ -114,6 +114,28 @@ class Qualifiers:
 
 NO_QUALIFIERS = Qualifiers()
 
+# The hot path builds these frozen records without the generated __init__ (which sets each field
+# through object.__setattr__ by name): a new instance and the slot descriptors' setters, in
+# field order. Same objects, same values; the public constructors are unchanged.
+_new = object.__new__
+_CUE_MATCH_SET = tuple(getattr(CueMatch, f).__set__ for f in CueMatch.__slots__)
+_CUE_HIT_SET = tuple(getattr(CueHit, f).__set__ for f in CueHit.__slots__)
+_QUALIFIERS_SET = tuple(getattr(Qualifiers, f).__set__ for f in Qualifiers.__slots__)
+
+
+def _cue_match(
+    start: int, end: int, category: str, direction: str, phrase: str, max_scope: int
+) -> CueMatch:
+    obj = _new(CueMatch)
+    s0, s1, s2, s3, s4, s5 = _CUE_MATCH_SET
+    s0(obj, start)
+    s1(obj, end)
+    s2(obj, category)
+    s3(obj, direction)
+    s4(obj, phrase)
+    s5(obj, max_scope)
+    return obj
+
 
 class TokenisedSentence(Protocol):
     """Anything with parallel lower-case words and their character offsets."""
@@ -213,13 +235,13 @@ class ContextRules:
                 longer = longest_phrase_at(found, words, i)
                 if longer is not None:
                     k, _phrase, category, direction, joined, scope = longer
-                    out.append(CueMatch(i, i + k, category, direction, joined, scope))
+                    out.append(_cue_match(i, i + k, category, direction, joined, scope))
                     i += k
                     continue
             hit = single.get(w)
             if hit is not None:
                 k, category, direction, joined, scope = hit
-                out.append(CueMatch(i, i + 1, category, direction, joined, scope))
+                out.append(_cue_match(i, i + 1, category, direction, joined, scope))
             i += 1
         return out
 
@@ -559,6 +581,7 @@ def _qualifiers(
     if not found:
         return NO_QUALIFIERS
     hits = []
+    h0, h1, h2 = _CUE_HIT_SET
     for cat in CATEGORIES:
         cue = found.get(cat)
         if cue is None:
@@ -567,15 +590,20 @@ def _qualifiers(
             span = (starts[cue.start], ends[cue.end - 1])
         else:
             span = (cue.start, cue.end)
-        hits.append(CueHit(cat, cue.phrase, span))
-    return Qualifiers(  # positional, in field order: negated, uncertain, historical, ...
-        "negated" in found,
-        "uncertain" in found,
-        "historical" in found,
-        "family" in found,
-        "hypothetical" in found,
-        tuple(hits),
-    )
+        hit = _new(CueHit)
+        h0(hit, cat)
+        h1(hit, cue.phrase)
+        h2(hit, span)
+        hits.append(hit)
+    q = _new(Qualifiers)  # the fields in order: negated, uncertain, historical, ...
+    q0, q1, q2, q3, q4, q5 = _QUALIFIERS_SET
+    q0(q, "negated" in found)
+    q1(q, "uncertain" in found)
+    q2(q, "historical" in found)
+    q3(q, "family" in found)
+    q4(q, "hypothetical" in found)
+    q5(q, tuple(hits))
+    return q
 
 
 @lru_cache(maxsize=8)

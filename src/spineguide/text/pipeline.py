@@ -156,6 +156,12 @@ def _setting_prefilter() -> LiteralIndex:
     return LiteralIndex([_EMERGENCY_SETTING.pattern, _HOSPITAL_SETTING.pattern])
 
 
+@lru_cache(maxsize=1)
+def _imaging_prefilter() -> LiteralIndex:
+    """Literal prefilter for imaging sentences (every one names a modality)."""
+    return LiteralIndex([_IMAGING_SENTENCE.pattern])
+
+
 def note_setting(text: str) -> Literal["emergency"] | None:
     """The care setting a note states ("emergency" for an emergency or hospital visit), else None."""
     if not isinstance(text, str):
@@ -180,6 +186,8 @@ _SENTENCE_STOP = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9(\"'])|\n|$")
 def imaging_spans(text: str) -> list[tuple[int, int]]:
     """Character spans of the imaging sentences inside a clinical note (each to its sentence end)."""
     spans: list[tuple[int, int]] = []
+    if not _imaging_prefilter().candidates(text.lower()):
+        return spans  # no modality word: no imaging sentence
     pos = 0
     n = len(text)
     while pos < n:

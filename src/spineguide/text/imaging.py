@@ -315,11 +315,11 @@ def _analyse_sentence(
     mention_starts.sort()
     focal: list[tuple[list[ImagingFinding], bool, str]] = []
     specific = False
-    for m, q in zip(mentions, qualifiers, strict=True):
+    for m, q in zip(mentions, qualifiers):  # noqa: B905 (one per mention; strict= costs a dict)
         if m.finding in _SPECIFIC_DISC and not q.negated:
             specific = True
             break
-    for m, q in zip(mentions, qualifiers, strict=True):
+    for m, q in zip(mentions, qualifiers):  # noqa: B905 (one per mention; strict= costs a dict)
         if specific and m.finding == "disc_herniation" and not q.negated:
             continue  # "two herniations, a left and a right extrusion": the umbrella word
         made, stated = _emit(
@@ -366,7 +366,34 @@ def _analyse_sentence(
     update_carry(state, groups)
 
 
-_finding = trusted_finding_from  # one dict display instead of 22 keyword arguments
+_finding = trusted_finding_from  # one dict of every field instead of 22 keyword arguments
+# every field of ImagingFinding, in the order the reader fills them (copied per finding)
+_FINDING_TEMPLATE: dict[str, object] = dict.fromkeys(
+    (
+        "finding",
+        "level",
+        "side",
+        "zone",
+        "severity",
+        "negated",
+        "uncertain",
+        "historical",
+        "root",
+        "root_inferred",
+        "migration",
+        "modic_type",
+        "grade",
+        "direction",
+        "size_mm",
+        "percent",
+        "section",
+        "span",
+        "text",
+        "cue_spans",
+        "confidence",
+        "canal_compromise",
+    )
+)
 
 
 _NO_MODIFIERS = SentenceModifiers([], [])
@@ -541,34 +568,32 @@ def _emit(
                 root = infer_root(level, root[1:])
                 if root is None:
                     inferred = False
-            made.append(
-                _finding(  # values come from the vocabulary: no re-check
-                    {
-                        "finding": fid,
-                        "level": level,
-                        "side": side_l,
-                        "zone": zone,
-                        "severity": severity_l,
-                        "negated": negated,
-                        "uncertain": uncertain,
-                        "historical": q.historical,
-                        "root": root,
-                        "root_inferred": inferred and root is not None,
-                        "migration": migration_dir,
-                        "modic_type": modic,
-                        "grade": g.grade if fid == "spondylolisthesis" else None,
-                        "direction": direction,
-                        "size_mm": g.size_mm,
-                        "percent": g.percent,
-                        "section": section,
-                        "span": (cstart, cend),
-                        "text": text[cstart:cend],
-                        "cue_spans": list(cue_spans) if cue_spans else [],
-                        "confidence": m.confidence,
-                        "canal_compromise": compromise,
-                    }
-                )
-            )
+            # values come from the vocabulary: no re-check (a copied template with each
+            # field set is cheaper than a 22-key dict display)
+            values = _FINDING_TEMPLATE.copy()
+            values["finding"] = fid
+            values["level"] = level
+            values["side"] = side_l
+            values["zone"] = zone
+            values["severity"] = severity_l
+            values["negated"] = negated
+            values["uncertain"] = uncertain
+            values["historical"] = q.historical
+            values["root"] = root
+            values["root_inferred"] = inferred and root is not None
+            values["migration"] = migration_dir
+            values["modic_type"] = modic
+            values["grade"] = g.grade if fid == "spondylolisthesis" else None
+            values["direction"] = direction
+            values["size_mm"] = g.size_mm
+            values["percent"] = g.percent
+            values["section"] = section
+            values["span"] = (cstart, cend)
+            values["text"] = text[cstart:cend]
+            values["cue_spans"] = list(cue_spans) if cue_spans else []
+            values["confidence"] = m.confidence
+            values["canal_compromise"] = compromise
+            made.append(_finding(values))
     if made and not negated and side in ("left", "right"):
         for sev2, side2 in _continued_sides(items, m, side):
             # "moderately narrowed on the right and mildly on the left": the other side's grade

@@ -7,8 +7,6 @@ checked against the straightforward reading it replaces, on generated input.
 
 from __future__ import annotations
 
-import re
-
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -56,6 +54,8 @@ TEXT_PIECES = [
     ":",
     "vs.",
     "approx.",
+    "e.g.",
+    "bulge.",
     "é",
     "İ",
     "\n",
@@ -149,8 +149,9 @@ def test_cue_match_equals_the_plain_longest_first_reading(words: list[str]) -> N
     assert engine.rules.match(words) == reference_match(engine, words)
 
 
-ONE_TOKEN_PER_MATCH = re.compile(document.TOKEN_RE.pattern.split("|", 1)[1])
+ONE_TOKEN_PER_MATCH = document.ONE_TOKEN_PER_MATCH
 assert "(?P<run>" not in ONE_TOKEN_PER_MATCH.pattern
+assert "dot>" not in ONE_TOKEN_PER_MATCH.pattern
 
 
 def sentences_of(text: str) -> list[tuple]:
@@ -176,6 +177,17 @@ def test_word_runs_give_the_tokens_of_the_word_by_word_reading(text: str) -> Non
     low = lower_same_length(text)
     for words, starts, ends, *_ in fast:
         assert words == [low[s:e] for s, e in zip(starts, ends, strict=True)]
+
+
+def test_a_period_read_with_its_word_ends_the_sentence_unless_an_abbreviation() -> None:
+    text = "Mild bulge at L4-5. Stenosis. No change vs. prior, e.g. at L5-S1."
+    first, second, third = split_sentences(text, lower_same_length(text), 0, len(text))
+    assert first.words == ["mild", "bulge", "at", "l4-5", "."]
+    assert second.words == ["stenosis", "."]
+    period = text.index("Stenosis.") + len("Stenosis")
+    assert (second.starts[-1], second.ends[-1]) == (period, period + 1)
+    assert third.words[:4] == ["no", "change", "vs", "prior"]
+    assert third.words[-2:] == ["l5-s1", "."]
 
 
 def test_a_run_stops_before_a_level_and_an_apostrophe() -> None:

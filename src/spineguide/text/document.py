@@ -12,14 +12,25 @@ import re
 
 from spineguide.text.levels import LEVEL_TOKEN_PATTERN
 
+_ONE_TOKEN_ALTERNATIVES = (
+    r"(?P<lvl>(?<![a-z0-9])" + LEVEL_TOKEN_PATTERN + r")"
+    r"|(?P<num>\d+(?:\.\d+)?)"
+    r"|(?P<word>[a-z]+(?:'[a-z]+)?)"
+    r"|(?P<nl>\n)"
+    r"|(?P<p>[^\s\w]|_)"
+)
+ONE_TOKEN_PER_MATCH = re.compile(_ONE_TOKEN_ALTERNATIVES)
+"""The tokeniser read one token per match (the reference TOKEN_RE must agree with)."""
 TOKEN_RE = re.compile(
     # a run of plain words joined by single spaces, read in one match (split in C); the run
     # ends where the word alternative below would end its last word, and never before a digit
-    # (so "at l4" leaves "l4" to the level alternative): same tokens as reading word by word
-    r"(?P<run>[a-z]++(?: [a-z]++)+(?![a-z0-9']))"
+    # (so "at l4" leaves "l4" to the level alternative): same tokens as reading word by word.
+    # A period right after a run or a word is read in the same match (group "dot"): the
+    # next match would be that period alone.
+    r"(?P<run>[a-z]++(?: [a-z]++)+(?![a-z0-9']))(?P<rundot>\.)?"
     r"|(?P<lvl>(?<![a-z0-9])" + LEVEL_TOKEN_PATTERN + r")"
     r"|(?P<num>\d+(?:\.\d+)?)"
-    r"|(?P<word>[a-z]+(?:'[a-z]+)?)"
+    r"|(?P<word>[a-z]+(?:'[a-z]+)?)(?P<worddot>\.)?"
     r"|(?P<nl>\n)"
     r"|(?P<p>[^\s\w]|_)"
 )
@@ -167,25 +178,37 @@ def split_sentences(text: str, low: str, start: int, end: int) -> list[Sentence]
         s, e = m.span()
         if s < skip_until:
             continue
-        if kind == "run" and len(words) + e - s < MAX_SENTENCE_WORDS:
-            # plain words only, and the sentence cannot reach its word limit inside the run
-            parts = m.group().split(" ")
-            words.extend(parts)
-            for part in parts:  # one space between words (a plain loop: runs are short)
-                starts.append(s)
-                s += len(part)
-                ends.append(s)
-                s += 1
-            continue
-        if kind == "run":  # the rare long run: word by word, for the word limit
-            for part in _PLAIN_WORD_RE.finditer(low, s, e):
-                words.append(part.group())
-                starts.append(part.start())
-                ends.append(part.end())
-                if len(words) >= MAX_SENTENCE_WORDS:
-                    out.append(cur)
-                    cur = Sentence()
-                    words, starts, ends = cur.words, cur.starts, cur.ends
+        if kind == "run" or kind == "rundot":
+            if kind == "rundot":
+                e -= 1  # the words; the period after them is read below
+            if len(words) + e - s < MAX_SENTENCE_WORDS:
+                # plain words only, and the sentence cannot reach its word limit inside the run
+                parts = low[s:e].split(" ")
+                words.extend(parts)
+                for part in parts:  # one space between words (a plain loop: runs are short)
+                    starts.append(s)
+                    s += len(part)
+                    ends.append(s)
+                    s += 1
+            else:  # the rare long run: word by word, for the word limit
+                for part in _PLAIN_WORD_RE.finditer(low, s, e):
+                    words.append(part.group())
+                    starts.append(part.start())
+                    ends.append(part.end())
+                    if len(words) >= MAX_SENTENCE_WORDS:
+                        out.append(cur)
+                        cur = Sentence()
+                        words, starts, ends = cur.words, cur.starts, cur.ends
+            if kind == "run":
+                continue
+            # the period: a sentence end (as in the punctuation branch below)
+            if words and words[-1] not in ABBREVIATIONS:
+                words.append(".")
+                starts.append(e)
+                ends.append(e + 1)
+                out.append(cur)
+                cur = Sentence()
+                words, starts, ends = cur.words, cur.starts, cur.ends
             continue
         if kind == "word" or kind == "lvl":
             # the common case: a word or level token joins the sentence
@@ -196,6 +219,23 @@ def split_sentences(text: str, low: str, start: int, end: int) -> list[Sentence]
             ends.append(e)
             if len(words) >= MAX_SENTENCE_WORDS:
                 # no real sentence is this long; cutting keeps per-sentence work bounded
+                out.append(cur)
+                cur = Sentence()
+                words, starts, ends = cur.words, cur.starts, cur.ends
+            continue
+        if kind == "worddot":  # a word and the period after it
+            e -= 1
+            words.append(low[s:e])
+            starts.append(s)
+            ends.append(e)
+            if len(words) >= MAX_SENTENCE_WORDS:
+                out.append(cur)
+                cur = Sentence()
+                words, starts, ends = cur.words, cur.starts, cur.ends
+            if words and words[-1] not in ABBREVIATIONS:  # the period: a sentence end
+                words.append(".")
+                starts.append(e)
+                ends.append(e + 1)
                 out.append(cur)
                 cur = Sentence()
                 words, starts, ends = cur.words, cur.starts, cur.ends

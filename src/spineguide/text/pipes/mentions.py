@@ -38,6 +38,9 @@ DISC_FINDINGS = frozenset(
 )
 
 
+_NOT_SET: list = []  # the shared empty value of the lists a mention replaces whole (read only)
+
+
 class Mention:
     __slots__ = (
         "anchor_name",
@@ -68,7 +71,7 @@ class Mention:
         self.sevs: list[str] = []
         self.sides: list[str] = []
         self.zones: list[str] = []
-        self.roots: list[str] = []
+        self.roots: list[str] = _NOT_SET  # replaced (never appended to) when roots are named
         self.rootpos: str | None = None
         self.polarity = "positive"
         self.default_sev: str | None = None
@@ -77,7 +80,7 @@ class Mention:
         self.nums: list[tuple[float, str]] = []
         self.anchor_phrase = ""
         self.anchor_name = ""
-        self.anchor_words: list[int] = []
+        self.anchor_words: list[int] = _NOT_SET  # replaced, never appended to
         self.confidence = 1.0
 
 
@@ -458,7 +461,7 @@ def find_mentions(
             _term_mentions(vocab, items, words, idx, r["find"], mentions)
         elif "weakfind" in r:
             need = vocab.findings[r["weakfind"]]["weak_need"]
-            if any(w in need for w in words):
+            if not need.isdisjoint(words):
                 _term_mentions(vocab, items, words, idx, r["weakfind"], mentions)
         elif "head" in r:
             heads: frozenset[str] = r["head"]
@@ -486,14 +489,10 @@ def _term_mentions(
     if props["skip_if"] and any(m.roles and m.roles.get("find") in props["skip_if"] for m in items):
         return
     near = props["skip_if_near"]
-    if near and any(w in near for w in words[max(0, it.i0 - 4) : it.i1 + 5]):
+    if near and not near.isdisjoint(words[max(0, it.i0 - 4) : it.i1 + 5]):
         return  # "bulging of the posterior cortex": the same word about another structure
     elsewhere = props["elsewhere"]
-    if (
-        elsewhere
-        and any(w in elsewhere[0] for w in words)
-        and not any(w in elsewhere[1] for w in words)
-    ):
+    if elsewhere and not elsewhere[0].isdisjoint(words) and elsewhere[1].isdisjoint(words):
         fid = elsewhere[2]  # "phlegmon in the psoas": not epidural
     for g in split_side_groups(walk_back(items, idx, words, None)):
         m = Mention(fid, min(it.i0, group_start(g, items, it.i0)), it.i1, it.i0)

@@ -148,6 +148,7 @@ class Sentence:
 
 
 ELISIONS = ("[...]", "[…]")
+_STRAY_OPENERS = frozenset({".", ")", "-", "*", "•"})  # enumerator punctuation left at a start
 _PLAIN_WORD_RE = re.compile(r"[a-z]+")
 
 
@@ -302,8 +303,10 @@ def split_sentences(text: str, low: str, start: int, end: int) -> list[Sentence]
         out.append(cur)
     # drop stray enumerator punctuation left at sentence starts
     for sent in out:
+        if not sent.words or sent.words[0] not in _STRAY_OPENERS:
+            continue  # the common case: a sentence opening with a word
         dropped = 0
-        while sent.words and sent.words[0] in (".", ")", "-", "*", "•"):
+        while sent.words and sent.words[0] in _STRAY_OPENERS:
             del sent.words[0], sent.starts[0], sent.ends[0]
             dropped += 1
         if dropped and sent.levels:

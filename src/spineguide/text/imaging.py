@@ -607,7 +607,8 @@ def _emit(
         made.extend(f.model_copy(update={"finding": also}) for f in list(made) if f.finding == fid)
     stated = bool(sides) or zone is not None
     if not stated and defaulted is not None:
-        defaulted.update(map(id, made))
+        for f in made:
+            defaulted.add(id(f))
     out.extend(made)
     return made, stated
 

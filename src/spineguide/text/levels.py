@@ -230,9 +230,9 @@ def _run_levels(
 def _join_kind(join_words: Sequence[str]) -> str:
     if not join_words:
         return "adjacent"
-    if any(w in ON_WORDS for w in join_words):
+    if not ON_WORDS.isdisjoint(join_words):
         return "on"
-    if any(w in RANGE_WORDS for w in join_words):
+    if not RANGE_WORDS.isdisjoint(join_words):
         return "range"
     return "list"
 

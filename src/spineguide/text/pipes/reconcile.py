@@ -24,9 +24,10 @@ def reconcile(
         old = by_key.get(key)
         by_key[key] = f if old is None else prefer(old, f)  # keeps the first one's place
     merged = list(by_key.values())
-    impression = {
-        (f.level, f.side, f.finding, f.root): f for f in merged if f.section == "impression"
-    }
+    impression: dict[tuple[Any, ...], ImagingFinding] = {}
+    for f in merged:  # a plain loop (most reports have one section or few findings)
+        if f.section == "impression":
+            impression[(f.level, f.side, f.finding, f.root)] = f
     if impression:
         for f in merged:
             imp = impression.get((f.level, f.side, f.finding, f.root))
@@ -47,7 +48,10 @@ def reconcile(
     else:
         out = merged
     # a nerve root named in one mention and inferred in another is the same finding
-    named = {(f.section, f.level, f.side, f.root) for f in out if f.root and not f.root_inferred}
+    named: set[tuple[Any, ...]] = set()
+    for f in out:
+        if f.root and not f.root_inferred:
+            named.add((f.section, f.level, f.side, f.root))
     if named:
         out = [
             f

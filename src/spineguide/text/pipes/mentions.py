@@ -208,7 +208,8 @@ def walk_back(
                 break
         if keys.isdisjoint(_WALK_ROLES):  # not a modifier word (see `walkable`)
             break
-        absorb(cur, items, j, words)
+        if not keys.isdisjoint(_ABSORBED_ROLES):  # a filler or copula adds nothing
+            absorb(cur, items, j, words)
         j -= 1
     if len(groups) == 1:
         return groups  # one group, empty or not (an empty one stands for "no modifiers")
@@ -264,7 +265,8 @@ def walk_forward(
                 continue
         if not walkable(it):
             break
-        absorb(groups[-1], items, j, words)
+        if not _ABSORBED_ROLES.isdisjoint(r):  # a filler or copula adds nothing
+            absorb(groups[-1], items, j, words)
         j += 1
     if len(groups) == 1:
         return groups if (groups[0].anchors or groups[0].lvls) else []

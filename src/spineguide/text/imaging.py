@@ -319,11 +319,14 @@ def _analyse_sentence(
         if m.finding in _SPECIFIC_DISC and not q.negated:
             specific = True
             break
+    findings = vocab.findings
     for m, q in zip(mentions, qualifiers):  # noqa: B905 (one per mention; strict= costs a dict)
         if specific and m.finding == "disc_herniation" and not q.negated:
             continue  # "two herniations, a left and a right extrusion": the umbrella word
+        props = findings[m.finding]
         made, stated = _emit(
             vocab,
+            props,
             sent,
             text,
             section,
@@ -350,8 +353,8 @@ def _analyse_sentence(
                     f.side = fallback_side  # type: ignore[assignment]
                     f.confidence = 0.8
         if made and m.finding in ANTECEDENT_FINDINGS and not made[0].negated:
-            focal.append((made, stated, vocab.findings[m.finding]["kind"]))
-        if made and not made[0].negated and not vocab.findings[m.finding]["inherit"]:
+            focal.append((made, stated, props["kind"]))
+        if made and not made[0].negated and not props["inherit"]:
             # kept for later sentences that name the same lesion without a level (only
             # findings that do not inherit a carried level read it)
             levels = [f.level for f in made if f.level is not None and f.finding == m.finding]
@@ -489,6 +492,7 @@ def _respectively(
 
 def _emit(
     vocab: Vocab,
+    props: dict,
     sent: Sentence,
     text: str,
     section: str,
@@ -505,7 +509,6 @@ def _emit(
 ) -> tuple[list[ImagingFinding], bool]:
     """Resolve one mention into findings; return them and whether a side was stated."""
     words = sent.words
-    props = vocab.findings[m.finding]
     negated = q.negated or m.polarity == "negative"
     uncertain = (q.uncertain or q.hypothetical) and not negated
     if negated and _points_away(m, items, words):

@@ -320,3 +320,15 @@ def test_findings_built_from_a_dict_equal_the_trusted_constructor() -> None:
     fast.side = "left"  # a finding stays an ordinary, changeable model
     assert fast.side == "left" and slow.side == "right"
     assert ImagingFinding.model_validate(fast.model_dump()).side == "left"
+
+
+def test_trusted_section_and_empty_report_equal_the_validated_models() -> None:
+    from spineguide.text.models import ImagingReport, ReportSection, empty_report, trusted_section
+
+    assert trusted_section("impression", (10, 42), True) == ReportSection(
+        name="impression", span=(10, 42), extracted=True
+    )
+    a, b = empty_report(), empty_report()
+    assert a == ImagingReport()
+    a.findings.append(None)  # type: ignore[arg-type]
+    assert b.findings == []  # each report owns its lists

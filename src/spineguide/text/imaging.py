@@ -63,9 +63,10 @@ from spineguide.text.levels import LevelGroup
 from spineguide.text.models import (
     ImagingFinding,
     ImagingReport,
-    ReportSection,
     UninterpretedPhrase,
+    empty_report,
     trusted_finding_from,
+    trusted_section,
 )
 from spineguide.text.pipes.attribution import (
     State,
@@ -625,7 +626,7 @@ def parse_imaging_report(text: str) -> ImagingReport:
             f"imaging report is {len(text):,} characters; the limit is {MAX_REPORT_CHARS:,}",
             "split the input into one report per call",
         )
-    report = ImagingReport()
+    report = empty_report()
     if not text.strip():
         return report
     vocab = load_vocabulary()
@@ -634,7 +635,7 @@ def parse_imaging_report(text: str) -> ImagingReport:
     defaulted: set[int] = set()  # ids of findings whose side was not stated
     for name, hstart, cstart, end in split_sections(text):
         extracted = name in EXTRACTED_SECTIONS
-        report.sections.append(ReportSection(name=name, span=(hstart, end), extracted=extracted))
+        report.sections.append(trusted_section(name, (hstart, end), extracted))
         if not extracted:
             continue
         state = State()

@@ -79,6 +79,7 @@ _FINDING_DEFAULTS = {
 
 
 _N_FIELDS = len(_FINDING_FIELDS)
+_FINDING_FIELDS_SET = set(_FINDING_FIELDS)
 _new = ImagingFinding.__new__
 _set = object.__setattr__
 
@@ -102,7 +103,7 @@ def trusted_finding_from(values: dict[str, object]) -> ImagingFinding:
     """A finding from a fresh dict holding every field (the reader's hot path; no validation)."""
     obj = _new(ImagingFinding)
     _set(obj, "__dict__", values)
-    _set(obj, "__pydantic_fields_set__", set(_FINDING_FIELDS))
+    _set(obj, "__pydantic_fields_set__", _FINDING_FIELDS_SET.copy())
     _set(obj, "__pydantic_extra__", None)
     _set(obj, "__pydantic_private__", None)
     return obj
@@ -114,6 +115,16 @@ class ReportSection(BaseModel):
     name: str
     span: tuple[int, int]
     extracted: bool = True
+
+
+def trusted_section(name: str, span: tuple[int, int], extracted: bool) -> ReportSection:
+    """A report section from values the reader built itself (no validation pass)."""
+    obj = _new(ReportSection)
+    _set(obj, "__dict__", {"name": name, "span": span, "extracted": extracted})
+    _set(obj, "__pydantic_fields_set__", {"name", "span", "extracted"})
+    _set(obj, "__pydantic_extra__", None)
+    _set(obj, "__pydantic_private__", None)
+    return obj
 
 
 class UninterpretedPhrase(BaseModel):
@@ -131,3 +142,13 @@ class ImagingReport(BaseModel):
     sections: list[ReportSection] = Field(default_factory=list)
     warnings: list[str] = Field(default_factory=list)
     uninterpreted: list[UninterpretedPhrase] = Field(default_factory=list)
+
+
+def empty_report() -> ImagingReport:
+    """A new empty report (no validation pass; every list is its own)."""
+    obj = _new(ImagingReport)
+    _set(obj, "__dict__", {"findings": [], "sections": [], "warnings": [], "uninterpreted": []})
+    _set(obj, "__pydantic_fields_set__", set())
+    _set(obj, "__pydantic_extra__", None)
+    _set(obj, "__pydantic_private__", None)
+    return obj

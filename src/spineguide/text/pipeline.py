@@ -62,8 +62,10 @@ class Extraction(BaseModel):
     medications: list[MedicationMention] = Field(default_factory=list)
     uninterpreted: list[Uninterpreted] = Field(default_factory=list)
     warnings: list[str] = Field(default_factory=list)
-    setting: Literal["emergency"] | None = Field(
-        None, description="care setting the note states (an emergency department), else None"
+    setting: Literal["emergency", "spine-clinic"] | None = Field(
+        None,
+        description="care setting the note states (an emergency department or hospital stay, "
+        "or a specialist spinal clinic), else None",
     )
     sections: list[ReportSection] = Field(
         default_factory=list,
@@ -162,8 +164,30 @@ def _imaging_prefilter() -> LiteralIndex:
     return LiteralIndex([_IMAGING_SENTENCE.pattern])
 
 
-def note_setting(text: str) -> Literal["emergency"] | None:
-    """The care setting a note states ("emergency" for an emergency or hospital visit), else None."""
+# The patient is seen in a specialist spinal clinic ("referred to the spinal clinic", "reviewed
+# in the spine surgery outpatients", "seen by the spinal surgeons"): the spine-clinic priors apply.
+_SPINE_CLINIC = re.compile(
+    r"(?<!\w)(?:seen|reviewed|assessed|attend\w*|present\w*|referred|referral)\s+"
+    r"(?:\w+\s+){0,3}?(?:to|in|at|by|from)\s+(?:the\s+|our\s+|a\s+|an\s+)?"
+    r"(?:orthopa?edic\s+|neurosurgical\s+|specialist\s+)?spin(?:e|al)\s+"
+    r"(?:surgery\s+|surgical\s+|orthopa?edic\s+)?"
+    r"(?:clinic|outpatients?|service|team|surgeons?|consultant)(?!\w)",
+    re.I,
+)
+# ... but not when the visit is only planned ("will be referred to the spinal clinic")
+_PLANNED_BEFORE = re.compile(
+    r"(?<!\w)(?:will\s+be|to\s+be|plan(?:ned)?\s+to\s+be|awaiting|waiting\s+for|await|"
+    r"should\s+be|could\s+be|consider|may\s+need\s+to\s+be)\s+$",
+    re.I,
+)
+
+
+def note_setting(text: str) -> Literal["emergency", "spine-clinic"] | None:
+    """The care setting a note states, else None.
+
+    "emergency" for an emergency or hospital visit; "spine-clinic" for a specialist spinal
+    clinic. An emergency wins when a note states both.
+    """
     if not isinstance(text, str):
         return None
     text = text[:20_000]
@@ -177,6 +201,12 @@ def note_setting(text: str) -> Literal["emergency"] | None:
             if pattern is _HOSPITAL_SETTING and _PAST_AFTER.search(text[m.end() : m.end() + 60]):
                 continue  # "admitted 4 weeks ago", "hospitalised in 2019"
             return "emergency"
+    if "spin" in text.lower():
+        for m in _SPINE_CLINIC.finditer(text):
+            before = text[max(0, m.start() - 30) : m.start()]
+            if _NOT_NOW_BEFORE.search(before) or _PLANNED_BEFORE.search(before):
+                continue  # "not seen in spine clinic", "will be referred to the spinal team"
+            return "spine-clinic"
     return None
 
 

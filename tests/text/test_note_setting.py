@@ -29,7 +29,6 @@ NOT_HOSPITAL = [
     "Hospitalised in 2019 after a car crash; GP review today.",
     "He admitted to using cocaine at the weekend.",
     "She leans forward on the trolley at the supermarket to walk further.",
-    "Referred to the spinal clinic with six months of back pain.",
     "Previously admitted with renal colic; telephone consultation today.",
     "No hospital admission in the past year.",
 ]

@@ -12,6 +12,7 @@ from spineguide.text.pipeline import extract, note_setting
     "text",
     [
         "34M referred to the spinal clinic with 5 months of buttock pain and morning stiffness.",
+        "Referred to the spinal clinic with six months of back pain.",  # a clinic, not an ED
         "Reviewed in the spine surgery outpatients today: leg pain settling.",
         "Seen by the spinal surgeons last week; MRI requested.",
         "Letter: this 61-year-old woman was assessed in our orthopaedic spine clinic.",

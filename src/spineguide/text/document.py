@@ -154,6 +154,16 @@ _STRAY_OPENERS = frozenset({".", ")", "-", "*", "•"})  # enumerator punctuatio
 _PLAIN_WORD_RE = re.compile(r"[a-z]+")
 
 
+def _close(cur: Sentence, out: list[Sentence], stop: str = "", at: int = 0) -> Sentence:
+    """End the sentence (with its stop mark at `at`, when given) and start the next one."""
+    if stop:
+        cur.words.append(stop)
+        cur.starts.append(at)
+        cur.ends.append(at + len(stop))
+    out.append(cur)
+    return Sentence()
+
+
 def _new_line(cur: Sentence, out: list[Sentence], para: bool) -> Sentence:
     """Close the sentence (when it has words) and mark the next one as opening a line."""
     if cur.words:
@@ -199,18 +209,13 @@ def split_sentences(text: str, low: str, start: int, end: int) -> list[Sentence]
                     starts.append(part.start())
                     ends.append(part.end())
                     if len(words) >= MAX_SENTENCE_WORDS:
-                        out.append(cur)
-                        cur = Sentence()
+                        cur = _close(cur, out)
                         words, starts, ends = cur.words, cur.starts, cur.ends
             if kind == "run":
                 continue
             # the period: a sentence end (as in the punctuation branch below)
             if words and words[-1] not in ABBREVIATIONS:
-                words.append(".")
-                starts.append(e)
-                ends.append(e + 1)
-                out.append(cur)
-                cur = Sentence()
+                cur = _close(cur, out, ".", e)
                 words, starts, ends = cur.words, cur.starts, cur.ends
             continue
         if kind == "word" or kind == "lvl":
@@ -222,8 +227,7 @@ def split_sentences(text: str, low: str, start: int, end: int) -> list[Sentence]
             ends.append(e)
             if len(words) >= MAX_SENTENCE_WORDS:
                 # no real sentence is this long; cutting keeps per-sentence work bounded
-                out.append(cur)
-                cur = Sentence()
+                cur = _close(cur, out)
                 words, starts, ends = cur.words, cur.starts, cur.ends
             continue
         if kind == "worddot":  # a word and the period after it
@@ -232,15 +236,10 @@ def split_sentences(text: str, low: str, start: int, end: int) -> list[Sentence]
             starts.append(s)
             ends.append(e)
             if len(words) >= MAX_SENTENCE_WORDS:
-                out.append(cur)
-                cur = Sentence()
+                cur = _close(cur, out)
                 words, starts, ends = cur.words, cur.starts, cur.ends
             if words and words[-1] not in ABBREVIATIONS:  # the period: a sentence end
-                words.append(".")
-                starts.append(e)
-                ends.append(e + 1)
-                out.append(cur)
-                cur = Sentence()
+                cur = _close(cur, out, ".", e)
                 words, starts, ends = cur.words, cur.starts, cur.ends
             continue
         if kind == "nl":
@@ -280,11 +279,7 @@ def split_sentences(text: str, low: str, start: int, end: int) -> list[Sentence]
                 if words and words[-1] in ABBREVIATIONS:
                     continue
                 if words:
-                    words.append(w)
-                    starts.append(s)
-                    ends.append(e)
-                    out.append(cur)
-                    cur = Sentence()
+                    cur = _close(cur, out, w, s)
                     words, starts, ends = cur.words, cur.starts, cur.ends
                 continue
             if not words and w in "-*•#)":
@@ -298,8 +293,7 @@ def split_sentences(text: str, low: str, start: int, end: int) -> list[Sentence]
         starts.append(s)
         ends.append(e)
         if len(words) >= MAX_SENTENCE_WORDS:
-            out.append(cur)
-            cur = Sentence()
+            cur = _close(cur, out)
             words, starts, ends = cur.words, cur.starts, cur.ends
     if words:
         out.append(cur)

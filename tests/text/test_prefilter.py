@@ -193,17 +193,22 @@ def test_literal_finder_gives_every_start_including_overlaps(monkeypatch) -> Non
     assert idx.candidates("new foot drop") == {1}
 
 
+def _live_patterns(vocab: clinical._Vocab, text: str) -> dict[int, list[int]]:
+    """Phrase number → the numbers of its patterns that the literal pass leaves live."""
+    live: dict[int, list[int]] = {}
+    for k in vocab.candidates(text.lower())["phrase_patterns"]:
+        i, j = vocab.alt_owner[k]
+        live.setdefault(i, []).append(j)
+    return live
+
+
 @settings(max_examples=200, deadline=None)
 @given(st.lists(_WORDS, min_size=1, max_size=25))
 def test_phrase_scan_with_only_its_live_patterns_matches_the_full_pattern(words: list[str]) -> None:
     """Dropping the patterns that cannot match leaves every match of the alternation unchanged."""
     vocab = clinical._vocab()
     text = " ".join(words)
-    can = vocab.candidates(text.lower())["phrase_patterns"]
-    live: dict[int, list[int]] = {}
-    for k in can:
-        i, j = vocab.alt_owner[k]
-        live.setdefault(i, []).append(j)
+    live = _live_patterns(vocab, text)
     for i, phrase in enumerate(vocab.phrases):
         full = [m.span() for m in phrase.regex.finditer(text)]
         alts = live.get(i)
@@ -223,11 +228,7 @@ def test_live_patterns_on_realistic_notes_give_the_same_matches() -> None:
     vocab = clinical._vocab()
     matched_somewhere = 0
     for text in notes:
-        can = vocab.candidates(text.lower())["phrase_patterns"]
-        live: dict[int, list[int]] = {}
-        for k in can:
-            i, j = vocab.alt_owner[k]
-            live.setdefault(i, []).append(j)
+        live = _live_patterns(vocab, text)
         for i, phrase in enumerate(vocab.phrases):
             full = [m.span() for m in phrase.regex.finditer(text)]
             if full:

@@ -37,6 +37,10 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
 sys.path.insert(0, str(ROOT / "src"))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from medspacy_peer import CONTEXT_CATEGORY  # noqa: E402  (the benches' shared peer table)
+
 VOCAB = ROOT / "src/spineguide/text/vocabulary"
 TARGET_P50_MS = 2.0
 
@@ -124,17 +128,6 @@ def peer_rules() -> tuple[list[tuple[str, str]], list[tuple[str, str, str, int |
     return targets, context
 
 
-_CATEGORY = {
-    "negated": "NEGATED_EXISTENCE",
-    "uncertain": "POSSIBLE_EXISTENCE",
-    "historical": "HISTORICAL",
-    "family": "FAMILY",
-    "hypothetical": "HYPOTHETICAL",
-    "terminate": "TERMINATE",
-    "pseudo": "PSEUDO",
-}
-
-
 def build_peer():
     """The medspaCy pipeline described in the module docstring; returns (nlp, description)."""
     import medspacy
@@ -153,7 +146,7 @@ def build_peer():
         kwargs: dict[str, Any] = {"direction": direction.upper()}
         if scope:
             kwargs["max_scope"] = int(scope)
-        rules.append(ConTextRule(phrase, _CATEGORY[cat], **kwargs))
+        rules.append(ConTextRule(phrase, CONTEXT_CATEGORY[cat], **kwargs))
     ctx.add(rules)
     desc = (
         f"medspaCy {medspacy.__version__} (spaCy blank 'en' tokenizer + sentencizer, "

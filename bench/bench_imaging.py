@@ -26,6 +26,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from medspacy_peer import CONTEXT_CATEGORY  # noqa: E402  (the benches' shared peer table)
 
 from spineguide.text.imaging import VOCABULARY_PATH, parse_imaging_report  # noqa: E402
 
@@ -103,15 +106,7 @@ def build_medspacy(pyrush: bool):
         for p in phrases:
             target_rules.append(TargetRule(p, f"HEAD_{name.upper()}"))
     nlp.get_pipe("medspacy_target_matcher").add(target_rules)
-    category = {
-        "negated": "NEGATED_EXISTENCE",
-        "uncertain": "POSSIBLE_EXISTENCE",
-        "historical": "HISTORICAL",
-        "family": "FAMILY",
-        "hypothetical": "HYPOTHETICAL",
-        "terminate": "TERMINATE",
-        "pseudo": "PSEUDO",
-    }
+    category = CONTEXT_CATEGORY
     # the context cues our imaging reader uses: the shared English file (plus any in imaging.yaml)
     shared = yaml.safe_load((VOCABULARY_PATH.parent / "en" / "context.yaml").read_text("utf-8"))
     context_rules = []

@@ -30,6 +30,9 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from medspacy_peer import CONTEXT_CATEGORY  # noqa: E402  (the benches' shared peer table)
 
 from spineguide.text.pipeline import extract  # noqa: E402
 
@@ -111,15 +114,7 @@ def build_medspacy() -> tuple[Any, str]:
     for cls, words in meds["class_words"].items():
         rules += [TargetRule(str(w), f"MEDICINE_{cls.upper()}") for w in words]
     nlp.get_pipe("medspacy_target_matcher").add(rules)
-    category = {
-        "negated": "NEGATED_EXISTENCE",
-        "uncertain": "POSSIBLE_EXISTENCE",
-        "historical": "HISTORICAL",
-        "family": "FAMILY",
-        "hypothetical": "HYPOTHETICAL",
-        "terminate": "TERMINATE",
-        "pseudo": "PSEUDO",
-    }
+    category = CONTEXT_CATEGORY
     note = vocab["context"]
     replaced = set(note.get("replace_categories", ()))
     cue_rules = [r for r in shared["rules"] if r["category"] not in replaced] + note["rules"]

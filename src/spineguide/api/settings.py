@@ -17,6 +17,14 @@ def _env_bool(name: str, default: bool) -> bool:
     return value.strip().lower() in ("1", "true", "yes", "on")
 
 
+def _env_choice(name: str, default: str, allowed: tuple[str, ...]) -> str:
+    """One of `allowed` from the environment (clear error otherwise)."""
+    value = os.environ.get(name, default).strip().lower()
+    if value not in allowed:
+        raise ValueError(f"{name} must be one of {', '.join(allowed)}; got {value!r}")
+    return value
+
+
 def _env_rate(name: str, default: str) -> tuple[float, float]:
     """Parse "N/S" (N requests per S seconds, burst N) into (capacity, refill per second)."""
     raw = os.environ.get(name, default)
@@ -97,6 +105,7 @@ class Settings:
     allowed_origins: list[str] = field(default_factory=list)  # extra origins allowed to log in
     # -- input
     json_max_depth: int = 32
+    web_state: str = "database"  # where the web app keeps form input: "database" or "memory"
     extra: dict[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -121,6 +130,7 @@ class Settings:
             lockout_failures=int(os.environ.get("SPINEGUIDE_LOCKOUT_FAILURES", "5")),
             lockout_seconds=int(os.environ.get("SPINEGUIDE_LOCKOUT_SECONDS", "900")),
             trusted_proxies=parse_networks(os.environ.get("SPINEGUIDE_TRUSTED_PROXIES")),
+            web_state=_env_choice("SPINEGUIDE_WEB_STATE", "database", ("database", "memory")),
             allowed_origins=[
                 o.strip().rstrip("/")
                 for o in os.environ.get("SPINEGUIDE_ALLOWED_ORIGINS", "").split(",")

@@ -1,5 +1,6 @@
 """ORM tables: users, tokens, sessions, patients, assessments, outcome scores, audit, feedback,
-trusted EHRs, the CDS JWT replay cache, shared rate-limit windows and idempotency keys."""
+trusted EHRs, the CDS JWT replay cache, shared rate-limit windows, idempotency keys and the web
+app's kept input (encrypted)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Text,
     UniqueConstraint,
@@ -221,3 +223,20 @@ class IdempotencyKey(Base):
     created: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
 
     __table_args__ = (UniqueConstraint("user_id", "key", name="uq_idempotency_user_key"),)
+
+
+class WebEntry(Base):
+    """Web form input kept for one browser between a post and its result page (encrypted).
+
+    The payload is AES-GCM ciphertext under a key derived from the browser's cookie, which is not
+    stored: the row alone cannot be read. Rows expire after a clinic day.
+    """
+
+    __tablename__ = "web_entries"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20), nullable=False)
+    browser: Mapped[str] = mapped_column(String(64), nullable=False)  # SHA-256 of the cookie
+    payload: Mapped[bytes] = mapped_column(LargeBinary, nullable=False)
+    created: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+    expires: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, index=True)

@@ -34,7 +34,14 @@ from spineguide.store import repository as repo
 from spineguide.store.db import aware
 from spineguide.store.models import utcnow
 from spineguide.web import diagrams, forms, library, plain_language, results
-from spineguide.web.state import BROWSER_COOKIE, WebState, login_token, new_browser_id
+from spineguide.web.state import (
+    BROWSER_COOKIE,
+    Entry,
+    ResultStore,
+    login_token,
+    make_store,
+    new_browser_id,
+)
 
 HERE = Path(__file__).parent
 STATIC_DIR = HERE / "static"
@@ -102,13 +109,19 @@ def _set_browser_cookie(request: Request, response: Response, browser: str) -> N
     )
 
 
-def _state(request: Request) -> WebState:
-    """The app's per-browser result store (created on first use)."""
+def _state(request: Request) -> ResultStore:
+    """The app's per-browser result store (created on first use, as the settings say)."""
     st = getattr(request.app.state, "web_state", None)
     if st is None:
-        st = WebState()
+        sg = request.app.state.sg
+        st = make_store(sg.settings.web_state, sg.sessions)
         request.app.state.web_state = st
     return st
+
+
+def _keep(request: Request, entry: Entry) -> None:
+    """Store a change to an entry's input (shared with the other worker processes)."""
+    _state(request).save(entry)
 
 
 def _remember(
@@ -400,9 +413,12 @@ async def assess_submit(
 
 def _assessed(request: Request, entry: Any) -> tuple[Assessment, CaseInput]:
     """The kept assessment of an entry (computed again when not cached)."""
-    if "a" not in entry.cache:
+    if "a" not in entry.cache:  # another worker stored it, or this one's cache let it go
         kb = _kb(request)
-        case = forms.case_from_form(entry.data["form"], kb)
+        if entry.data.get("case_json"):
+            case = CaseInput.model_validate_json(entry.data["case_json"])
+        else:
+            case = forms.case_from_form(entry.data["form"], kb)
         entry.cache.update({"a": assess(case, kb), "case": case})
     return entry.cache["a"], entry.cache["case"]
 
@@ -515,7 +531,8 @@ async def assess_save(
         except (ValueError, SpineGuideError):
             kept = None
         if kept is not None:
-            rid, fresh = _remember(request, "assess", {"form": {}}, kept)
+            kept_input = {"form": {}, "case_json": data["case_json"]}
+            rid, fresh = _remember(request, "assess", kept_input, kept)
             browser = fresh or request.cookies.get(BROWSER_COOKIE)
             entry = _state(request).get(browser, rid, "assess")
     if principal is None or not _csrf_ok(principal, data.get("csrf_token")):
@@ -525,6 +542,7 @@ async def assess_save(
             return _render(request, "error.html", {"message": _GONE.format(
                 what="assessment", again="enter the case")}, principal, 404)  # fmt: skip
         entry.data["save"] = save
+        _keep(request, entry)
         nxt = f"/assess/result/{rid}?resume=1"
         if principal is None:
             return _see_other(request, f"/login?expired=1&next={quote(nxt)}", fresh)
@@ -533,17 +551,18 @@ async def assess_save(
         return _render(request, "error.html", {"message": "A clinician account is needed."},
                        principal, 403)  # fmt: skip
     try:
-        kept_case = entry.cache.get("case") if entry is not None else None
+        kept_case = _assessed(request, entry)[1] if entry is not None else None
         patient_id = await run_in_threadpool(_save, request, principal, data, kept_case)
     except (forms.FormError, SpineGuideError, ValueError) as exc:
         if entry is not None:
             entry.data["save"] = save
+            _keep(request, entry)
             return await _result_page(request, principal, rid, entry, str(exc)[:300], 400)
         return _render(request, "error.html", {"message": str(exc)[:300]}, principal, 400)
     if patient_id is None:
         return _render(request, "error.html", {"message": "No such patient."}, principal, 404)
-    if entry is not None:
-        entry.data.pop("save", None)
+    if entry is not None and entry.data.pop("save", None) is not None:
+        _keep(request, entry)
     return RedirectResponse(f"/patients/{quote(patient_id)}?saved=1", status_code=303)
 
 

@@ -7,13 +7,14 @@ from __future__ import annotations
 
 from spineguide.reasoning.assess import assess
 from spineguide.reasoning.derive import load_thresholds
+from spineguide.reasoning.differential import DiagnosisResult
 
 
 def _ranked(text: str) -> list[str]:
     return [d.id for d in assess(text).differential]
 
 
-def _dx(text: str, dx_id: str):  # noqa: ANN202 - a DiagnosisResult
+def _dx(text: str, dx_id: str) -> DiagnosisResult:
     return next(d for d in assess(text, detail="full").differential if d.id == dx_id)
 
 

@@ -75,6 +75,25 @@ def test_bacteraemia_named_by_organism_is_a_positive_culture(text: str) -> None:
     assert "blood_culture_positive" in _present(text)
 
 
+def test_current_endocarditis_is_a_bacteraemia() -> None:
+    assert "blood_culture_positive" in _present(
+        "Mid-back pain; she is on IV antibiotics for infective endocarditis."
+    )
+    old = _present("Back pain. Endocarditis treated in 2009.")
+    assert "blood_culture_positive" not in old and "recent_infection" in old
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Back pain since a spinal cord stimulator was implanted three weeks ago.",
+        "Low back pain after insertion of an intrathecal baclofen pump last month.",
+    ],
+)
+def test_implanted_spinal_devices_are_recent_procedures(text: str) -> None:
+    assert "recent_spinal_procedure" in _present(text)
+
+
 def test_bacteraemia_without_an_organism_stays_an_infection_source_only() -> None:
     found = _present("Back pain. History of a bacteraemia years ago.")
     assert "blood_culture_positive" not in found

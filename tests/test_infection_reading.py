@@ -187,3 +187,18 @@ def test_abscess_beside_epidural_fat_stays_a_collection() -> None:
     )
     assert found.get("epidural_collection") is False
     assert "epidural_lipomatosis" not in found
+
+
+def test_anti_tnf_treatment_is_immunosuppression() -> None:
+    assert "immunosuppression" in _present("Back pain; on anti-TNF therapy for colitis.")
+
+
+def test_injecting_into_the_groin_is_injecting_drug_use() -> None:
+    assert "injecting_drug_use" in _present("Back pain. He injects into his groin most days.")
+    assert "injecting_drug_use" not in _present("Back pain. She injects insulin into her abdomen.")
+
+
+def test_pain_not_eased_by_lying_is_not_mechanical_relief() -> None:
+    found = _present("Thoracic back pain, constant, not relieved by lying flat.")
+    assert "pain_relieved_lying" not in found
+    assert "pain_relieved_lying" in _present("Back pain, eased by lying flat.")

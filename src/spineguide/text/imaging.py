@@ -523,6 +523,11 @@ def _emit(
     g = grade_mention(m, props, items, words, sevs, nums, negated, mods.adverb_sev)
     negated = g.negated
     fid = m.finding
+    if fid == "epidural_collection" and not negated:
+        relabel = _fat_signal_finding(vocab, words)
+        if relabel is not None:
+            fid = relabel  # "an epidural collection that suppresses on STIR": epidural fat
+            props = vocab.findings[fid]
     zone, side = mention_side(m, props, sides, negated, mentions, vocab, items)
     levels = finding_levels(m, props, groups, state, negated, words)
     same = (
@@ -615,6 +620,25 @@ def _emit(
             defaulted.add(id(f))
     out.extend(made)
     return made, stated
+
+
+_FAT_SIGNAL_CACHE: dict[int, tuple[str, tuple[str, ...]] | None] = {}
+
+
+def _fat_signal_finding(vocab: Vocab, words: list[str]) -> str | None:
+    """The finding an epidural collection reads as when its sentence gives it fat signal."""
+    key = id(vocab)
+    if key not in _FAT_SIGNAL_CACHE:
+        spec = vocab.raw["findings"]["epidural_collection"].get("fat_signal")
+        _FAT_SIGNAL_CACHE[key] = (
+            (str(spec["finding"]), tuple(f" {p} " for p in spec["phrases"])) if spec else None
+        )
+    rule = _FAT_SIGNAL_CACHE[key]
+    if rule is None:
+        return None
+    # word tokens only, so "(fat)" and "fat-suppressed" read as plain words
+    joined = " " + " ".join(w for w in words if w[:1].isalnum()) + " "
+    return rule[0] if any(p in joined for p in rule[1]) else None
 
 
 def parse_imaging_report(text: str) -> ImagingReport:

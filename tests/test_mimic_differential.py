@@ -147,3 +147,24 @@ def test_sudden_paraparesis_ranks_the_haematoma_first() -> None:
 def test_slowly_progressive_paraparesis_does_not() -> None:
     assert _top(SLOW_PARAPARESIS)[0] != "spinal-epidural-hematoma"
     assert _urgency(SLOW_PARAPARESIS) == "emergency"
+
+
+OVER_ANTICOAGULATED = (
+    "Patient on warfarin with an INR of 6 has sudden severe low back pain, then numb legs and "
+    "difficulty passing urine."
+)
+ANTICOAGULATED_BACK_ONLY = (
+    "77-year-old woman on apixaban with a week of aching in the middle of her back after moving "
+    "boxes. No leg symptoms."
+)
+
+
+def test_over_anticoagulated_sudden_pain_with_numb_legs_is_a_haematoma() -> None:
+    assert _top(OVER_ANTICOAGULATED) == ["spinal-epidural-hematoma"]
+    assert _urgency(OVER_ANTICOAGULATED) == "emergency"
+
+
+def test_femoral_neuropathy_needs_a_leg_symptom() -> None:
+    top5 = _top(ANTICOAGULATED_BACK_ONLY, 5)
+    assert "femoral-neuropathy" not in top5
+    assert "hip-osteoarthritis" not in top5

@@ -98,3 +98,9 @@ def test_near_miss_is_not_read_present(text: str, finding: str) -> None:
 
 def test_hypertension_still_read() -> None:
     assert _read("58-year-old hypertensive man.").get("hypertension") == "present"
+
+
+def test_middle_of_the_back_is_thoracic() -> None:
+    found = _read("Sudden severe pain in the middle of his back.")
+    assert found.get("thoracic_pain") == "present"
+    assert found.get("low_back_pain") != "present"

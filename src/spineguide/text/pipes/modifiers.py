@@ -347,7 +347,9 @@ def grade_mention(
                 g.negated = True
         if s is None and g.percent is not None:
             s = percent_severity(g.percent)
-    elif fid == "fracture" and g.percent is not None and s is None:
+    elif fid == "fracture" and g.percent is not None and s is None and "burst" not in words:
+        # Genant grades osteoporotic (wedge/compression) deformity; a burst fracture is a
+        # traumatic injury graded by its morphology (AO/TLICS), so its height loss is no grade
         s = genant_severity(g.percent)
     if s is None and m.default_sev:
         s = m.default_sev

@@ -291,6 +291,9 @@ def _analyse_sentence(
         update_carry(state, groups)
         state.prev_side = sentence_side
         return
+    carried = state.carry
+    if carried is not None and not groups and _singular_of_many(mentions, words, carried, state):
+        state.carry = None  # "a disc bulge" after "at L4-5 and L5-S1": which one is not said
     context = vocab.context
     cues = context.rules.match(words)
     if cues:
@@ -367,7 +370,33 @@ def _analyse_sentence(
         state.antecedent, state.antecedent_stated, state.antecedent_kind = focal[-1]
         state.antecedent_age = 0
     state.prev_side = sentence_side
+    if state.carry is None:
+        state.carry = carried  # the levels stay for the sentences after
     update_carry(state, groups)
+
+
+_SINGULAR = frozenset({"a", "an", "one", "single", "solitary"})
+# words that may stand between "a" and its finding ("a small left paracentral disc bulge")
+_DET_GAP = 4
+
+
+def _singular_of_many(
+    mentions: list[Mention], words: list[str], carried: LevelGroup, state: State
+) -> bool:
+    """True when a sentence without a level names one lesion ("a disc bulge") after a
+    sentence of several levels: the lesion is at one of them, and the report does not say which."""
+    if state.heading is not None or state.anaphoric or len(carried.levels_for("disc")) < 2:
+        return False
+    first = min(mentions, key=lambda m: m.i0)
+    if first.finding not in DISC_FINDINGS:
+        return False
+    for k in range(first.i0 - 1, max(-1, first.i0 - 1 - _DET_GAP), -1):
+        w = words[k]
+        if w in _SINGULAR:
+            return True
+        if not w.isalpha() or w in ("and", "or", "with", "the", "at", "of", "these", "both"):
+            return False
+    return False
 
 
 _finding = trusted_finding_from  # one dict of every field instead of 22 keyword arguments

@@ -641,8 +641,15 @@ def _emit(
                 if f.side == side
             )
     for also in props["also"]:
-        # the same words under the 22-id contract (discitis is a bone lesion there)
-        made.extend(f.model_copy(update={"finding": also}) for f in list(made) if f.finding == fid)
+        # the same words under the 22-id contract (discitis is a bone lesion there); an
+        # infection named with no level ("in keeping with spondylodiscitis") is a diagnosis,
+        # not a lesion the contract can place: no bone lesion is reported for it
+        made.extend(
+            f.model_copy(update={"finding": also})
+            for f in list(made)
+            if f.finding == fid
+            and (f.level is not None or f.negated or not props["also_at_level_only"])
+        )
     stated = bool(sides) or zone is not None
     if not stated and defaulted is not None:
         for f in made:

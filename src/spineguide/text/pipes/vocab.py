@@ -69,6 +69,7 @@ class Vocab:
                 "skip_if_near": frozenset(spec.get("skip_if_near", ())),
                 "fixed_side": spec.get("fixed_side"),
                 "also": tuple(spec.get("also") or ()),
+                "also_at_level_only": bool(spec.get("also_at_level_only", False)),
                 "range_max_levels": int(spec.get("range_max_levels") or 0),
             }
             self.findings[fid] = props

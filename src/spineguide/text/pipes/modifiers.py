@@ -456,6 +456,20 @@ def _alternative_side(m: Mention, mentions: list[Mention], items: list[Item] | N
     return None
 
 
+_CIRCUMFERENTIAL = frozenset(
+    {"circumferential", "circumferentially", "diffuse", "diffusely", "generalised", "generalized",
+     "concentric", "global", "globally"}
+)
+
+
+def _circumferential(m: Mention, items: list[Item]) -> bool:
+    """True when the words just before a bulge call it circumferential or diffuse."""
+    for it in items[max(0, m.item_index - 3) : m.item_index]:
+        if it.word in _CIRCUMFERENTIAL:
+            return True
+    return False
+
+
 def mention_side(
     m: Mention,
     props: dict[str, object],
@@ -472,6 +486,10 @@ def mention_side(
     side = resolve_side(sides, zone if fid in DISC_FINDINGS else None)
     if props["fixed_side"]:
         side = str(props["fixed_side"])
+    elif fid == "disc_bulge" and items is not None and _circumferential(m, items):
+        # "circumferential bulging extending into both foramina": the whole disc margin, one
+        # midline finding (the foramina it reaches are not its side)
+        side = "central"
     if side is None and fid == "nerve_root_compression" and not negated:
         side = nearest_disc_side(mentions, m, vocab)
     if side is None and fid in DISC_FINDINGS and not negated:

@@ -472,7 +472,30 @@ def find_mentions(
                 anchor_ok = frozenset(a for (a, h) in compounds if h in heads)
                 vocab.anchors_for_heads[heads] = anchor_ok
             _compound_mentions(vocab, items, words, idx, heads, anchor_ok, root_groups, mentions)
+    if len(mentions) > 1:
+        _merge_undecided_types(mentions, words)
     return mentions
+
+
+# herniation types a report may leave undecided ("protrusion/extrusion", "protrusion versus
+# extrusion", "protrusion-extrusion complex"): one herniation whose type is not settled
+_TYPED_HERNIATIONS = frozenset({"disc_protrusion", "disc_extrusion"})
+_UNDECIDED_JOINS = frozenset({"/", "or", "versus", "vs", "-"})
+
+
+def _merge_undecided_types(mentions: list[Mention], words: list[str]) -> None:
+    """Read two herniation types written as one lesion as one disc herniation (in place)."""
+    for a in mentions:
+        if a.finding not in _TYPED_HERNIATIONS:
+            continue
+        for b in mentions:
+            if b.finding in _TYPED_HERNIATIONS and b.finding != a.finding and b.i0 >= a.i1:
+                between = words[a.target + 1 : b.target]
+                if len(between) <= 1 and _UNDECIDED_JOINS.issuperset(between):
+                    a.finding = "disc_herniation"
+                    a.i1 = max(a.i1, b.i1)
+                    mentions.remove(b)
+                    return
 
 
 def _any_anchor(groups: list[Group]) -> bool:

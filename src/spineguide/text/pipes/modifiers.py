@@ -470,6 +470,21 @@ def _circumferential(m: Mention, items: list[Item]) -> bool:
     return False
 
 
+def _zone_after(m: Mention, items: list[Item]) -> str | None:
+    """A zone word written right after a disc lesion, past fillers only ("..., central")."""
+    for it in items[m.item_index + 1 : m.item_index + 6]:
+        r = it.roles
+        if it.i0 < m.i1 or it.word in (",", "complex"):
+            continue  # the mention's own words; "protrusion-extrusion complex, central"
+        if not r:
+            return None
+        if "zone" in r and "find" not in r and "head" not in r:
+            return str(r["zone"])
+        if "filler" not in r:
+            return None
+    return None
+
+
 def mention_side(
     m: Mention,
     props: dict[str, object],
@@ -482,6 +497,8 @@ def mention_side(
     """Return (zone, side) of a mention, with the finding's default side when none is stated."""
     fid = m.finding
     zone = m.zones[0] if m.zones else None
+    if zone is None and not sides and items is not None and fid in DISC_FINDINGS:
+        zone = _zone_after(m, items)  # "a disc extrusion, posteriorly central, ..."
     sides = settle_sides(sides, props["default_side"] == "bilateral")
     side = resolve_side(sides, zone if fid in DISC_FINDINGS else None)
     if props["fixed_side"]:

@@ -50,6 +50,8 @@ Conventions (documented, shared with the evaluation sets):
 
 from __future__ import annotations
 
+import re
+
 from spineguide.errors import InputError, InputTooLargeError
 from spineguide.text.context import NO_QUALIFIERS, Qualifiers
 from spineguide.text.document import (
@@ -677,6 +679,33 @@ def _fat_signal_finding(vocab: Vocab, words: list[str]) -> str | None:
     return rule[0] if any(p in joined for p in rule[1]) else None
 
 
+# a report that names the facet joint infected: its facet effusions are the infection's, not
+# degenerative arthropathy (one search per report, not per sentence)
+_SEPTIC_FACET = re.compile(
+    r"(?:septic|infected|infective|pyogenic)[\s-]+(?:facet|zygapophys[ei]al)"
+    r"|facet[\s-]+(?:joints?[\s-]+)?(?:(?:is|are|appears?|looks?|seems?|likely|probably)\s+){0,2}"
+    r"(?:septic|infection|infected|pyogenic)"
+    r"|(?:septic|infective|pyogenic)[\s-]+arthritis[\s-]+of[\s-]+(?:[^\s.;]+\s+){0,3}facet"
+)
+
+
+_DENIALS = ("no ", "not ", "without ", "negative for ", "no evidence of ", "no sign of ")
+
+
+def _septic_facet(low: str) -> bool:
+    """True when the (lower-case) report affirms an infected facet joint."""
+    for hit in _SEPTIC_FACET.finditer(low):
+        before = low[max(0, hit.start() - 20) : hit.start()]
+        if not any(d in before for d in _DENIALS):
+            return True
+    return False
+
+
+def _infective_facet_effusion(f: ImagingFinding) -> bool:
+    """A positive facet 'effusion' finding (read as arthropathy) in a septic-facet report."""
+    return f.finding == "facet_arthropathy" and not f.negated and "effusion" in f.text.lower()
+
+
 def parse_imaging_report(text: str) -> ImagingReport:
     """Extract imaging findings (level, side, severity, negation, uncertainty) from a report."""
     if not isinstance(text, str):
@@ -703,6 +732,8 @@ def parse_imaging_report(text: str) -> ImagingReport:
             _analyse_sentence(
                 vocab, sent, text, name, state, findings, report.uninterpreted, defaulted
             )
+    if _septic_facet(low):
+        findings = [f for f in findings if not _infective_facet_effusion(f)]
     report.findings = reconcile(findings, defaulted)
     if report.uninterpreted:
         report.warnings.append(

@@ -652,12 +652,36 @@ def _emit(
             if f.finding == fid
             and (f.level is not None or f.negated or not props["also_at_level_only"])
         )
+    if made and not negated and fid in _HERNIATION_TYPES and _calcified_after(words, m.i1):
+        # "a right herniation, partially calcified": the calcified disc is the herniated part
+        made.extend(
+            f.model_copy(update={"finding": "disc_calcification", "severity": "unspecified"})
+            for f in list(made)
+            if f.finding == fid
+        )
     stated = bool(sides) or zone is not None
     if not stated and defaulted is not None:
         for f in made:
             defaulted.add(id(f))
     out.extend(made)
     return made, stated
+
+
+_HERNIATION_TYPES = frozenset(
+    {"disc_herniation", "disc_protrusion", "disc_extrusion", "disc_sequestration"}
+)
+_CALCIFIED = frozenset({"calcified", "calcific", "ossified"})
+_CALCIFIED_GAP = frozenset({",", "partially", "partly", "focally", "densely", "heavily", "and"})
+
+
+def _calcified_after(words: list[str], end: int) -> bool:
+    """True when a herniation is described as calcified right after it ("..., partly calcified")."""
+    for w in words[end : end + 4]:
+        if w in _CALCIFIED:
+            return True
+        if w not in _CALCIFIED_GAP:
+            return False
+    return False
 
 
 _FAT_SIGNAL_CACHE: dict[int, tuple[str, tuple[str, ...]] | None] = {}

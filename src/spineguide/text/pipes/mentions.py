@@ -221,6 +221,10 @@ def walk_back(
     ] or [Group()]
 
 
+# verbs that place a bone finding in the vertebra named after them
+_RELATION_WORDS = frozenset({"involving", "involves", "affecting", "affects", "involvement of"})
+
+
 def walk_forward(
     items: list[Item], k: int, words: list[str], anchor_ok: frozenset[str]
 ) -> list[Group]:
@@ -253,6 +257,9 @@ def walk_forward(
                 continue
             break
         if "find" in r or "head" in r:
+            if it.word in _RELATION_WORDS and "vertebral_body" in anchor_ok:
+                j += 1  # "lesions involving the L2 and L3 vertebral bodies"
+                continue
             break
         if "anchor" in r:
             if r["anchor"] & anchor_ok:

@@ -618,7 +618,10 @@ def _compound_mentions(
             rj = items[j].roles
             if rj and rj.get("find") in DISC_FINDINGS:
                 m = Mention("disc_calcification", it.i0, items[j].i1, it.i0)
-                m.sides.append("central")
+                # "calcified right paracentral herniation": the herniated part's side
+                between = [items[x].roles.get("side") for x in range(idx + 1, j)]  # type: ignore[union-attr]
+                side = next((sd for sd in between if sd in ("left", "right")), "central")
+                m.sides.append(side)
                 m.head_word = it.word
                 m.item_index = idx
                 mentions.append(m)

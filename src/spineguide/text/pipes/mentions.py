@@ -225,6 +225,9 @@ def walk_back(
 _RELATION_WORDS = frozenset({"involving", "involves", "affecting", "affects", "involvement of"})
 
 
+_SIZE_WORDS = frozenset({"larger", "smaller", "greater", "bigger", "than", "measuring", "sized"})
+
+
 def walk_forward(
     items: list[Item], k: int, words: list[str], anchor_ok: frozenset[str]
 ) -> list[Group]:
@@ -241,6 +244,9 @@ def walk_forward(
             w = it.word
             if w in PREPOSITIONS or w in ("%",):
                 j += 1
+                continue
+            if w in _SIZE_WORDS and "vertebral_body" in anchor_ok:
+                j += 1  # "lesions larger than 5 mm involving the L2 body": a size aside
                 continue
             if w == "(":
                 # a short aside ("(arrow)", "(purple)") does not end the phrase

@@ -756,7 +756,7 @@ def parse_imaging_report(text: str) -> ImagingReport:
             _analyse_sentence(
                 vocab, sent, text, name, state, findings, report.uninterpreted, defaulted
             )
-    if _septic_facet(low):
+    if any(f.finding == "facet_arthropathy" for f in findings) and _septic_facet(low):
         findings = [f for f in findings if not _infective_facet_effusion(f)]
     report.findings = reconcile(findings, defaulted)
     if report.uninterpreted:

@@ -457,17 +457,23 @@ def _alternative_side(m: Mention, mentions: list[Mention], items: list[Item] | N
 
 
 _CIRCUMFERENTIAL = frozenset(
-    {"circumferential", "circumferentially", "diffuse", "diffusely", "generalised", "generalized",
-     "concentric", "global", "globally"}
+    {
+        "circumferential",
+        "circumferentially",
+        "diffuse",
+        "diffusely",
+        "generalised",
+        "generalized",
+        "concentric",
+        "global",
+        "globally",
+    }
 )
 
 
 def _circumferential(m: Mention, items: list[Item]) -> bool:
     """True when the words just before a bulge call it circumferential or diffuse."""
-    for it in items[max(0, m.item_index - 3) : m.item_index]:
-        if it.word in _CIRCUMFERENTIAL:
-            return True
-    return False
+    return any(it.word in _CIRCUMFERENTIAL for it in items[max(0, m.item_index - 3) : m.item_index])
 
 
 def _zone_after(m: Mention, items: list[Item]) -> str | None:

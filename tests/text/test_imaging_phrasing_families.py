@@ -287,3 +287,19 @@ def test_no_lesion_in_the_vertebral_bodies_is_a_negative() -> None:
     assert (None, "central", "bone_lesion", "none") in _tuples(
         "No focal lesion in the vertebral bodies."
     )
+
+
+def test_the_left_one_is_one_of_the_roots() -> None:
+    """'Both roots are seen, the left one being kinked': the left root is compressed."""
+    found = _tuples(
+        "L5-S1: Left foraminal herniation. Both L5 roots are seen, the left one being thinned "
+        "and kinked by the herniation."
+    )
+    assert ("L5-S1", "left", "nerve_root_compression", "unspecified") in found
+    assert not [t for t in found if t[2] == "nerve_root_compression" and t[1] == "right"]
+
+
+def test_the_left_one_not_displaced_is_no_compression() -> None:
+    """A denied effect on 'the left one' stays a negative."""
+    found = _tuples("L5-S1: Both S1 roots are seen, the left one is not displaced.")
+    assert not [t for t in found if t[2] == "nerve_root_compression" and t[3] != "none"]

@@ -560,6 +560,37 @@ def _pronoun_antecedent(items: list[Item], idx: int, anchor_ok: frozenset[str]) 
     return []
 
 
+# words between "the left one" and what is said of it ("the left one being kinked and ...")
+_ONE_GAP = frozenset({",", "and", "being", "is", "was", "appears", "also", "clearly"})
+
+
+def _one_of_them(items: list[Item], idx: int, anchor_ok: frozenset[str]) -> list[Group]:
+    """ "The S1 roots are seen, the left one being displaced": "one" names one of the anatomy
+    words before it, on the side written with it."""
+    k = idx - 1
+    while k > 0 and k > idx - 8:
+        it = items[k]
+        if it.word in ("one", "ones"):
+            break
+        r = it.roles
+        if not (it.word in _ONE_GAP or (r and ("head" in r or "copula" in r or "sev" in r))):
+            return []
+        k -= 1
+    else:
+        return []
+    side = items[k - 1].roles.get("side") if items[k - 1].roles else None  # type: ignore[union-attr]
+    if side not in ("left", "right"):
+        return []
+    for a in range(k - 2, -1, -1):
+        r = items[a].roles
+        if r and "anchor" in r and r["anchor"] & anchor_ok:
+            g = Group()
+            g.anchors.append(a)
+            g.sides.append(side)
+            return [g]
+    return []
+
+
 _OBJECT_OPENERS = frozenset({"the", "both", "a", "an", "its", "their", "this", "these"})
 
 
@@ -618,6 +649,10 @@ def _compound_mentions(
             made = make_compound(
                 vocab, items, words, idx, heads, fwd, mentions, pre[-1], root_groups
             )
+    if not made:
+        one = _one_of_them(items, idx, anchor_ok)
+        if one:
+            made = make_compound(vocab, items, words, idx, heads, one, mentions, None, root_groups)
     if not made and "calcify" in heads:
         # "calcified right paracentral herniation": the herniation is the anchor
         for j in range(idx + 1, min(len(items), idx + 5)):

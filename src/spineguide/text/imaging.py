@@ -125,12 +125,23 @@ def _points_away(m: Mention, items: list[Item], words: list[str]) -> bool:
 
 # roles that make a sentence worth reading (anything else is fillers and plain words)
 _ACTIVE_ROLES = frozenset(
-    {"find", "head", "weakfind", "unint", "landmark", "alllv", "multilv", "fixlv", "side"}
+    {
+        "find",
+        "head",
+        "softhead",
+        "weakfind",
+        "unint",
+        "landmark",
+        "alllv",
+        "multilv",
+        "fixlv",
+        "side",
+    }
 )
 _SENTENCE_MODIFIER_ROLES = frozenset({"sev", "mig", "zone"})  # see SentenceModifiers
 _FLAG_ROLES = _ACTIVE_ROLES | _SENTENCE_MODIFIER_ROLES
 _RARE_ROLES = frozenset({"landmark", "unint", "alllv", "multilv", "fixlv"})
-_OPENER_ROLES = frozenset({"find", "weakfind", "head"})
+_OPENER_ROLES = frozenset({"find", "weakfind", "head", "softhead"})
 _PHRASE_LEVEL_ROLES = frozenset({"alllv", "multilv", "fixlv"})
 _SPECIFIC_DISC = frozenset({"disc_protrusion", "disc_extrusion", "disc_sequestration"})
 

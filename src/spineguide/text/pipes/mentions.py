@@ -478,8 +478,8 @@ def find_mentions(
             need = vocab.findings[r["weakfind"]]["weak_need"]
             if not need.isdisjoint(words):
                 _term_mentions(vocab, items, words, idx, r["weakfind"], mentions)
-        elif "head" in r:
-            heads: frozenset[str] = r["head"]
+        elif "head" in r or "softhead" in r:
+            heads: frozenset[str] = r["head"] if "head" in r else r["softhead"]
             anchor_ok = vocab.anchors_for_heads.get(heads)
             if anchor_ok is None:
                 anchor_ok = frozenset(a for (a, h) in compounds if h in heads)

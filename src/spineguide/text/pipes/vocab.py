@@ -52,7 +52,7 @@ class Vocab:
             if not words:
                 return
             roles = index.setdefault(words[0], {}).setdefault(words, {})
-            if role in ("anchor", "head"):
+            if role in ("anchor", "head", "softhead"):
                 roles.setdefault(role, set()).add(value)
             else:
                 roles.setdefault(role, value)
@@ -91,9 +91,11 @@ class Vocab:
         for name, phrases in data["anchors"].items():
             for p in phrases:
                 add(p, "anchor", name)
+        soft = frozenset(data.get("soft_heads") or ())
         for name, phrases in data["heads"].items():
             for p in phrases:
-                add(p, "head", name)
+                # a soft head opens its compounds but, like a filler, never ends another phrase
+                add(p, "softhead" if name in soft else "head", name)
         # (anchor, head set) -> (finding, polarity, default severity)
         self.compounds: dict[tuple[str, str], tuple[str, str, str | None]] = {}
         for c in data["compounds"]:
@@ -161,7 +163,7 @@ class Vocab:
         # freeze the anchor/head sets
         for entries in self.index.values():
             for _w, r in entries:
-                for key in ("anchor", "head"):
+                for key in ("anchor", "head", "softhead"):
                     if key in r:
                         r[key] = frozenset(r[key])
         self.joined = {p: " ".join(p) for entries in self.index.values() for p, _r in entries}

@@ -12,7 +12,8 @@ Conventions (documented, shared with the evaluation sets):
   -> mild; large/marked/high grade -> severe; negated -> none. Narrowing percentages (canal or
   foramen): <25 % mild, 25-50 % moderate, >50 % severe (expert estimate after the Lee 2010
   grading, source id lee-2010-foraminal); Lee grades 0-3 -> none/mild/moderate/severe.
-  Fracture height loss (Genant semiquantitative): <=25 % mild, 25-40 % moderate, >40 % severe.
+  Fracture height loss (Genant semiquantitative): <=25 % mild, 25-40 % moderate, >40 % severe;
+  not for a burst fracture (a traumatic injury graded by morphology, not by height loss).
   Spondylolisthesis Meyerding grade 1 -> mild, 2 -> moderate, 3-5 -> severe; slip % -> grade.
 - Nerve roots: contact/abutment -> mild (Pfirrmann 2004 grade 1 "contact"); "compressing" takes
   the sentence's severity adverb ("severely narrowing ... and compressing"); displacement,
@@ -24,7 +25,8 @@ Conventions (documented, shared with the evaluation sets):
 - Levels: a level heading ("L4-5:") governs its block; a sentence without a level takes the
   previous sentence's level within the paragraph (not for fracture, bone lesion,
   spondylolisthesis, collections or haematoma, which are often whole-spine statements);
-  "multilevel" gives level null; "at each level" gives L1-L2..L5-S1.
+  "multilevel" gives level null; "at each level" gives L1-L2..L5-S1; one lesion ("a bulge")
+  after a sentence of several levels gets level null (the report does not say which).
 - Negative statements that point elsewhere ("foramina otherwise patent", "remaining levels")
   produce no tuple.
 - Normality is a negative (severity none): "alignment is normal" -> spondylolisthesis,
@@ -41,8 +43,12 @@ Conventions (documented, shared with the evaluation sets):
   collection/haematoma statements without a level of their own are whole-study (level null).
 - Finding ids added after the first contract (discitis, aortic aneurysm/dissection, intradural
   mass, epidural lipomatosis, hip arthritis, iliopsoas haematoma, psoas abscess) are reported
-  beside the contract reading where the contract has one (discitis also as bone_lesion,
-  iliopsoas haematoma also as hematoma).
+  beside the contract reading where the contract has one (discitis and osteomyelitis also as
+  bone_lesion when placed at a level, iliopsoas haematoma also as hematoma).
+- Phrasing families: "pseudo-bulging" from a slip is no bulge; a circumferential or diffuse
+  bulge is central; "protrusion/extrusion" is one herniation of undecided type; a herniation
+  "partly calcified" is also a disc calcification on its side; in a report naming a septic facet
+  joint, facet effusions are not arthropathy; "space-occupying lesion" is a mass, not stenosis.
 - Every finding carries its span, the cue spans behind negated/uncertain/historical and a
   confidence (1.0 direct; 0.9 carried level or misspelling; 0.8 pronoun or inferred level).
   Significant wording without a finding id is returned in ``ImagingReport.uninterpreted``.

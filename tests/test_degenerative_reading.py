@@ -65,3 +65,42 @@ def test_a_limp_keeps_the_lower_walking_difficulty_weight_for_stenosis() -> None
     factors = _factors(text, "lumbar-spinal-stenosis")
     assert factors["gait_disturbance"] == 2
     assert "balance_impairment" not in factors
+
+
+# --- neurogenic claudication -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Both legs go heavy after walking 300 yards; she has to sit down before carrying on.",
+        "Aching in the calves on walking, eased by sitting on a bench or bending forward.",
+        "Walking tolerance is down to about 100 metres because of buttock pain.",
+        "He stops every few hundred metres and leans forward to ease the numbness in his legs.",
+        "Pseudoclaudication suspected by the GP.",
+        "Thigh pain with walking, relieved by flexing forward over a rail.",
+    ],
+)
+def test_neurogenic_claudication_wording(text: str) -> None:
+    assert "neurogenic_claudication" in _present(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Back pain worse with walking and sitting.",
+        "Leg pain on walking, not relieved by sitting down.",
+        "Calf cramp on walking uphill that settles when he stands still.",
+    ],
+)
+def test_posture_free_or_unrelieved_walking_pain_is_not_neurogenic_claudication(text: str) -> None:
+    assert "neurogenic_claudication" not in _present(text)
+
+
+def test_calf_pain_relieved_by_standing_still_is_vascular() -> None:
+    text = "Cramping calf pain on walking that settles when she stands still for a minute."
+    assert "vascular_claudication" in _present(text)
+
+
+def test_denied_relief_by_sitting_is_not_flexion_relief() -> None:
+    assert "pain_relieved_flexion" not in _present("Leg pain on walking, not eased by sitting.")

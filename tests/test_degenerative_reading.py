@@ -104,3 +104,61 @@ def test_calf_pain_relieved_by_standing_still_is_vascular() -> None:
 
 def test_denied_relief_by_sitting_is_not_flexion_relief() -> None:
     assert "pain_relieved_flexion" not in _present("Leg pain on walking, not eased by sitting.")
+
+
+# --- structural diagnoses stated as known --------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "finding"),
+    [
+        ("Known grade 1 degenerative spondylolisthesis at L4/5.", "known_spondylolisthesis"),
+        ("She has a known L4/5 slip and hypertension.", "known_spondylolisthesis"),
+        ("History of lumbar canal stenosis, on the waiting list.", "known_spinal_stenosis"),
+        ("Known left L4/5 facet joint cyst.", "known_synovial_cyst"),
+        ("Previously diagnosed calcified disc at C3-4.", "known_disc_calcification"),
+        ("Known schwannoma of the cauda equina under follow-up.", "known_intradural_tumour"),
+    ],
+)
+def test_a_structural_diagnosis_stated_as_known_is_read(text: str, finding: str) -> None:
+    assert finding in _present(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "finding"),
+    [
+        ("Possible spinal stenosis, to be confirmed.", "known_spinal_stenosis"),
+        ("Known aortic stenosis and atrial fibrillation.", "known_spinal_stenosis"),
+        ("Known foraminal stenosis on the right.", "known_spinal_stenosis"),
+        (
+            "Back pain since a slip on the ice; history of a slip last winter.",
+            "known_spondylolisthesis",
+        ),
+        ("Known neurofibromatosis type 1.", "known_intradural_tumour"),
+    ],
+)
+def test_suspicion_other_stenoses_and_falls_are_not_known_diagnoses(
+    text: str, finding: str
+) -> None:
+    assert finding not in _present(text)
+
+
+def test_a_scan_sentence_is_left_to_the_imaging_reader() -> None:
+    # the imaging reader weighs it; the clinical reader must not count the same slip again
+    assert "known_spondylolisthesis" not in _present(
+        "X-ray showed a known L4 on L5 spondylolisthesis."
+    )
+
+
+def test_a_known_slip_in_an_older_woman_ranks_the_slip_high() -> None:
+    text = (
+        "72F with back pain and heavy legs. Known grade 1 degenerative spondylolisthesis at L4/5."
+    )
+    ranked = [d.id for d in assess(text).differential]
+    assert "degenerative-spondylolisthesis" in ranked[:2]
+    assert _factors(text, "degenerative-spondylolisthesis")["known_spondylolisthesis"] > 1
+
+
+def test_a_known_canal_stenosis_puts_stenosis_first_for_leg_pain_in_later_life() -> None:
+    text = "69M with back pain and pain down the right leg; known lumbar canal stenosis."
+    assert assess(text).differential[0].id == "lumbar-spinal-stenosis"

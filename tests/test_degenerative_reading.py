@@ -79,6 +79,8 @@ def test_a_limp_keeps_the_lower_walking_difficulty_weight_for_stenosis() -> None
         "He stops every few hundred metres and leans forward to ease the numbness in his legs.",
         "Pseudoclaudication suspected by the GP.",
         "Thigh pain with walking, relieved by flexing forward over a rail.",
+        "She can walk further uphill than on the flat.",
+        "Able to cycle without pain, but walking brings on numb legs.",
     ],
 )
 def test_neurogenic_claudication_wording(text: str) -> None:
@@ -95,6 +97,18 @@ def test_neurogenic_claudication_wording(text: str) -> None:
 )
 def test_posture_free_or_unrelieved_walking_pain_is_not_neurogenic_claudication(text: str) -> None:
     assert "neurogenic_claudication" not in _present(text)
+
+
+def test_back_ache_on_standing_eased_by_sitting_is_posture_not_claudication() -> None:
+    text = "Low back ache on standing and arching backwards, eased by sitting down."
+    found = _present(text)
+    assert "neurogenic_claudication" not in found
+    assert {"pain_worse_standing", "pain_relieved_flexion"} <= found
+
+
+def test_pain_that_goes_once_seated_is_flexion_relief() -> None:
+    found = _present("The ache starts after standing at the sink and goes once she sits down.")
+    assert "pain_relieved_flexion" in found
 
 
 def test_calf_pain_relieved_by_standing_still_is_vascular() -> None:

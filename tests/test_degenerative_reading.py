@@ -176,3 +176,36 @@ def test_a_known_slip_in_an_older_woman_ranks_the_slip_high() -> None:
 def test_a_known_canal_stenosis_puts_stenosis_first_for_leg_pain_in_later_life() -> None:
     text = "69M with back pain and pain down the right leg; known lumbar canal stenosis."
     assert assess(text).differential[0].id == "lumbar-spinal-stenosis"
+
+
+# --- leg heaviness relieved by sitting is claudication, not a motor deficit --------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "71F with back pain; her legs feel heavy when she walks into town and she has to sit on "
+        "a bench, then she can carry on.",
+        "73M, a year of back pain; both legs go heavy after 300 yards and settle if he bends forward.",
+    ],
+)
+def test_posture_relieved_leg_heaviness_is_claudication_and_routine(text: str) -> None:
+    found = _present(text)
+    assert "neurogenic_claudication" in found
+    assert "bilateral_leg_weakness" not in found
+    result = assess(text)
+    assert result.triage.urgency.value == "routine"
+    assert result.differential[0].id == "lumbar-spinal-stenosis"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Since this morning both legs feel heavy and he cannot stand; sitting does not help.",
+        "Her legs gave way twice today.",
+        "Both legs feel heavy all the time, not relieved by sitting or lying.",
+        "Legs feel heavy and wobbly: hip flexion 4-/5 on both sides.",
+    ],
+)
+def test_leg_heaviness_without_postural_relief_stays_bilateral_weakness(text: str) -> None:
+    assert "bilateral_leg_weakness" in _present(text)

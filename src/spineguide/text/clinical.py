@@ -1191,7 +1191,9 @@ def _phrases(col: _Collector, vocab: _Vocab, only: Callable[[_Phrase], bool] | N
     doc = col.doc
     # only phrases whose required literals the text holds are scanned, in vocabulary order, and
     # only with their patterns that can match: a pattern that cannot match anywhere in the text
-    # never wins an alternation, so dropping it leaves every match unchanged
+    # never wins an alternation, so dropping it leaves every match unchanged (a phrase with
+    # hand-written prefilter words too: each of its patterns is indexed on its own, and one
+    # without literals is always live); a value group keeps the full pattern (group numbers)
     live: dict[int, list[int]] = {}
     owner = vocab.alt_owner
     for k in col.can_match(vocab, "phrase_patterns"):
@@ -1205,7 +1207,7 @@ def _phrases(col: _Collector, vocab: _Vocab, only: Callable[[_Phrase], bool] | N
         if not alts:
             continue  # no pattern of the phrase can match
         regex = phrase.regex
-        if len(alts) < len(phrase.alts) and phrase.value_group is None and not phrase.prefilter:
+        if len(alts) < len(phrase.alts) and phrase.value_group is None:
             regex = _patterns_regex(tuple(phrase.alts[j] for j in sorted(alts)))
         vetoed: dict[int, bool] = {}  # per sentence, so repeated mentions stay linear
         for m in regex.finditer(doc.text):

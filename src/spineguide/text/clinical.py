@@ -194,17 +194,19 @@ class _Vocab:
     index: LiteralIndex  # which vocabulary patterns a text can match, from one literal pass
     bases: dict[str, int]  # where each pattern family starts in the index
     alt_owner: tuple[tuple[int, int], ...]  # phrase pattern number → (phrase, its pattern number)
-    family_of: tuple[tuple[str, int], ...]  # index position → (family, position in the family)
+    # (family, first index position, end position): each family is one contiguous index range
+    family_ranges: tuple[tuple[str, int, int], ...]
     treatment_time: re.Pattern[str]  # after a time: the time is a treatment's, not the symptoms'
 
     def candidates(self, lower_text: str) -> dict[str, frozenset[int]]:
         """Per pattern family, the positions of the patterns this lower-cased text can match."""
-        found: dict[str, list[int]] = {name: [] for name in self.bases}
-        where = self.family_of
-        for i in self.index.candidates(lower_text):
-            name, pos = where[i]
-            found[name].append(pos)
-        return {name: frozenset(v) for name, v in found.items()}
+        found = sorted(self.index.candidates(lower_text))
+        out: dict[str, frozenset[int]] = {}
+        # each family is one contiguous range of the index: cut the sorted answer at its bounds
+        for name, base, stop in self.family_ranges:
+            lo, hi = bisect.bisect_left(found, base), bisect.bisect_left(found, stop)
+            out[name] = frozenset(i - base for i in found[lo:hi])
+        return out
 
 
 def _expand(pattern: str, macros: dict[str, str]) -> str:
@@ -321,7 +323,9 @@ def _vocab() -> _Vocab:
         index=LiteralIndex(flat, fallback=fallback),
         bases=bases,
         alt_owner=tuple(alt_owner),
-        family_of=tuple((name, i) for name, pats in families.items() for i in range(len(pats))),
+        family_ranges=tuple(
+            (name, bases[name], bases[name] + len(pats)) for name, pats in families.items()
+        ),
         reflex_names=tuple((k, _word_regex(v)) for k, v in rf["names"].items()),
         reflex_both=_word_regex(rf["both"]),
         reflex_reduced=_word_regex(rf["reduced"]),
@@ -949,7 +953,8 @@ def _region_tail(col: _Collector, vocab: _Vocab, ci: int, kinds: tuple[str, ...]
         return False
     taken = bytearray(c_end - c_start)
     hits: list[tuple[_Region, int, int]] = []
-    for region in vocab.regions:
+    can = col.can_match(vocab, "regions")  # a region the note cannot match is not in the clause
+    for region in (r for i, r in enumerate(vocab.regions) if i in can):
         for m in region.regex.finditer(doc.text, c_start, c_end):
             if not any(taken[m.start() - c_start : m.end() - c_start]):
                 taken[m.start() - c_start : m.end() - c_start] = b"\x01" * (m.end() - m.start())

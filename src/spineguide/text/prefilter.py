@@ -262,8 +262,17 @@ class LiteralIndex:
         for anchor, others, admits in multi:
             anchored[number[anchor]].append((tuple(number[o] for o in others), admits))
         self._literals = literals
-        self._single = [tuple(single.get(lit, ())) for lit in literals]  # by literal number
-        self._anchored = [tuple(x) for x in anchored]
+        # by literal number: the patterns the literal admits alone; the per-note answer is then
+        # one C-level set union over the literals present, not a Python loop per literal
+        self._single = [frozenset(single.get(lit, ())) for lit in literals]
+        # literal number → (the other literals of a term, the patterns it admits), only for
+        # literals that anchor some term (most anchor none)
+        self._anchored = {
+            n: tuple((frozenset(others), frozenset(admits)) for others, admits in x)
+            for n, x in enumerate(anchored)
+            if x
+        }
+        self._anchors = frozenset(self._anchored)
         self._automaton = _automaton(literals)
 
     def __len__(self) -> int:
@@ -277,12 +286,12 @@ class LiteralIndex:
         else:  # pyahocorasick missing: the same answer, one substring test per literal
             present = {n for n, lit in enumerate(self._literals) if lit in lower_text}
         out = set(self._always)
-        single, anchored = self._single, self._anchored
-        for n in present:
-            if single[n]:
-                out.update(single[n])
+        single = self._single
+        out.update(*[single[n] for n in present])
+        anchored = self._anchored
+        for n in present & self._anchors:
             for others, admits in anchored[n]:
-                if all(o in present for o in others):
+                if others <= present:
                     out.update(admits)
         return out
 

@@ -22,7 +22,7 @@ from spineguide.knowledge.loader import read_yaml
 from spineguide.reasoning.evidence import Choice, Evidence, trusted_evidence
 from spineguide.text.context import ContextEngine, ContextRules, CueMatch, context_path, tokenise
 from spineguide.text.pipeline import MedicationMention, Uninterpreted
-from spineguide.text.prefilter import LiteralFinder, LiteralIndex
+from spineguide.text.prefilter import LiteralFinder, LiteralHits, LiteralIndex
 
 MAX_TEXT_CHARS = 100_000  # documented input limit for one presentation
 VOCAB_PATH = Path(__file__).parent / "vocabulary" / "clinical.yaml"
@@ -200,7 +200,11 @@ class _Vocab:
 
     def candidates(self, lower_text: str) -> dict[str, frozenset[int]]:
         """Per pattern family, the positions of the patterns this lower-cased text can match."""
-        found = sorted(self.index.candidates(lower_text))
+        return self.by_family(self.index.candidates(lower_text))
+
+    def by_family(self, candidates: set[int]) -> dict[str, frozenset[int]]:
+        """Index candidates as positions within each pattern family."""
+        found = sorted(candidates)
         out: dict[str, frozenset[int]] = {}
         # each family is one contiguous range of the index: cut the sorted answer at its bounds
         for name, base, stop in self.family_ranges:
@@ -306,6 +310,7 @@ def _vocab() -> _Vocab:
         "symptoms": [macros[k] for k in ("PAIN", "SENS", "TINGLE", "WEAKWORD")],
         "reflex_words": [rf["reduced"], rf["normal"]],
         "numeric": [str(n["name"]) for n in raw.get("numeric", [])],  # a value needs its name
+        "power_normal": [_POWER_NORMAL.pattern],  # read clause by clause in _muscles
     }
     bases, flat = {}, []
     for name, bodies_of in families.items():
@@ -741,12 +746,30 @@ class _Collector:
         self.read: list[tuple[int, int]] = []  # cue words the reader used (not evidence spans)
         self.conditional: list[tuple[Evidence, tuple[str, ...]]] = []  # kept if all are present
         self._candidates: dict[str, frozenset[int]] | None = None
+        self._hits: LiteralHits | None = None  # where the literals are (None: offsets differ)
 
     def can_match(self, vocab: _Vocab, family: str) -> frozenset[int]:
         """Positions of the `family` patterns the note can match (one literal pass per note)."""
         if self._candidates is None:
-            self._candidates = vocab.candidates(self.doc.text.lower())
+            lower = self.doc.text.lower()
+            hits = vocab.index.hits(lower)
+            self._candidates = vocab.by_family(hits.candidates)
+            # an ASCII text lower-cases character for character, so offsets into the lower-cased
+            # text are offsets into the note
+            self._hits = hits if lower.isascii() else None
         return self._candidates[family]
+
+    def may_match_within(self, vocab: _Vocab, family: str, pos: int, start: int, end: int) -> bool:
+        """Whether pattern `pos` of `family` can match inside text[start:end] (a clause).
+
+        Reading clause by clause, most clauses hold none of a pattern's words: the literal pass
+        says so without running the pattern. False only when the pattern cannot match there.
+        """
+        if pos not in self.can_match(vocab, family):
+            return False
+        if self._hits is None:
+            return True
+        return self._hits.may_match_within(vocab.bases[family] + pos, start, end)
 
     def mark_read(self, regex: re.Pattern[str], start: int, end: int) -> None:
         """Record the words of `regex` in [start, end) as read (for the uninterpreted report)."""
@@ -800,17 +823,20 @@ class _Collector:
 def _regions(col: _Collector, vocab: _Vocab) -> None:
     doc = col.doc
     can = col.can_match(vocab, "regions")
-    regions = [r for i, r in enumerate(vocab.regions) if i in can]
-    symptoms = col.can_match(vocab, "symptoms")  # pain, sensory, tingling, weakness words
+    regions = [(i, r) for i, r in enumerate(vocab.regions) if i in can]
     pending: list[tuple[int, str]] = []  # list items without a region: (clause index, kinds)
     carried: tuple[int, tuple[str, ...]] | None = None  # (clause, kinds) a region list continues
     for ci, (c_start, c_end) in enumerate(doc.clauses):
         chunk = doc.text[c_start:c_end]
-        # a symptom family whose words the note lacks cannot be in this clause either
-        has_pain = vocab.pain.search(chunk) if 0 in symptoms else None
-        has_sens = vocab.sens.search(chunk) if 1 in symptoms else None
-        has_tingle = vocab.tingle.search(chunk) if 2 in symptoms else None
-        has_weak = vocab.weakword.search(chunk) if 3 in symptoms else None
+
+        # pain, sensory, tingling, weakness words: searched only where the literal pass puts
+        # one of their words in this clause
+        has_pain, has_sens, has_tingle, has_weak = (
+            regex.search(chunk)
+            if col.may_match_within(vocab, "symptoms", k, c_start, c_end)
+            else None
+            for k, regex in enumerate((vocab.pain, vocab.sens, vocab.tingle, vocab.weakword))
+        )
         if not (has_pain or has_sens or has_tingle or has_weak):
             if (
                 carried is not None
@@ -828,7 +854,9 @@ def _regions(col: _Collector, vocab: _Vocab) -> None:
         found_any = False
         first_region: tuple[_Region, int, int] | None = None
         hits: list[tuple[_Region, re.Match[str]]] = []
-        for region in regions:
+        for k, region in regions:
+            if not col.may_match_within(vocab, "regions", k, c_start, c_end):
+                continue  # none of the region's words starts in this clause
             for m in region.regex.finditer(doc.text, c_start, c_end):
                 if any(taken[m.start() - c_start : m.end() - c_start]):
                     continue
@@ -953,8 +981,9 @@ def _region_tail(col: _Collector, vocab: _Vocab, ci: int, kinds: tuple[str, ...]
         return False
     taken = bytearray(c_end - c_start)
     hits: list[tuple[_Region, int, int]] = []
-    can = col.can_match(vocab, "regions")  # a region the note cannot match is not in the clause
-    for region in (r for i, r in enumerate(vocab.regions) if i in can):
+    for k, region in enumerate(vocab.regions):
+        if not col.may_match_within(vocab, "regions", k, c_start, c_end):
+            continue  # none of the region's words is in this clause (or in the note)
         for m in region.regex.finditer(doc.text, c_start, c_end):
             if not any(taken[m.start() - c_start : m.end() - c_start]):
                 taken[m.start() - c_start : m.end() - c_start] = b"\x01" * (m.end() - m.start())
@@ -1038,16 +1067,20 @@ def _muscles(col: _Collector, vocab: _Vocab) -> None:
     doc = col.doc
     names = tuple(regex for _, regex in vocab.muscles)
     can = col.can_match(vocab, "muscles")
-    muscles = [m for i, m in enumerate(vocab.muscles) if i in can]
+    muscles = [(i, m) for i, m in enumerate(vocab.muscles) if i in can]
     for ci, (c_start, c_end) in enumerate(doc.clauses):
         chunk = doc.text[c_start:c_end]
-        if _POWER_NORMAL.search(chunk):
+        if col.may_match_within(vocab, "power_normal", 0, c_start, c_end) and _POWER_NORMAL.search(
+            chunk
+        ):
             for finding, _ in vocab.muscles:
                 col.add(finding, c_start, c_end, choice=Choice.absent, lateral=False)
             continue
         hits: list[tuple[int, int, str]] = []
         taken = bytearray(c_end - c_start)
-        for finding, regex in muscles:
+        for k, (finding, regex) in muscles:
+            if not col.may_match_within(vocab, "muscles", k, c_start, c_end):
+                continue  # none of the muscle's words is in this clause
             for m in regex.finditer(doc.text, c_start, c_end):
                 if not any(taken[m.start() - c_start : m.end() - c_start]):
                     taken[m.start() - c_start : m.end() - c_start] = b"\x01" * (m.end() - m.start())
@@ -1095,8 +1128,17 @@ def _reflexes(col: _Collector, vocab: _Vocab) -> None:
         return  # every reading needs one of them
     for c_start, c_end in doc.clauses:
         chunk = doc.text[c_start:c_end]
-        reduced = vocab.reflex_reduced.search(chunk) if 0 in verdicts else None
-        normal = vocab.reflex_normal.search(chunk) if 1 in verdicts else None
+        # the verdict words are searched only in the clauses the literal pass puts them in
+        reduced = (
+            vocab.reflex_reduced.search(chunk)
+            if col.may_match_within(vocab, "reflex_words", 0, c_start, c_end)
+            else None
+        )
+        normal = (
+            vocab.reflex_normal.search(chunk)
+            if col.may_match_within(vocab, "reflex_words", 1, c_start, c_end)
+            else None
+        )
         if not (reduced or normal):
             continue
         names: list[tuple[str, int, int]] = []
@@ -1108,7 +1150,7 @@ def _reflexes(col: _Collector, vocab: _Vocab) -> None:
             ]
         else:
             for i, (finding, regex) in enumerate(vocab.reflex_names):
-                if i not in can:
+                if i not in can or not col.may_match_within(vocab, "reflexes", i, c_start, c_end):
                     continue
                 for m in regex.finditer(doc.text, c_start, c_end):
                     names.append((finding, m.start(), m.end()))
@@ -1137,10 +1179,12 @@ def _tension_tests(col: _Collector, vocab: _Vocab) -> None:
     doc = col.doc
     names = tuple(regex for _, regex in vocab.tension)
     can = col.can_match(vocab, "tension")
-    tests = [t for i, t in enumerate(vocab.tension) if i in can]
+    tests = [(i, t) for i, t in enumerate(vocab.tension) if i in can]
     for ci, (c_start, c_end) in enumerate(doc.clauses):
         hits: list[tuple[int, int, str]] = []
-        for finding, regex in tests:
+        for k, (finding, regex) in tests:
+            if not col.may_match_within(vocab, "tension", k, c_start, c_end):
+                continue  # the test is not named in this clause
             for m in regex.finditer(doc.text, c_start, c_end):
                 hits.append((m.start(), m.end(), finding))
         if not hits:

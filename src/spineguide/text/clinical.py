@@ -450,6 +450,10 @@ class _Doc:
     clause_negated: list[bool]  # clause carries a leading negation from a list
     windows: dict[int, list[_SentenceCues]] = field(default_factory=dict)
     window_ends: dict[int, list[int]] = field(default_factory=dict)
+    # per mention span, its context and nearest side: several findings are often read from one
+    # span ("normal power" denies every muscle), and both depend on the span alone
+    contexts: dict[tuple[int, int], dict[str, CueMatch]] = field(default_factory=dict)
+    sides: dict[tuple[int, int], str | None] = field(default_factory=dict)
 
     def clause_of(self, pos: int) -> int:
         return max(0, bisect.bisect_right(self.clause_starts, pos) - 1)
@@ -610,7 +614,14 @@ def _negate_lists(doc: _Doc, comma_before: list[bool]) -> None:
 
 
 def _context(doc: _Doc, start: int, end: int) -> dict[str, CueMatch]:
-    """Context categories of the mention at [start, end) and the cue behind each."""
+    """Context categories of the mention at [start, end) and the cue behind each (read-only)."""
+    found = doc.contexts.get((start, end))
+    if found is None:
+        found = doc.contexts[start, end] = _read_context(doc, start, end)
+    return found
+
+
+def _read_context(doc: _Doc, start: int, end: int) -> dict[str, CueMatch]:
     ctx = _note_context()
     w = doc.cues_at(start)
     if not w.cues:
@@ -701,6 +712,13 @@ def _is_historical(doc: _Doc, start: int, end: int) -> bool:
 
 def _side_near(doc: _Doc, start: int, end: int) -> str | None:
     """Nearest side word in the clause, else earlier in the sentence."""
+    key = (start, end)
+    if key not in doc.sides:
+        doc.sides[key] = _read_side(doc, start, end)
+    return doc.sides[key]
+
+
+def _read_side(doc: _Doc, start: int, end: int) -> str | None:
     if not doc.clauses:
         return None
     ci = doc.clause_of(start)

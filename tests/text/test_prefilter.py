@@ -297,3 +297,58 @@ def test_literal_positions_without_the_automaton(monkeypatch) -> None:
     assert with_automaton.starts(2) is None  # no literal: may match anywhere
     assert not with_automaton.may_match_within(0, 0, 14)
     assert with_automaton.may_match_within(0, 14, 31)
+
+
+@pytest.mark.parametrize(
+    ("pattern", "expected"),
+    [
+        ("foot drop", {"f"}),
+        ("(?:left|right) leg", {"l", "r"}),
+        ("(?:bilateral )?leg weakness", {"b", "l"}),
+        ("[3-5]/5", {"3", "4", "5"}),
+        ("(?<!vertebral )collapse", {"c"}),
+    ],
+)
+def test_first_characters_of_a_match(pattern: str, expected: set[str]) -> None:
+    from spineguide.text.prefilter import first_chars
+
+    assert first_chars(pattern) == expected
+
+
+@pytest.mark.parametrize("pattern", ["\\w+ pain", "(?:very )?", "x?", ".{2}", "[^a]b"])
+def test_no_first_characters_when_a_match_may_start_anywhere_or_be_empty(pattern: str) -> None:
+    from spineguide.text.prefilter import first_chars
+
+    assert first_chars(pattern) is None
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(_WORDS, min_size=1, max_size=25))
+def test_first_character_test_leaves_every_phrase_match_unchanged(words: list[str]) -> None:
+    vocab = clinical._vocab()
+    text = " ".join(words)
+    text = text[:1].upper() + text[1:]  # case folding too
+    for phrase in vocab.phrases:
+        fast = clinical._first_char_regex(phrase.alts)
+        assert [m.span() for m in fast.finditer(text)] == [
+            m.span() for m in phrase.regex.finditer(text)
+        ], phrase.finding
+        assert fast.groups == phrase.regex.groups  # a value group keeps its number
+
+
+def test_first_character_test_on_realistic_notes() -> None:
+    notes = [
+        "Fell from a ladder about 3 metres onto his back; unable to pass urine since.",
+        "SADDLE NUMBNESS for 2 days, Temp 38.9, CRP 180. Bilateral sciatica worse on standing.",
+        "Numb around the back passage, bladder not emptying properly, bowels not opened.",
+    ]
+    vocab = clinical._vocab()
+    matched = 0
+    for text in notes:
+        for phrase in vocab.phrases:
+            full = [m.span() for m in phrase.regex.finditer(text)]
+            matched += bool(full)
+            assert [
+                m.span() for m in clinical._first_char_regex(phrase.alts).finditer(text)
+            ] == full
+    assert matched >= 5

@@ -22,7 +22,7 @@ from spineguide.knowledge.loader import read_yaml
 from spineguide.reasoning.evidence import Choice, Evidence, trusted_evidence
 from spineguide.text.context import ContextEngine, ContextRules, CueMatch, context_path, tokenise
 from spineguide.text.pipeline import MedicationMention, Uninterpreted
-from spineguide.text.prefilter import LiteralFinder, LiteralHits, LiteralIndex
+from spineguide.text.prefilter import LiteralFinder, LiteralHits, LiteralIndex, first_chars
 
 MAX_TEXT_CHARS = 100_000  # documented input limit for one presentation
 VOCAB_PATH = Path(__file__).parent / "vocabulary" / "clinical.yaml"
@@ -765,6 +765,7 @@ class _Collector:
         self.conditional: list[tuple[Evidence, tuple[str, ...]]] = []  # kept if all are present
         self._candidates: dict[str, frozenset[int]] | None = None
         self._hits: LiteralHits | None = None  # where the literals are (None: offsets differ)
+        self.ascii = doc.text.isascii()
 
     def can_match(self, vocab: _Vocab, family: str) -> frozenset[int]:
         """Positions of the `family` patterns the note can match (one literal pass per note)."""
@@ -1249,6 +1250,23 @@ def _family_spa(col: _Collector) -> None:
 
 
 @lru_cache(maxsize=2048)
+def _first_char_regex(alts: tuple[str, ...]) -> re.Pattern[str]:
+    """`_patterns_regex` with a lookahead for the characters a match can start with.
+
+    For speed: most word starts in a note cannot open any of the patterns, and one character
+    test rejects them before the alternation is tried. The lookahead consumes nothing and adds
+    no group, so matches and group numbers are those of the plain alternation. Used for ASCII
+    notes only (where the set test and the patterns' own letters fold case alike).
+    """
+    body = "|".join(alts)
+    first = first_chars(f"(?:{body})")
+    if first is None:
+        return _patterns_regex(alts)
+    chars = "".join(re.escape(c) for c in sorted(first))
+    return re.compile(rf"(?<!\w)(?=[{chars}])(?:{body})(?!\w)", re.I)
+
+
+@lru_cache(maxsize=2048)
 def _patterns_regex(alts: tuple[str, ...]) -> re.Pattern[str]:
     """Some patterns of a phrase as one word-bounded alternation (compiled once, then cached)."""
     return re.compile(rf"(?<!\w)(?:{'|'.join(alts)})(?!\w)", re.I)
@@ -1274,7 +1292,12 @@ def _phrases(col: _Collector, vocab: _Vocab, only: Callable[[_Phrase], bool] | N
         if not alts:
             continue  # no pattern of the phrase can match
         regex = phrase.regex
-        if len(alts) < len(phrase.alts) and phrase.value_group is None:
+        if col.ascii:  # the same pattern with a test of its first character (see below)
+            used = phrase.alts
+            if len(alts) < len(phrase.alts) and phrase.value_group is None:
+                used = tuple(phrase.alts[j] for j in sorted(alts))
+            regex = _first_char_regex(used)
+        elif len(alts) < len(phrase.alts) and phrase.value_group is None:
             regex = _patterns_regex(tuple(phrase.alts[j] for j in sorted(alts)))
         vetoed: dict[int, bool] = {}  # per sentence, so repeated mentions stay linear
         for m in regex.finditer(doc.text):

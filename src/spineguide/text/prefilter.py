@@ -369,6 +369,72 @@ class LiteralHits:
         return k < len(where) and where[k] < end
 
 
+_MAX_FIRST = 40  # more possible first characters than this: not worth a test
+
+
+def first_chars(pattern: str) -> frozenset[str] | None:
+    """The characters (as written, before case folding) a non-empty match must start with.
+
+    None when the pattern can match the empty string or start with a character from a class
+    (`\\w`, `.`, a negated set) or more than a few characters.
+    """
+    try:
+        tree = _sre_parse.parse(pattern, re.I)
+    except re.error:
+        return None
+    chars, can_be_empty = _first(tree)
+    if chars is None or can_be_empty or len(chars) > _MAX_FIRST:
+        return None
+    return frozenset(chars)
+
+
+def _first(items: Any) -> tuple[set[str] | None, bool]:
+    """(characters a match of the node sequence may start with, whether it may be empty)."""
+    chars: set[str] = set()
+    for op, av in items:
+        if op in _ZERO_WIDTH:
+            continue  # lookarounds and anchors consume nothing
+        found, empty = _first_of(op, av)
+        if found is None:
+            return None, False
+        chars |= found
+        if not empty:
+            return chars, False
+    return chars, True
+
+
+def _first_of(op: Any, av: Any) -> tuple[set[str] | None, bool]:
+    if op is _C.LITERAL:
+        return {chr(av)}, False
+    if op is _C.IN:
+        chars: set[str] = set()
+        for kind, value in av:
+            if kind is _C.LITERAL:
+                chars.add(chr(value))
+            elif kind is _C.RANGE and value[1] - value[0] < _MAX_FIRST:
+                chars.update(chr(c) for c in range(value[0], value[1] + 1))
+            else:
+                return None, False  # negated sets, categories, wide ranges
+        return chars, False
+    if op is _C.BRANCH:
+        out: set[str] = set()
+        any_empty = False
+        for alt in av[1]:
+            found, empty = _first(alt)
+            if found is None:
+                return None, False
+            out |= found
+            any_empty = any_empty or empty
+        return out, any_empty
+    if op in _REPEATS:
+        found, empty = _first(av[2])
+        return found, empty or av[0] == 0
+    body = _group_body(op, av)
+    if body is not None:
+        return _first(body)
+    return None, False  # any character, classes, back references
+
+
 _CACHE_FORMAT = "prefilter-2"
 
 

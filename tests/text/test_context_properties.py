@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 
 from hypothesis import given, settings
@@ -76,3 +77,34 @@ def test_one_megabyte_is_linear() -> None:
     large = _time_qualify(128_000)  # ~1 MB
     assert large < 60
     assert large < small * 8 * 4, (small, large)  # 8x the input, well under quadratic growth
+
+
+def _reference_tokens(text: str) -> list[tuple[str, int, int]]:
+    """The tokeniser's rule written out: every token, less a hyphen or slash between two
+    letters or digits (str.isalnum, any script)."""
+    low = text.replace("’", "'").replace("‘", "'").replace("–", "-").replace("—", "-").lower()
+    out = []
+    for m in re.finditer(r"[a-z0-9]+(?:'[a-z]+)?|[^\sa-z0-9]", low):
+        s, e = m.start(), m.end()
+        joined = s > 0 and e < len(low) and low[s - 1].isalnum() and low[e].isalnum()
+        if m.group() in ("-", "/") and joined:
+            continue
+        out.append((m.group(), s, e))
+    return out
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.text(alphabet="aZ1 -/_.,'’–éß²٣\n\u00a0xL", max_size=30))
+def test_tokens_follow_the_joining_rule(text: str) -> None:
+    toks = tokenise(text, 7)
+    got = list(
+        zip(toks.words, [s - 7 for s in toks.starts], [e - 7 for e in toks.ends], strict=True)
+    )
+    assert got == _reference_tokens(text)
+
+
+def test_tokens_of_a_clinical_phrase() -> None:
+    toks = tokenise("L4/5 disc - x-ray: no cord/cauda compression / odd")
+    assert toks.words == [
+        "l4", "5", "disc", "-", "x", "ray", ":", "no", "cord", "cauda", "compression", "/", "odd",
+    ]  # fmt: skip

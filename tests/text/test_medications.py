@@ -127,3 +127,25 @@ def test_spans_point_at_the_words() -> None:
 def test_empty_text() -> None:
     assert find_medications("") == []
     assert find_medications("   ") == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Back pain for 2 weeks. No fever. Takes blood thinners for AF; also on steroids.",
+        # a non-ASCII note (offsets of the lower-cased text are not trusted): every sentence read
+        "Back pain – 2 weeks. No fever. Takes blood thinners for AF; also on steroids.",
+        "BLOOD THINNERS stopped last year. Now on STEROIDS.",
+    ],
+)
+def test_class_words_in_any_sentence_are_found(text: str) -> None:
+    found = {m.name.lower(): m for m in find_medications(text)}
+    assert set(found) == {"blood thinners", "steroids"}
+    for m in found.values():
+        assert text[m.span[0] : m.span[1]] == m.name
+    assert found["blood thinners"].negated == ("stopped" in text)
+
+
+def test_sentences_without_class_words_give_no_class_mentions() -> None:
+    text = "Low back pain after lifting. Walks 2 miles. Sleeps well; works as a builder."
+    assert find_medications(text) == []

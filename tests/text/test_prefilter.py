@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 
 import pytest
@@ -163,6 +164,7 @@ def _families(vocab: clinical._Vocab) -> dict[str, list[re.Pattern[str]]]:
         "symptoms": [vocab.pain, vocab.sens, vocab.tingle, vocab.weakword],
         "reflex_words": [vocab.reflex_reduced, vocab.reflex_normal],
         "numeric": [n.regex for n in vocab.numeric],
+        "power_normal": [clinical._POWER_NORMAL],
     }
 
 
@@ -237,3 +239,116 @@ def test_live_patterns_on_realistic_notes_give_the_same_matches() -> None:
                 sel = tuple(phrase.alts[j] for j in sorted(live[i]))
                 assert [m.span() for m in clinical._patterns_regex(sel).finditer(text)] == full
     assert matched_somewhere >= 3
+
+
+def _clause_bounds(text: str) -> list[tuple[int, int]]:
+    """Every stretch between two clause marks (the stretches the note reader reads one by one)."""
+    cuts = [0, *(m.end() for m in re.finditer(r"[,;:.()]|\sbut\s", text)), len(text)]
+    return [(a, b) for a, b in itertools.pairwise(cuts) if b > a]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_WORDS, min_size=1, max_size=25))
+def test_literal_positions_never_hide_a_match_inside_a_stretch(words: list[str]) -> None:
+    """A pattern said not to match inside a stretch has no match inside it, as a slice or in place."""
+    vocab = clinical._vocab()
+    text = " ".join(words)
+    hits = vocab.index.hits(text.lower())
+    assert hits.candidates == vocab.index.candidates(text.lower())
+    for family, patterns in _families(vocab).items():
+        base = vocab.bases[family]
+        for i, regex in enumerate(patterns):
+            for a, b in _clause_bounds(text):
+                if not hits.may_match_within(base + i, a, b):
+                    assert regex.search(text[a:b]) is None, (family, i, text[a:b])
+                    assert regex.search(text, a, b) is None, (family, i, text[a:b])
+
+
+def test_literal_positions_on_a_realistic_note() -> None:
+    text = (
+        "Back pain for 3 weeks, numbness of the left foot. Power 5/5 throughout; "
+        "ankle jerk absent on the right, SLR positive at 40 degrees on the left."
+    )
+    vocab = clinical._vocab()
+    hits = vocab.index.hits(text.lower())
+    pain = vocab.bases["symptoms"]  # the pain words
+    first = text.index(",")
+    assert hits.may_match_within(pain, 0, first)  # "Back pain for 3 weeks"
+    assert not hits.may_match_within(pain, first, text.index("."))  # "numbness of the left foot"
+    for family, patterns in _families(vocab).items():
+        for i, regex in enumerate(patterns):
+            for a, b in _clause_bounds(text):
+                if regex.search(text, a, b):
+                    assert hits.may_match_within(vocab.bases[family] + i, a, b), (family, i)
+
+
+def test_literal_positions_without_the_automaton(monkeypatch) -> None:
+    from spineguide.text import prefilter
+
+    patterns = ["saddle (?:numbness|anaesthesia)", "foot drop", "\\d{2}"]
+    text = "new foot drop. saddle numbness; foot drop again"
+    with_automaton = prefilter.LiteralIndex(patterns).hits(text)
+    monkeypatch.setattr(prefilter, "_automaton", lambda literals: None)  # library missing
+    without = prefilter.LiteralIndex(patterns).hits(text)
+    assert with_automaton.candidates == without.candidates == {0, 1, 2}
+    for i in range(len(patterns)):
+        assert with_automaton.starts(i) == without.starts(i)
+    assert with_automaton.starts(1) == [4, 32]
+    assert with_automaton.starts(2) is None  # no literal: may match anywhere
+    assert not with_automaton.may_match_within(0, 0, 14)
+    assert with_automaton.may_match_within(0, 14, 31)
+
+
+@pytest.mark.parametrize(
+    ("pattern", "expected"),
+    [
+        ("foot drop", {"f"}),
+        ("(?:left|right) leg", {"l", "r"}),
+        ("(?:bilateral )?leg weakness", {"b", "l"}),
+        ("[3-5]/5", {"3", "4", "5"}),
+        ("(?<!vertebral )collapse", {"c"}),
+    ],
+)
+def test_first_characters_of_a_match(pattern: str, expected: set[str]) -> None:
+    from spineguide.text.prefilter import first_chars
+
+    assert first_chars(pattern) == expected
+
+
+@pytest.mark.parametrize("pattern", ["\\w+ pain", "(?:very )?", "x?", ".{2}", "[^a]b"])
+def test_no_first_characters_when_a_match_may_start_anywhere_or_be_empty(pattern: str) -> None:
+    from spineguide.text.prefilter import first_chars
+
+    assert first_chars(pattern) is None
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(_WORDS, min_size=1, max_size=25))
+def test_first_character_test_leaves_every_phrase_match_unchanged(words: list[str]) -> None:
+    vocab = clinical._vocab()
+    text = " ".join(words)
+    text = text[:1].upper() + text[1:]  # case folding too
+    for phrase in vocab.phrases:
+        fast = clinical._first_char_regex(phrase.alts)
+        assert [m.span() for m in fast.finditer(text)] == [
+            m.span() for m in phrase.regex.finditer(text)
+        ], phrase.finding
+        assert fast.groups == phrase.regex.groups  # a value group keeps its number
+
+
+def test_first_character_test_on_realistic_notes() -> None:
+    notes = [
+        "Fell from a ladder about 3 metres onto his back; unable to pass urine since.",
+        "SADDLE NUMBNESS for 2 days, Temp 38.9, CRP 180. Bilateral sciatica worse on standing.",
+        "Numb around the back passage, bladder not emptying properly, bowels not opened.",
+    ]
+    vocab = clinical._vocab()
+    matched = 0
+    for text in notes:
+        for phrase in vocab.phrases:
+            full = [m.span() for m in phrase.regex.finditer(text)]
+            matched += bool(full)
+            assert [
+                m.span() for m in clinical._first_char_regex(phrase.alts).finditer(text)
+            ] == full
+    assert matched >= 5

@@ -22,7 +22,7 @@ from spineguide.knowledge.loader import read_yaml
 from spineguide.reasoning.evidence import Choice, Evidence, trusted_evidence
 from spineguide.text.context import ContextEngine, ContextRules, CueMatch, context_path, tokenise
 from spineguide.text.pipeline import MedicationMention, Uninterpreted
-from spineguide.text.prefilter import LiteralFinder, LiteralIndex
+from spineguide.text.prefilter import LiteralFinder, LiteralHits, LiteralIndex, first_chars
 
 MAX_TEXT_CHARS = 100_000  # documented input limit for one presentation
 VOCAB_PATH = Path(__file__).parent / "vocabulary" / "clinical.yaml"
@@ -194,17 +194,23 @@ class _Vocab:
     index: LiteralIndex  # which vocabulary patterns a text can match, from one literal pass
     bases: dict[str, int]  # where each pattern family starts in the index
     alt_owner: tuple[tuple[int, int], ...]  # phrase pattern number → (phrase, its pattern number)
-    family_of: tuple[tuple[str, int], ...]  # index position → (family, position in the family)
+    # (family, first index position, end position): each family is one contiguous index range
+    family_ranges: tuple[tuple[str, int, int], ...]
     treatment_time: re.Pattern[str]  # after a time: the time is a treatment's, not the symptoms'
 
     def candidates(self, lower_text: str) -> dict[str, frozenset[int]]:
         """Per pattern family, the positions of the patterns this lower-cased text can match."""
-        found: dict[str, list[int]] = {name: [] for name in self.bases}
-        where = self.family_of
-        for i in self.index.candidates(lower_text):
-            name, pos = where[i]
-            found[name].append(pos)
-        return {name: frozenset(v) for name, v in found.items()}
+        return self.by_family(self.index.candidates(lower_text))
+
+    def by_family(self, candidates: set[int]) -> dict[str, frozenset[int]]:
+        """Index candidates as positions within each pattern family."""
+        found = sorted(candidates)
+        out: dict[str, frozenset[int]] = {}
+        # each family is one contiguous range of the index: cut the sorted answer at its bounds
+        for name, base, stop in self.family_ranges:
+            lo, hi = bisect.bisect_left(found, base), bisect.bisect_left(found, stop)
+            out[name] = frozenset(i - base for i in found[lo:hi])
+        return out
 
 
 def _expand(pattern: str, macros: dict[str, str]) -> str:
@@ -304,6 +310,7 @@ def _vocab() -> _Vocab:
         "symptoms": [macros[k] for k in ("PAIN", "SENS", "TINGLE", "WEAKWORD")],
         "reflex_words": [rf["reduced"], rf["normal"]],
         "numeric": [str(n["name"]) for n in raw.get("numeric", [])],  # a value needs its name
+        "power_normal": [_POWER_NORMAL.pattern],  # read clause by clause in _muscles
     }
     bases, flat = {}, []
     for name, bodies_of in families.items():
@@ -321,7 +328,9 @@ def _vocab() -> _Vocab:
         index=LiteralIndex(flat, fallback=fallback),
         bases=bases,
         alt_owner=tuple(alt_owner),
-        family_of=tuple((name, i) for name, pats in families.items() for i in range(len(pats))),
+        family_ranges=tuple(
+            (name, bases[name], bases[name] + len(pats)) for name, pats in families.items()
+        ),
         reflex_names=tuple((k, _word_regex(v)) for k, v in rf["names"].items()),
         reflex_both=_word_regex(rf["both"]),
         reflex_reduced=_word_regex(rf["reduced"]),
@@ -441,6 +450,10 @@ class _Doc:
     clause_negated: list[bool]  # clause carries a leading negation from a list
     windows: dict[int, list[_SentenceCues]] = field(default_factory=dict)
     window_ends: dict[int, list[int]] = field(default_factory=dict)
+    # per mention span, its context and nearest side: several findings are often read from one
+    # span ("normal power" denies every muscle), and both depend on the span alone
+    contexts: dict[tuple[int, int], dict[str, CueMatch]] = field(default_factory=dict)
+    sides: dict[tuple[int, int], str | None] = field(default_factory=dict)
 
     def clause_of(self, pos: int) -> int:
         return max(0, bisect.bisect_right(self.clause_starts, pos) - 1)
@@ -601,7 +614,14 @@ def _negate_lists(doc: _Doc, comma_before: list[bool]) -> None:
 
 
 def _context(doc: _Doc, start: int, end: int) -> dict[str, CueMatch]:
-    """Context categories of the mention at [start, end) and the cue behind each."""
+    """Context categories of the mention at [start, end) and the cue behind each (read-only)."""
+    found = doc.contexts.get((start, end))
+    if found is None:
+        found = doc.contexts[start, end] = _read_context(doc, start, end)
+    return found
+
+
+def _read_context(doc: _Doc, start: int, end: int) -> dict[str, CueMatch]:
     ctx = _note_context()
     w = doc.cues_at(start)
     if not w.cues:
@@ -692,6 +712,13 @@ def _is_historical(doc: _Doc, start: int, end: int) -> bool:
 
 def _side_near(doc: _Doc, start: int, end: int) -> str | None:
     """Nearest side word in the clause, else earlier in the sentence."""
+    key = (start, end)
+    if key not in doc.sides:
+        doc.sides[key] = _read_side(doc, start, end)
+    return doc.sides[key]
+
+
+def _read_side(doc: _Doc, start: int, end: int) -> str | None:
     if not doc.clauses:
         return None
     ci = doc.clause_of(start)
@@ -737,12 +764,31 @@ class _Collector:
         self.read: list[tuple[int, int]] = []  # cue words the reader used (not evidence spans)
         self.conditional: list[tuple[Evidence, tuple[str, ...]]] = []  # kept if all are present
         self._candidates: dict[str, frozenset[int]] | None = None
+        self._hits: LiteralHits | None = None  # where the literals are (None: offsets differ)
+        self.ascii = doc.text.isascii()
 
     def can_match(self, vocab: _Vocab, family: str) -> frozenset[int]:
         """Positions of the `family` patterns the note can match (one literal pass per note)."""
         if self._candidates is None:
-            self._candidates = vocab.candidates(self.doc.text.lower())
+            lower = self.doc.text.lower()
+            hits = vocab.index.hits(lower)
+            self._candidates = vocab.by_family(hits.candidates)
+            # an ASCII text lower-cases character for character, so offsets into the lower-cased
+            # text are offsets into the note
+            self._hits = hits if lower.isascii() else None
         return self._candidates[family]
+
+    def may_match_within(self, vocab: _Vocab, family: str, pos: int, start: int, end: int) -> bool:
+        """Whether pattern `pos` of `family` can match inside text[start:end] (a clause).
+
+        Reading clause by clause, most clauses hold none of a pattern's words: the literal pass
+        says so without running the pattern. False only when the pattern cannot match there.
+        """
+        if pos not in self.can_match(vocab, family):
+            return False
+        if self._hits is None:
+            return True
+        return self._hits.may_match_within(vocab.bases[family] + pos, start, end)
 
     def mark_read(self, regex: re.Pattern[str], start: int, end: int) -> None:
         """Record the words of `regex` in [start, end) as read (for the uninterpreted report)."""
@@ -796,17 +842,20 @@ class _Collector:
 def _regions(col: _Collector, vocab: _Vocab) -> None:
     doc = col.doc
     can = col.can_match(vocab, "regions")
-    regions = [r for i, r in enumerate(vocab.regions) if i in can]
-    symptoms = col.can_match(vocab, "symptoms")  # pain, sensory, tingling, weakness words
+    regions = [(i, r) for i, r in enumerate(vocab.regions) if i in can]
     pending: list[tuple[int, str]] = []  # list items without a region: (clause index, kinds)
     carried: tuple[int, tuple[str, ...]] | None = None  # (clause, kinds) a region list continues
     for ci, (c_start, c_end) in enumerate(doc.clauses):
         chunk = doc.text[c_start:c_end]
-        # a symptom family whose words the note lacks cannot be in this clause either
-        has_pain = vocab.pain.search(chunk) if 0 in symptoms else None
-        has_sens = vocab.sens.search(chunk) if 1 in symptoms else None
-        has_tingle = vocab.tingle.search(chunk) if 2 in symptoms else None
-        has_weak = vocab.weakword.search(chunk) if 3 in symptoms else None
+
+        # pain, sensory, tingling, weakness words: searched only where the literal pass puts
+        # one of their words in this clause
+        has_pain, has_sens, has_tingle, has_weak = (
+            regex.search(chunk)
+            if col.may_match_within(vocab, "symptoms", k, c_start, c_end)
+            else None
+            for k, regex in enumerate((vocab.pain, vocab.sens, vocab.tingle, vocab.weakword))
+        )
         if not (has_pain or has_sens or has_tingle or has_weak):
             if (
                 carried is not None
@@ -824,7 +873,9 @@ def _regions(col: _Collector, vocab: _Vocab) -> None:
         found_any = False
         first_region: tuple[_Region, int, int] | None = None
         hits: list[tuple[_Region, re.Match[str]]] = []
-        for region in regions:
+        for k, region in regions:
+            if not col.may_match_within(vocab, "regions", k, c_start, c_end):
+                continue  # none of the region's words starts in this clause
             for m in region.regex.finditer(doc.text, c_start, c_end):
                 if any(taken[m.start() - c_start : m.end() - c_start]):
                     continue
@@ -949,7 +1000,9 @@ def _region_tail(col: _Collector, vocab: _Vocab, ci: int, kinds: tuple[str, ...]
         return False
     taken = bytearray(c_end - c_start)
     hits: list[tuple[_Region, int, int]] = []
-    for region in vocab.regions:
+    for k, region in enumerate(vocab.regions):
+        if not col.may_match_within(vocab, "regions", k, c_start, c_end):
+            continue  # none of the region's words is in this clause (or in the note)
         for m in region.regex.finditer(doc.text, c_start, c_end):
             if not any(taken[m.start() - c_start : m.end() - c_start]):
                 taken[m.start() - c_start : m.end() - c_start] = b"\x01" * (m.end() - m.start())
@@ -1033,16 +1086,20 @@ def _muscles(col: _Collector, vocab: _Vocab) -> None:
     doc = col.doc
     names = tuple(regex for _, regex in vocab.muscles)
     can = col.can_match(vocab, "muscles")
-    muscles = [m for i, m in enumerate(vocab.muscles) if i in can]
+    muscles = [(i, m) for i, m in enumerate(vocab.muscles) if i in can]
     for ci, (c_start, c_end) in enumerate(doc.clauses):
         chunk = doc.text[c_start:c_end]
-        if _POWER_NORMAL.search(chunk):
+        if col.may_match_within(vocab, "power_normal", 0, c_start, c_end) and _POWER_NORMAL.search(
+            chunk
+        ):
             for finding, _ in vocab.muscles:
                 col.add(finding, c_start, c_end, choice=Choice.absent, lateral=False)
             continue
         hits: list[tuple[int, int, str]] = []
         taken = bytearray(c_end - c_start)
-        for finding, regex in muscles:
+        for k, (finding, regex) in muscles:
+            if not col.may_match_within(vocab, "muscles", k, c_start, c_end):
+                continue  # none of the muscle's words is in this clause
             for m in regex.finditer(doc.text, c_start, c_end):
                 if not any(taken[m.start() - c_start : m.end() - c_start]):
                     taken[m.start() - c_start : m.end() - c_start] = b"\x01" * (m.end() - m.start())
@@ -1090,8 +1147,17 @@ def _reflexes(col: _Collector, vocab: _Vocab) -> None:
         return  # every reading needs one of them
     for c_start, c_end in doc.clauses:
         chunk = doc.text[c_start:c_end]
-        reduced = vocab.reflex_reduced.search(chunk) if 0 in verdicts else None
-        normal = vocab.reflex_normal.search(chunk) if 1 in verdicts else None
+        # the verdict words are searched only in the clauses the literal pass puts them in
+        reduced = (
+            vocab.reflex_reduced.search(chunk)
+            if col.may_match_within(vocab, "reflex_words", 0, c_start, c_end)
+            else None
+        )
+        normal = (
+            vocab.reflex_normal.search(chunk)
+            if col.may_match_within(vocab, "reflex_words", 1, c_start, c_end)
+            else None
+        )
         if not (reduced or normal):
             continue
         names: list[tuple[str, int, int]] = []
@@ -1103,7 +1169,7 @@ def _reflexes(col: _Collector, vocab: _Vocab) -> None:
             ]
         else:
             for i, (finding, regex) in enumerate(vocab.reflex_names):
-                if i not in can:
+                if i not in can or not col.may_match_within(vocab, "reflexes", i, c_start, c_end):
                     continue
                 for m in regex.finditer(doc.text, c_start, c_end):
                     names.append((finding, m.start(), m.end()))
@@ -1132,10 +1198,12 @@ def _tension_tests(col: _Collector, vocab: _Vocab) -> None:
     doc = col.doc
     names = tuple(regex for _, regex in vocab.tension)
     can = col.can_match(vocab, "tension")
-    tests = [t for i, t in enumerate(vocab.tension) if i in can]
+    tests = [(i, t) for i, t in enumerate(vocab.tension) if i in can]
     for ci, (c_start, c_end) in enumerate(doc.clauses):
         hits: list[tuple[int, int, str]] = []
-        for finding, regex in tests:
+        for k, (finding, regex) in tests:
+            if not col.may_match_within(vocab, "tension", k, c_start, c_end):
+                continue  # the test is not named in this clause
             for m in regex.finditer(doc.text, c_start, c_end):
                 hits.append((m.start(), m.end(), finding))
         if not hits:
@@ -1182,6 +1250,23 @@ def _family_spa(col: _Collector) -> None:
 
 
 @lru_cache(maxsize=2048)
+def _first_char_regex(alts: tuple[str, ...]) -> re.Pattern[str]:
+    """`_patterns_regex` with a lookahead for the characters a match can start with.
+
+    For speed: most word starts in a note cannot open any of the patterns, and one character
+    test rejects them before the alternation is tried. The lookahead consumes nothing and adds
+    no group, so matches and group numbers are those of the plain alternation. Used for ASCII
+    notes only (where the set test and the patterns' own letters fold case alike).
+    """
+    body = "|".join(alts)
+    first = first_chars(f"(?:{body})")
+    if first is None:
+        return _patterns_regex(alts)
+    chars = "".join(re.escape(c) for c in sorted(first))
+    return re.compile(rf"(?<!\w)(?=[{chars}])(?:{body})(?!\w)", re.I)
+
+
+@lru_cache(maxsize=2048)
 def _patterns_regex(alts: tuple[str, ...]) -> re.Pattern[str]:
     """Some patterns of a phrase as one word-bounded alternation (compiled once, then cached)."""
     return re.compile(rf"(?<!\w)(?:{'|'.join(alts)})(?!\w)", re.I)
@@ -1191,7 +1276,9 @@ def _phrases(col: _Collector, vocab: _Vocab, only: Callable[[_Phrase], bool] | N
     doc = col.doc
     # only phrases whose required literals the text holds are scanned, in vocabulary order, and
     # only with their patterns that can match: a pattern that cannot match anywhere in the text
-    # never wins an alternation, so dropping it leaves every match unchanged
+    # never wins an alternation, so dropping it leaves every match unchanged (a phrase with
+    # hand-written prefilter words too: each of its patterns is indexed on its own, and one
+    # without literals is always live); a value group keeps the full pattern (group numbers)
     live: dict[int, list[int]] = {}
     owner = vocab.alt_owner
     for k in col.can_match(vocab, "phrase_patterns"):
@@ -1205,7 +1292,12 @@ def _phrases(col: _Collector, vocab: _Vocab, only: Callable[[_Phrase], bool] | N
         if not alts:
             continue  # no pattern of the phrase can match
         regex = phrase.regex
-        if len(alts) < len(phrase.alts) and phrase.value_group is None and not phrase.prefilter:
+        if col.ascii:  # the same pattern with a test of its first character (see below)
+            used = phrase.alts
+            if len(alts) < len(phrase.alts) and phrase.value_group is None:
+                used = tuple(phrase.alts[j] for j in sorted(alts))
+            regex = _first_char_regex(used)
+        elif len(alts) < len(phrase.alts) and phrase.value_group is None:
             regex = _patterns_regex(tuple(phrase.alts[j] for j in sorted(alts)))
         vetoed: dict[int, bool] = {}  # per sentence, so repeated mentions stay linear
         for m in regex.finditer(doc.text):

@@ -62,6 +62,9 @@ DEFAULT_BOUNDARIES = frozenset({".", ";", ":", "!", "?", "(", ")", "[", "]"})
 DEFAULT_SEPARATORS = frozenset({",", "or", "and", "nor", "/", "&"})
 
 _TOKEN_RE = re.compile(r"[a-z0-9]+(?:'[a-z]+)?|[^\sa-z0-9]")
+# _TOKEN_RE without the hyphens and slashes that join two letters or digits ("l4/5", "x-ray"):
+# `[^\W_]` is exactly `str.isalnum`, so one C-level scan gives the tokens `_words` keeps
+_KEPT_TOKEN_RE = re.compile(r"[a-z0-9]+(?:'[a-z]+)?|(?<![^\W_])[-/]|[-/](?![^\W_])|[^\sa-z0-9/-]")
 _QUOTES = str.maketrans({"’": "'", "‘": "'", "–": "-", "—": "-"})
 
 
@@ -453,19 +456,12 @@ class _Tokens:
 def tokenise(text: str, offset: int = 0) -> _Tokens:
     """Split text into lower-case words with character offsets (hyphenated words split)."""
     low = text.translate(_QUOTES).lower()
-    words: list[str] = []
-    starts: list[int] = []
-    ends: list[int] = []
-    n = len(low)
-    for m in _TOKEN_RE.finditer(low):
-        w = m.group()
-        s, e = m.start(), m.end()
-        if w in "-/" and s > 0 and e < n and low[s - 1].isalnum() and low[e].isalnum():
-            continue
-        words.append(w)
-        starts.append(s + offset)
-        ends.append(e + offset)
-    return _Tokens(words, starts, ends)
+    found = list(_KEPT_TOKEN_RE.finditer(low))  # the regex skips the joining hyphens itself
+    return _Tokens(
+        [m.group() for m in found],
+        [m.start() + offset for m in found],
+        [m.end() + offset for m in found],
+    )
 
 
 class ContextEngine:

@@ -22,6 +22,7 @@ from spineguide.reasoning.evidence import Choice, Evidence
 from spineguide.text.context import ContextEngine, ContextRules, tokenise
 from spineguide.text.drug_lexicon import find_drug_names
 from spineguide.text.pipeline import MedicationMention
+from spineguide.text.prefilter import LiteralFinder
 
 VOCAB_PATH = Path(__file__).parent / "vocabulary" / "medications.yaml"
 REPORTED_CLASSES = (
@@ -43,6 +44,7 @@ class _MedVocab:
     class_evidence: dict[str, str | None]
     generic_classes: dict[str, tuple[str, ...]]
     class_words: re.Pattern[str]
+    class_word_starts: LiteralFinder  # where a class word may start (one pass per note)
     class_of_word: dict[str, str]
     steroid_not_systemic: re.Pattern[str]
     not_medicines: frozenset[str]
@@ -61,6 +63,7 @@ def _vocab() -> _MedVocab:
             r"(?<![\w-])(?:" + "|".join(re.escape(w) for w in words) + r")(?![\w-])", re.I
         ),
         class_of_word=class_of_word,
+        class_word_starts=LiteralFinder(words),
         steroid_not_systemic=re.compile(
             r"(?<!\w)(?:"
             + "|".join(re.escape(w) for w in raw["steroid_not_systemic"])
@@ -107,15 +110,23 @@ def find_medications(text: str) -> list[MedicationMention]:
     mentions: list[MedicationMention] = []
     start = 0
     bounds = [m.end() for m in _SENTENCE.finditer(text)] + [len(text)]
+    lower = text.lower()
+    # where a class word may start: a sentence holding none is not scanned for them (an ASCII
+    # text lower-cases character for character, so the offsets are the note's; else scan all)
+    class_starts = vocab.class_word_starts.starts(lower) if lower.isascii() else None
     for end in bounds:
         if end > start:
-            mentions += _sentence_mentions(text, start, end, vocab)
+            mentions += _sentence_mentions(text, start, end, vocab, class_starts)
         start = end
     return mentions
 
 
 def _sentence_mentions(
-    text: str, s_start: int, s_end: int, vocab: _MedVocab
+    text: str,
+    s_start: int,
+    s_end: int,
+    vocab: _MedVocab,
+    class_starts: list[int] | None = None,
 ) -> list[MedicationMention]:
     words = list(_WORD.finditer(text, s_start, s_end))
     if not words:
@@ -133,7 +144,13 @@ def _sentence_mentions(
             start, end = words[a].start(), words[b - 1].end()
             found.append((start, end, drug_id, _classes_for(generic, drug_id, vocab)))
             taken.update(range(start, end))
-    for m in vocab.class_words.finditer(text, s_start, s_end):
+    k = bisect.bisect_left(class_starts, s_start) if class_starts is not None else 0
+    class_words = (
+        vocab.class_words.finditer(text, s_start, s_end)
+        if class_starts is None or (k < len(class_starts) and class_starts[k] < s_end)
+        else ()
+    )
+    for m in class_words:
         if m.start() in taken:
             continue
         found.append((m.start(), m.end(), None, [vocab.class_of_word[m.group(0).lower()]]))

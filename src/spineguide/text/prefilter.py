@@ -11,6 +11,7 @@ question for many patterns at once with one Aho-Corasick pass over the text.
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 import json
 import logging
@@ -259,11 +260,30 @@ class LiteralIndex:
         literals = sorted(single.keys() | {lit for a, others, _ in multi for lit in (a, *others)})
         number = {lit: n for n, lit in enumerate(literals)}
         anchored: list[list[tuple[tuple[int, ...], tuple[int, ...]]]] = [[] for _ in literals]
+        # per pattern: (literal, the other literals its term needs) for each term; every match
+        # of the pattern contains the literal of one term whose others the text holds
+        support: list[list[tuple[int, frozenset[int]]]] = [[] for _ in range(self._n)]
+        for lit, admits in single.items():
+            for i in admits:
+                support[i].append((number[lit], frozenset()))
         for anchor, others, admits in multi:
             anchored[number[anchor]].append((tuple(number[o] for o in others), admits))
+            for i in admits:
+                support[i].append((number[anchor], frozenset(number[o] for o in others)))
+        self._support = [tuple(x) for x in support]
+        self._lengths = [len(lit) for lit in literals]
         self._literals = literals
-        self._single = [tuple(single.get(lit, ())) for lit in literals]  # by literal number
-        self._anchored = [tuple(x) for x in anchored]
+        # by literal number: the patterns the literal admits alone; the per-note answer is then
+        # one C-level set union over the literals present, not a Python loop per literal
+        self._single = [frozenset(single.get(lit, ())) for lit in literals]
+        # literal number → (the other literals of a term, the patterns it admits), only for
+        # literals that anchor some term (most anchor none)
+        self._anchored = {
+            n: tuple((frozenset(others), frozenset(admits)) for others, admits in x)
+            for n, x in enumerate(anchored)
+            if x
+        }
+        self._anchors = frozenset(self._anchored)
         self._automaton = _automaton(literals)
 
     def __len__(self) -> int:
@@ -276,15 +296,143 @@ class LiteralIndex:
             present = {n for _, n in self._automaton.iter(lower_text)}
         else:  # pyahocorasick missing: the same answer, one substring test per literal
             present = {n for n, lit in enumerate(self._literals) if lit in lower_text}
+        return self._admitted(present)
+
+    def hits(self, lower_text: str) -> LiteralHits:
+        """The candidates of this lower-cased text, and where in it each pattern may match."""
+        starts: dict[int, list[int]] = {}  # literal number → its start offsets, ascending
+        if self._automaton is not None:
+            lengths = self._lengths
+            for end, n in self._automaton.iter(lower_text):
+                starts.setdefault(n, []).append(end - lengths[n] + 1)
+        else:  # pyahocorasick missing: the same occurrences, one scan per literal
+            for n, lit in enumerate(self._literals):
+                found = [m.start() for m in re.finditer(f"(?={re.escape(lit)})", lower_text)]
+                if found:
+                    starts[n] = found
+        return LiteralHits(self, self._admitted(set(starts)), starts)
+
+    def _admitted(self, present: set[int]) -> set[int]:
+        """The patterns the present literals (by number) admit."""
         out = set(self._always)
-        single, anchored = self._single, self._anchored
-        for n in present:
-            if single[n]:
-                out.update(single[n])
+        single = self._single
+        out.update(*[single[n] for n in present])
+        anchored = self._anchored
+        for n in present & self._anchors:
             for others, admits in anchored[n]:
-                if all(o in present for o in others):
+                if others <= present:
                     out.update(admits)
         return out
+
+
+class LiteralHits:
+    """One literal pass over a text: the candidate patterns, and where each may match.
+
+    A match of a pattern contains the first literal of one of its terms (and the text holds the
+    term's other literals), so a pattern can match inside a stretch of the text only where such
+    a literal starts inside it. Answers are sound for the lower-cased text the pass read; a
+    caller asks about the original text only when lower-casing kept every offset (an ASCII text).
+    """
+
+    def __init__(
+        self, index: LiteralIndex, candidates: set[int], starts: dict[int, list[int]]
+    ) -> None:
+        """Hold the pass over one text (built by `LiteralIndex.hits`)."""
+        self.candidates = candidates
+        self._index = index
+        self._starts = starts
+        self._where: dict[int, list[int] | None] = {}  # pattern → its literal starts (lazy)
+
+    def starts(self, pattern: int) -> list[int] | None:
+        """Ascending offsets where a literal of the pattern starts (None: anywhere)."""
+        if pattern in self._where:
+            return self._where[pattern]
+        where: list[int] | None
+        if not self._index._support[pattern]:
+            where = None if pattern in self.candidates else []  # no condition: always a candidate
+        else:
+            present = self._starts.keys()
+            found: list[int] = []
+            for lit, others in self._index._support[pattern]:
+                if lit in self._starts and others <= present:
+                    found += self._starts[lit]
+            where = sorted(set(found))
+        self._where[pattern] = where
+        return where
+
+    def may_match_within(self, pattern: int, start: int, end: int) -> bool:
+        """Whether the pattern can match inside text[start:end] (False only when it cannot)."""
+        where = self.starts(pattern)
+        if where is None:
+            return True
+        k = bisect.bisect_left(where, start)
+        return k < len(where) and where[k] < end
+
+
+_MAX_FIRST = 40  # more possible first characters than this: not worth a test
+
+
+def first_chars(pattern: str) -> frozenset[str] | None:
+    """The characters (as written, before case folding) a non-empty match must start with.
+
+    None when the pattern can match the empty string or start with a character from a class
+    (`\\w`, `.`, a negated set) or more than a few characters.
+    """
+    try:
+        tree = _sre_parse.parse(pattern, re.I)
+    except re.error:
+        return None
+    chars, can_be_empty = _first(tree)
+    if chars is None or can_be_empty or len(chars) > _MAX_FIRST:
+        return None
+    return frozenset(chars)
+
+
+def _first(items: Any) -> tuple[set[str] | None, bool]:
+    """(characters a match of the node sequence may start with, whether it may be empty)."""
+    chars: set[str] = set()
+    for op, av in items:
+        if op in _ZERO_WIDTH:
+            continue  # lookarounds and anchors consume nothing
+        found, empty = _first_of(op, av)
+        if found is None:
+            return None, False
+        chars |= found
+        if not empty:
+            return chars, False
+    return chars, True
+
+
+def _first_of(op: Any, av: Any) -> tuple[set[str] | None, bool]:
+    if op is _C.LITERAL:
+        return {chr(av)}, False
+    if op is _C.IN:
+        chars: set[str] = set()
+        for kind, value in av:
+            if kind is _C.LITERAL:
+                chars.add(chr(value))
+            elif kind is _C.RANGE and value[1] - value[0] < _MAX_FIRST:
+                chars.update(chr(c) for c in range(value[0], value[1] + 1))
+            else:
+                return None, False  # negated sets, categories, wide ranges
+        return chars, False
+    if op is _C.BRANCH:
+        out: set[str] = set()
+        any_empty = False
+        for alt in av[1]:
+            found, empty = _first(alt)
+            if found is None:
+                return None, False
+            out |= found
+            any_empty = any_empty or empty
+        return out, any_empty
+    if op in _REPEATS:
+        found, empty = _first(av[2])
+        return found, empty or av[0] == 0
+    body = _group_body(op, av)
+    if body is not None:
+        return _first(body)
+    return None, False  # any character, classes, back references
 
 
 _CACHE_FORMAT = "prefilter-2"

@@ -197,6 +197,8 @@ class _Vocab:
     # (family, first index position, end position): each family is one contiguous index range
     family_ranges: tuple[tuple[str, int, int], ...]
     treatment_time: re.Pattern[str]  # after a time: the time is a treatment's, not the symptoms'
+    procedure_time: re.Pattern[str]  # before a time: the time is an operation's, not the symptoms'
+    procedure_time_days: float  # ... when the operation is older than this
 
     def candidates(self, lower_text: str) -> dict[str, frozenset[int]]:
         """Per pattern family, the positions of the patterns this lower-cased text can match."""
@@ -360,6 +362,8 @@ def _vocab() -> _Vocab:
         ),
         lab_units={str(k): dict(v) for k, v in (raw.get("lab_units") or {}).items()},
         treatment_time=re.compile(rf"\s*(?:of\s+)?(?:{raw['treatment_time']})", re.I),
+        procedure_time=re.compile(raw["procedure_time"], re.I),
+        procedure_time_days=float(raw["procedure_time_days"]["value"]),
         lexicon=tuple(
             (_word_regex(x["pattern"]), str(x["reason"])) for x in raw["red_flag_lexicon"]
         ),
@@ -1439,6 +1443,18 @@ _LAB_SCANS: tuple[re.Pattern[str], ...] = (
 )  # fmt: skip
 
 
+_MG_DL = re.compile(r"\s*mg\s*/\s*d[li]\b", re.I)
+
+
+def _crp_mg_l(value: float, text: str, end: int, units: dict[str, Any]) -> float:
+    """A CRP value in mg/L: "CRP 15 mg/dL" is 150 mg/L (kept as written when that is implausible)."""
+    if not units or not _MG_DL.match(text, end):
+        return value
+    converted = value * float(units["mg_dl_to_mg_l"])
+    low, high = units["plausible_mg_l"]
+    return converted if low <= converted <= high else value
+
+
 def _labs(col: _Collector, findings: dict[str, Any]) -> None:
     doc = col.doc
     text = doc.text
@@ -1456,9 +1472,13 @@ def _labs(col: _Collector, findings: dict[str, Any]) -> None:
         col.add(fid, start, end, choice=Choice.present if abnormal else Choice.absent,
                 value=value, negatable=False, lateral=False)  # fmt: skip
 
+    crp_units = _vocab().lab_units.get("crp", {})
     for fid, regex in _LABS:
         for m in scan(regex):
-            threshold(fid, float(m.group(1)), m.start(), m.end())
+            value = float(m.group(1))
+            if fid == "crp":
+                value = _crp_mg_l(value, text, m.end(), crp_units)
+            threshold(fid, value, m.start(), m.end())
     for m in scan(_CALCIUM):
         value = _calcium_mmol(float(m.group(1)), m.group(2))
         if value is not None:
@@ -1571,6 +1591,33 @@ def _not_symptom_time(
     return bool(_HISTORY_HEADER.match(doc.text, s_start))
 
 
+_SINCE = re.compile(r"(?<!\w)(?:since|ever since|after|following|from)(?!\w)", re.I)
+_AGO_WORD = re.compile(r"(?<!\w)(?:ago|previously|before|earlier|back)(?!\w)", re.I)
+_TIME_SPAN = re.compile(rf"(?<!\w){_NUM}\s*(hour|day|week|month|year)s?(?!\w)", re.I)
+
+
+def _operation_time(col: _Collector, procedure: re.Pattern[str], start: int, end: int) -> bool:
+    """True when a time "… ago" dates an old operation named just before it in its sentence.
+
+    "L4-5 fusion 8 years ago" dates the fusion; "pain since her fusion 8 years ago" still dates
+    the pain (the symptom is said to run from the operation). A recent operation ("injection 10
+    days ago") still bounds the new symptoms, so it is kept as their time.
+    """
+    doc = col.doc
+    if not doc.sentences or not _AGO_WORD.search(doc.text, start, end + 12):
+        return False
+    span = _TIME_SPAN.search(doc.text, start, end)
+    if span is not None:
+        num = span.group(1).lower()
+        count = float(num) if num[0].isdigit() else _NUMBER_WORDS.get(num, 1)
+        if count * _UNIT_DAYS[span.group(2).lower()] <= _vocab().procedure_time_days:
+            return False
+    s_start = doc.sentences[doc.sentence_of(start)][0]
+    before = doc.text[max(s_start, start - 60) : start]
+    hits = list(procedure.finditer(before))
+    return bool(hits) and not _SINCE.search(before, 0, hits[-1].start())  # nearest operation
+
+
 def _duration(
     col: _Collector,
     med_starts: list[int] | None = None,
@@ -1582,6 +1629,7 @@ def _duration(
     live = {rx for i, rx in enumerate(_DURATION_SCANS) if i in can}
 
     treatment = _vocab().treatment_time
+    procedure = _vocab().procedure_time
 
     def first(regex: re.Pattern[str]) -> re.Match[str] | None:
         if regex not in live:
@@ -1589,7 +1637,8 @@ def _duration(
         return next(
             (m for m in regex.finditer(text)
              if not _not_symptom_time(col, m.start(), meds, to_original)
-             and not treatment.match(text, m.end())),  # "six weeks of physiotherapy"
+             and not treatment.match(text, m.end())  # "six weeks of physiotherapy"
+             and not _operation_time(col, procedure, m.start(), m.end())),
             None,
         )  # fmt: skip
 

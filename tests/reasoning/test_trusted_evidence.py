@@ -38,3 +38,41 @@ def test_derived_evidence_defaults_match_the_model() -> None:
     assert fast == slow
     fast.cue_spans.append((1, 2))  # each item owns its list
     assert trusted_evidence("x", Choice.absent).cue_spans == []
+
+
+def test_trusted_model_equals_the_validated_model() -> None:
+    from spineguide.reasoning.fastmodel import trusted_model
+    from spineguide.reasoning.questions import NextQuestion
+
+    values = {
+        "finding_id": "saddle_anesthesia",
+        "question": "Any numbness between the legs?",
+        "why": "A yes would fire the cauda equina rule",
+        "changes": "urgency",
+        "gain": 0.667,
+    }
+    fast = trusted_model(NextQuestion, **values)
+    slow = NextQuestion(**values)
+    assert fast == slow
+    assert fast.model_dump_json() == slow.model_dump_json()
+    assert fast.model_fields_set == slow.model_fields_set
+
+
+def test_trusted_model_refuses_missing_or_unknown_fields() -> None:
+    from spineguide.reasoning.fastmodel import trusted_model
+    from spineguide.reasoning.questions import NextQuestion
+
+    with pytest.raises(TypeError, match="missing fields \\['gain'\\]"):
+        trusted_model(
+            NextQuestion, finding_id="fever", question="Fever?", why="x", changes="urgency"
+        )
+    with pytest.raises(TypeError, match="unknown fields \\['colour'\\]"):
+        trusted_model(
+            NextQuestion,
+            finding_id="fever",
+            question="Fever?",
+            why="x",
+            changes="urgency",
+            gain=0.1,
+            colour="red",
+        )

@@ -23,6 +23,7 @@ from spineguide.errors import KnowledgeBaseError
 from spineguide.knowledge.loader import read_yaml
 from spineguide.knowledge.schema import URGENCY_RANK, Urgency
 from spineguide.reasoning.evidence import EvidenceSet
+from spineguide.reasoning.fastmodel import trusted_model
 
 if TYPE_CHECKING:
     from spineguide.knowledge.loader import KnowledgeBase
@@ -137,8 +138,16 @@ def _wording(fid: str, kb: KnowledgeBase, bank: QuestionBank) -> str:
     return f"Is this present: {name[0].lower() + name[1:]}?"
 
 
-def _answered(es: EvidenceSet, fid: str) -> bool:
-    return es.present(fid) or es.absent(fid)
+_SCREEN_IDS: dict[int, frozenset[str]] = {}
+
+
+def _screen_ids(screen: Any) -> frozenset[str]:
+    """Finding ids the red-flag screen asks about (once per loaded thresholds object)."""
+    got = _SCREEN_IDS.get(id(screen))
+    if got is None:
+        _SCREEN_IDS.clear()
+        got = _SCREEN_IDS[id(screen)] = frozenset(f for d in screen.domains.values() for f in d.ask)
+    return got
 
 
 def _urgency_gains(
@@ -152,20 +161,24 @@ def _urgency_gains(
     from spineguide.reasoning.derive import load_thresholds
 
     screen = load_thresholds().red_flag_screen
-    screen_ids = {f for d in screen.domains.values() for f in d.ask}
-    prob = {d.id: d.probability for d in differential}
+    screen_ids = _screen_ids(screen)
     present = es.present_ids()
+    stated = present | es.absent_ids()
     current = URGENCY_RANK[triage.urgency]
     gains: dict[str, tuple[float, str]] = {}
+    prob: dict[str, float] | None = None  # diagnosis id → probability, built on first need
 
     def offer(candidates: list[str], rank: int, why: str, condition: str | None) -> None:
+        nonlocal prob
         if rank <= current:
             return
+        if prob is None:
+            prob = {d.id: d.probability for d in differential}
         likely = bank.condition_weight * prob.get(condition or "", 0.0)
         count = 0
         for raw in candidates:
             for fid in _askable(raw, kb, bank):
-                if _answered(es, fid) or count >= bank.max_per_rule:
+                if fid in stated or count >= bank.max_per_rule:
                     continue
                 count += 1
                 weight = bank.screen_weight if fid in screen_ids else bank.other_weight
@@ -173,13 +186,32 @@ def _urgency_gains(
                 if gain > gains.get(fid, (0.0, ""))[0]:
                     gains[fid] = (gain, why)
 
-    for rule in _compiled_rules(kb):
+    rules, group_index = _compiled_rules(kb)
+    # Present findings per rule group, counted through the inverted index (finding → groups):
+    # most rules share nothing with a presentation and are then settled without a set operation.
+    hits: dict[int, list[int]] = {}
+    for fid in present:
+        for r, j in group_index.get(fid, ()):
+            counts = hits.get(r)
+            if counts is None:
+                counts = hits[r] = [0] * len(rules[r].groups)
+            counts[j] += 1
+    for r, rule in enumerate(rules):
         if rule.rank <= current and rule.esc_rank <= current:
             continue
-        unmet = [g for g in rule.groups if len(g[0] & present) < g[2]]
-        if len(unmet) == 1 and unmet[0][2] - len(unmet[0][0] & present) == 1:
-            offer(unmet[0][1], rule.rank, rule.fire_why, rule.condition)
-        elif not unmet and rule.esc_rank > rule.rank and not rule.escalate & present:
+        counts = hits.get(r)
+        if counts is None:
+            if len(rule.groups) > 1:
+                continue  # no finding in any of several groups: at least two short
+            counts = [0]
+        unmet = [
+            (group, need - got)
+            for group, got in zip(rule.groups, counts, strict=True)
+            if got < (need := group[2])
+        ]
+        if len(unmet) == 1 and unmet[0][1] == 1:
+            offer(unmet[0][0][1], rule.rank, rule.fire_why, rule.condition)
+        elif not unmet and rule.esc_rank > rule.rank and rule.escalate.isdisjoint(present):
             offer(rule.escalate_list, rule.esc_rank, rule.raise_why, rule.condition)
     # Answering "no" to the unanswered screen domains is what allows self-care.
     if triage.unanswered_red_flags and triage.urgency == Urgency.routine and not triage.red_flags:
@@ -187,7 +219,7 @@ def _urgency_gains(
             if dom.label not in triage.unanswered_red_flags:
                 continue
             for fid in dom.ask[: bank.max_per_rule]:
-                if _answered(es, fid):
+                if fid in stated:
                     continue
                 yes_gain, yes_why = gains.get(fid, (0.0, ""))
                 why = f"part of the red-flag screen ({dom.label}): all 'no' allows self-care"
@@ -216,14 +248,20 @@ class _Rule:
         self.raise_why = f"a yes would raise '{rule['name']}' to {esc}" if esc else ""
 
 
-_RULES: dict[str, list[_Rule]] = {}
+_RULES: dict[str, tuple[list[_Rule], dict[str, list[tuple[int, int]]]]] = {}
 
 
-def _compiled_rules(kb: KnowledgeBase) -> list[_Rule]:
+def _compiled_rules(kb: KnowledgeBase) -> tuple[list[_Rule], dict[str, list[tuple[int, int]]]]:
+    """The red-flag rules precompiled, with finding id → [(rule number, group number)]."""
     cached = _RULES.get(kb.version)
     if cached is None:
-        rules = (kb.raw.get("red_flags") or {}).get("rules", [])
-        cached = _RULES[kb.version] = [_Rule(r) for r in rules]
+        rules = [_Rule(r) for r in (kb.raw.get("red_flags") or {}).get("rules", [])]
+        index: dict[str, list[tuple[int, int]]] = {}
+        for r, rule in enumerate(rules):
+            for j, group in enumerate(rule.groups):
+                for fid in group[0]:
+                    index.setdefault(fid, []).append((r, j))
+        cached = _RULES[kb.version] = (rules, index)
     return cached
 
 
@@ -259,26 +297,29 @@ def _informative(lr: float) -> bool:
     return lr >= MIN_LR or lr <= 1 / MIN_LR
 
 
-def _argmax(values: list[float]) -> int:
-    best = 0
-    for i in range(1, len(values)):
-        if values[i] > values[best]:
-            best = i
-    return best
+# (model finding, askable finding, LR present, LR absent, sensitivity implied by both LRs or
+# None when they do not imply one): the per-feature part of the value of information, computed
+# once per knowledge-base version
+_AskableLR = tuple[str, str, float, float, float | None]
+_ASKABLE_LRS: dict[str, dict[str, list[_AskableLR]]] = {}
+# one answer's effect on one leading diagnosis: (its number, LR+, LR-, sensitivity or None)
+_Effect = tuple[int, float, float, float | None]
 
 
-_ASKABLE_LRS: dict[str, dict[str, list[tuple[str, str, float, float]]]] = {}
+def _sensitivity(lr: float, lr_abs: float) -> float | None:
+    """Sensitivity implied by LR+ = sens/(1-spec) and LR- = (1-sens)/spec, clamped to 0-1."""
+    if lr > 1 > lr_abs or lr < 1 < lr_abs:
+        return min(max((1 - lr_abs) * lr / (lr - lr_abs), 0.0), 1.0)
+    return None
 
 
-def _askable_lrs(
-    kb: KnowledgeBase, bank: QuestionBank
-) -> dict[str, list[tuple[str, str, float, float]]]:
-    """diagnosis id → [(model finding, askable finding, LR present, LR absent)] (cached)."""
+def _askable_lrs(kb: KnowledgeBase, bank: QuestionBank) -> dict[str, list[_AskableLR]]:
+    """diagnosis id → [(model finding, askable finding, LR+, LR-, sensitivity)] (cached)."""
     cached = _ASKABLE_LRS.get(kb.version)
     if cached is None:
         cached = {
             dx: [
-                (raw, fid, lr, lr_abs)
+                (raw, fid, lr, lr_abs, _sensitivity(lr, lr_abs))
                 for raw, (lr, lr_abs) in feats.items()
                 if _informative(lr) or _informative(lr_abs)
                 for fid in _askable(raw, kb, bank)
@@ -299,39 +340,55 @@ def _diagnosis_gains(
     table = _askable_lrs(kb, bank)
     odds = [d.probability / (1 - d.probability) for d in top]
     probs = [d.probability for d in top]
-    leader = probs.index(max(probs))  # the first highest, as _argmax
-    present, absent = es.present_ids(), es.absent_ids()
-    candidates: dict[str, list[tuple[int, float, float]]] = {}
+    leader = probs.index(max(probs))  # the first highest
+    stated = es.present_ids() | es.absent_ids()
+    # finding → [(diagnosis number, LR+, LR-, sensitivity)] over the unanswered findings
+    candidates: dict[str, list[_Effect]] = {}
     for i, d in enumerate(top):
-        for raw, fid, lr, lr_abs in table.get(d.id, ()):
-            if fid in present or fid in absent or raw in present or raw in absent:
+        for raw, fid, lr, lr_abs, sens in table.get(d.id, ()):
+            if fid in stated or raw in stated:
                 continue
-            candidates.setdefault(fid, []).append((i, lr, lr_abs))
+            effect = (i, lr, lr_abs, sens)
+            got = candidates.get(fid)
+            if got is None:
+                candidates[fid] = [effect]
+            else:
+                got.append(effect)
     gains: dict[str, tuple[float, Any]] = {}
     default_yes = bank.default_yes_probability
     for fid, effects in candidates.items():
         p_yes = _p_yes(effects, probs, default_yes)
-        expected = 0.0
-        story: tuple[float, int, int] = (0.0, 0, leader)  # (weight, outcome, new leader)
-        for outcome, p_outcome in ((0, p_yes), (1, 1 - p_yes)):
-            new = probs[:]
-            shift = 0.0
-            for i, lr, lr_abs in effects:
-                o = odds[i] * (lr if outcome == 0 else lr_abs)
-                p = o / (1 + o)
-                new[i] = p
-                shift += abs(p - probs[i])
-            shift *= 0.5
-            new_leader = new.index(max(new))  # the first highest, as _argmax
-            if new_leader != leader:
-                shift += LEADER_CHANGE_BONUS
-            weighted = p_outcome * shift
-            expected += weighted
-            if weighted > story[0]:
-                story = (weighted, outcome, new_leader)
+        # both answers in one pass over the effects: the new probabilities after a yes and after
+        # a no, and half the total change each makes (its shift)
+        new_yes = probs[:]
+        new_no = probs[:]
+        shift_yes = shift_no = 0.0
+        for i, lr, lr_abs, _ in effects:
+            before, o = probs[i], odds[i]
+            o_yes = o * lr
+            new_yes[i] = p = o_yes / (1 + o_yes)
+            shift_yes += abs(p - before)
+            o_no = o * lr_abs
+            new_no[i] = p = o_no / (1 + o_no)
+            shift_no += abs(p - before)
+        leader_yes = new_yes.index(max(new_yes))  # the first highest
+        leader_no = new_no.index(max(new_no))
+        shift_yes *= 0.5
+        shift_no *= 0.5
+        if leader_yes != leader:
+            shift_yes += LEADER_CHANGE_BONUS
+        if leader_no != leader:
+            shift_no += LEADER_CHANGE_BONUS
+        weighted_yes = p_yes * shift_yes
+        weighted_no = (1 - p_yes) * shift_no
+        expected = weighted_yes + weighted_no
         if expected >= 0.02:
-            # the explanation is worded only for the questions that are shown
-            gains[fid] = (min(1.0, expected), _Why(top, effects, story[1], story[2], leader))
+            # the answer that moves most tells the story (yes on a tie), worded only when shown
+            if weighted_no > weighted_yes or not weighted_yes > 0.0:
+                outcome, new_leader = (1, leader_no) if weighted_no > 0.0 else (0, leader)
+            else:
+                outcome, new_leader = 0, leader_yes
+            gains[fid] = (min(1.0, expected), _Why(top, effects, outcome, new_leader, leader))
     return gains
 
 
@@ -343,7 +400,7 @@ class _Why:
     def __init__(
         self,
         top: list[DiagnosisResult],
-        effects: list[tuple[int, float, float]],
+        effects: list[_Effect],
         outcome: int,
         new_leader: int,
         leader: int,
@@ -361,23 +418,20 @@ class _Why:
         return f"a {answer} {direction} the odds of {self.top[i_max].name}"
 
 
-def effects_lr(effects: list[tuple[int, float, float]], i: int, outcome: int) -> float:
+def effects_lr(effects: list[_Effect], i: int, outcome: int) -> float:
     """The likelihood ratio one answer applies to diagnosis `i` (1 when it has none)."""
-    for j, lr, lr_abs in effects:
+    for j, lr, lr_abs, _ in effects:
         if j == i:
             return lr if outcome == 0 else lr_abs
     return 1.0
 
 
-def _p_yes(effects: list[tuple[int, float, float]], probs: list[float], default: float) -> float:
+def _p_yes(effects: list[_Effect], probs: list[float], default: float) -> float:
     """Chance the answer is yes: sensitivity implied by LR+ and LR- where both are known."""
     weighted = total = 0.0
-    for i, lr, lr_abs in effects:
-        if lr > 1 > lr_abs or lr < 1 < lr_abs:
-            sens = (
-                (1 - lr_abs) * lr / (lr - lr_abs)
-            )  # from LR+ = sens/(1-spec), LR- = (1-sens)/spec
-            weighted += probs[i] * min(max(sens, 0.0), 1.0)
+    for i, _, _, sens in effects:
+        if sens is not None:
+            weighted += probs[i] * sens
             total += probs[i]
     if total == 0:
         return default
@@ -408,7 +462,8 @@ def next_questions(
         if u[0] and d[0]:
             why = f"{why}; also {other[1]}"
         out.append(
-            NextQuestion(
+            trusted_model(  # values typed here: a gain rounded into 0-1, a literal label
+                NextQuestion,
                 finding_id=fid,
                 question=_wording(fid, kb, bank),
                 why=why[0].upper() + why[1:],

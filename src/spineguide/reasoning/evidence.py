@@ -97,7 +97,7 @@ def trusted_evidence(
 class EvidenceSet:
     """All evidence for one case, indexed once for fast "is this present?" questions."""
 
-    __slots__ = ("_absent", "_present", "_sides", "_values", "items")
+    __slots__ = ("_absent", "_present", "_sided", "_sides", "_values", "items")
 
     def __init__(self, items: list[Evidence] | None = None) -> None:
         self.items: list[Evidence] = list(items or [])
@@ -114,6 +114,7 @@ class EvidenceSet:
             str, frozenset[str]
         ] = {}  # memo: the set is read, never changed, after init
         self._values: dict[str, float | None] | None = None
+        self._sided: dict[str, frozenset[str]] | None = None
 
     def present(self, finding_id: str) -> bool:
         """True when any item with this id is present (and current)."""
@@ -153,4 +154,16 @@ class EvidenceSet:
             got = self._sides[finding_id] = frozenset(
                 e.side for e in self._present.get(finding_id, ()) if e.side
             )
+        return got
+
+    def sided(self) -> dict[str, frozenset[str]]:
+        """Present finding id → its recorded sides, for the findings that have any (read-only)."""
+        got = self._sided
+        if got is None:
+            got = {}
+            for fid, items in self._present.items():
+                sides = frozenset(e.side for e in items if e.side)
+                if sides:
+                    got[fid] = sides
+            self._sided = got
         return got

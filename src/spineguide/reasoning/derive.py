@@ -245,20 +245,22 @@ def check_thresholds(kb: KnowledgeBase, thresholds: Thresholds | None = None) ->
     return problems
 
 
+@lru_cache(maxsize=64)
+def _idset(ids: tuple[str, ...]) -> frozenset[str]:
+    """A group of finding ids as a set (once per group; the groups are module constants)."""
+    return frozenset(ids)
+
+
 def _sides(es: EvidenceSet, ids: tuple[str, ...]) -> set[str]:
-    out: set[str] = set()
-    for fid in ids:
-        out |= es.sides(fid)
-    return out
+    return es.sides_of(_idset(ids))
 
 
 def _any(es: EvidenceSet, ids: tuple[str, ...]) -> bool:
-    present = es.present_ids()
-    return any(i in present for i in ids)
+    return es.any_present(ids)
 
 
 def _all_absent(es: EvidenceSet, ids: tuple[str, ...], at_least: int = 1) -> bool:
-    return sum(1 for i in ids if es.absent(i)) >= at_least and not _any(es, ids)
+    return es.count_absent(_idset(ids)) >= at_least and not es.any_present(ids)
 
 
 def _both(sides: set[str]) -> bool:

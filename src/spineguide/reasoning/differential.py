@@ -16,6 +16,7 @@ from pydantic import BaseModel, Field
 
 from spineguide.reasoning.anatomy import affected_roots, roots_below, side_concordant
 from spineguide.reasoning.evidence import EvidenceSet
+from spineguide.reasoning.fastmodel import build_model, field_names
 
 if TYPE_CHECKING:
     from spineguide.knowledge.loader import KnowledgeBase
@@ -508,18 +509,15 @@ def _present_detail(es: EvidenceSet, fid: str) -> str:
     return detail
 
 
-_SET_ATTR = object.__setattr__
-_CONTRIBUTION_FIELDS = frozenset(EvidenceContribution.model_fields)
+_CONTRIBUTION_FIELDS = field_names(EvidenceContribution)
 
 
 def _contribution(
     id: str, label: str, likelihood_ratio: float, detail: str | None, source: str | None
 ) -> EvidenceContribution:
     """An EvidenceContribution built without validation (the hot path; inputs are trusted)."""
-    obj = EvidenceContribution.__new__(EvidenceContribution)
-    _SET_ATTR(
-        obj,
-        "__dict__",
+    return build_model(
+        EvidenceContribution,
         {
             "id": id,
             "label": label,
@@ -527,24 +525,16 @@ def _contribution(
             "detail": detail,
             "source": source,
         },
+        _CONTRIBUTION_FIELDS,
     )
-    _SET_ATTR(obj, "__pydantic_fields_set__", set(_CONTRIBUTION_FIELDS))
-    _SET_ATTR(obj, "__pydantic_extra__", None)
-    _SET_ATTR(obj, "__pydantic_private__", None)
-    return obj
 
 
-_DIAGNOSIS_FIELDS = frozenset(DiagnosisResult.model_fields)
+_DIAGNOSIS_FIELDS = field_names(DiagnosisResult)
 
 
 def _diagnosis(values: dict[str, Any]) -> DiagnosisResult:
     """A DiagnosisResult built without validation (the hot path; inputs are trusted)."""
-    obj = DiagnosisResult.__new__(DiagnosisResult)
-    _SET_ATTR(obj, "__dict__", values)
-    _SET_ATTR(obj, "__pydantic_fields_set__", set(_DIAGNOSIS_FIELDS))
-    _SET_ATTR(obj, "__pydantic_extra__", None)
-    _SET_ATTR(obj, "__pydantic_private__", None)
-    return obj
+    return build_model(DiagnosisResult, values, _DIAGNOSIS_FIELDS)
 
 
 def must_not_miss_section(

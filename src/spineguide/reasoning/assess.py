@@ -20,6 +20,7 @@ from spineguide.reasoning.differential import (
     subtype_for,
 )
 from spineguide.reasoning.evidence import Choice, Evidence, EvidenceSet
+from spineguide.reasoning.fastmodel import build_model, field_names
 from spineguide.reasoning.localization import Localization, localize
 from spineguide.reasoning.plan import CarePlan, build_plan
 from spineguide.reasoning.questions import NextQuestion, next_questions
@@ -92,6 +93,9 @@ class SourceRef(BaseModel):
     id: str
     title: str
     kind: str
+
+
+_SOURCE_FIELDS = field_names(SourceRef)
 
 
 class Assessment(BaseModel):
@@ -459,6 +463,12 @@ def _collect_sources(
     out = []
     for sid in dict.fromkeys(ids):
         src = kb.sources.get(sid)
-        if src:
-            out.append(SourceRef(id=sid, title=src.title, kind=src.kind.value))
+        if src:  # values from the validated KB: no second validation
+            out.append(
+                build_model(
+                    SourceRef,
+                    {"id": sid, "title": src.title, "kind": src.kind.value},
+                    _SOURCE_FIELDS,
+                )
+            )
     return out

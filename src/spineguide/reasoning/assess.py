@@ -292,15 +292,19 @@ def _medications(
     """Run the medication safety checks for the patient in hand (listed and note medicines)."""
     from spineguide.reasoning import medsafety
 
-    patient = case.patient.model_copy()
-    if patient.age is None:
-        patient.age = case.age if case.age is not None else es.value("age")
-    if patient.egfr is None:
-        patient.egfr = es.value("egfr")
-    data = patient.model_dump()
-    data["falls"] = data.pop("falls_history")
-    factors = medsafety.PatientFactors.model_validate(
-        {k: v for k, v in data.items() if k in medsafety.PatientFactors.model_fields}
+    patient = case.patient
+    age = patient.age
+    if age is None:
+        age = case.age if case.age is not None else es.value("age")
+    egfr = patient.egfr if patient.egfr is not None else es.value("egfr")
+    factors = medsafety.PatientFactors(  # the factors both models share, validated once
+        age=age,
+        egfr=egfr,
+        liver_disease=patient.liver_disease,
+        pregnant=patient.pregnant,
+        trimester=patient.trimester,
+        conditions=list(patient.conditions),
+        falls=patient.falls_history,
     )
     report = None
     alerts: list[dict[str, Any]] = []
@@ -337,8 +341,8 @@ def _medications(
             for k in ("age", "egfr", "crcl")
             if (v := getattr(factors, k, None)) is not None
         }
-    )
-    tier = _tier_alerts(keyed.model_dump_json(), kb)
+    ).model_dump_json()
+    tier = _tier_alerts(keyed, kb)
     for m in case.medications:
         name = m if isinstance(m, str) else (m.get("name") if isinstance(m, dict) else None)
         drug_id = _resolve_drug(name, kb) if name else None
@@ -348,9 +352,7 @@ def _medications(
         tier = {k: list(v) for k, v in tier.items()}
         for drug_id, how in taking.items():
             tier.setdefault(drug_id, []).insert(0, f"The patient already takes this ({how}).")
-        for drug_id, messages in _current_drug_interactions(
-            keyed.model_dump_json(), frozenset(taking), kb
-        ).items():
+        for drug_id, messages in _current_drug_interactions(keyed, frozenset(taking), kb).items():
             tier.setdefault(drug_id, []).extend(messages)
     return alerts, report, tier
 

@@ -129,6 +129,7 @@ def _rules(kb: KnowledgeBase) -> list[_Rule]:
 
 
 _FLAG_FIELDS = field_names(FlagEvidence)
+_TRIAGE_FIELDS = field_names(Triage)
 _RULE_FIELDS = field_names(FiredRule)
 
 
@@ -276,12 +277,16 @@ def decide_urgency(
         "new trouble passing or controlling urine or stool, weakness getting worse, or fever "
         "with severe back pain."
     )
-    return Triage(
-        urgency=urgency,
-        red_flags=fired,
-        reasons=reasons,
-        safety_net=safety,
-        unanswered_red_flags=unanswered,
+    return build_model(  # typed values (an Urgency, built rules, strings): no re-validation
+        Triage,
+        {
+            "urgency": urgency,
+            "red_flags": fired,
+            "reasons": reasons,
+            "safety_net": safety,
+            "unanswered_red_flags": unanswered,
+        },
+        _TRIAGE_FIELDS,
     )
 
 

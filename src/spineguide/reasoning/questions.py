@@ -168,7 +168,7 @@ def _urgency_gains(
     gains: dict[str, tuple[float, str]] = {}
     prob: dict[str, float] | None = None  # diagnosis id → probability, built on first need
 
-    def offer(candidates: list[str], rank: int, why: str, condition: str | None) -> None:
+    def offer(askable: list[str], rank: int, why: str, condition: str | None) -> None:
         nonlocal prob
         if rank <= current:
             return
@@ -176,17 +176,18 @@ def _urgency_gains(
             prob = {d.id: d.probability for d in differential}
         likely = bank.condition_weight * prob.get(condition or "", 0.0)
         count = 0
-        for raw in candidates:
-            for fid in _askable(raw, kb, bank):
-                if fid in stated or count >= bank.max_per_rule:
-                    continue
-                count += 1
-                weight = bank.screen_weight if fid in screen_ids else bank.other_weight
-                gain = (rank - current) / 3 * min(1.0, weight + likely)
-                if gain > gains.get(fid, (0.0, ""))[0]:
-                    gains[fid] = (gain, why)
+        for fid in askable:
+            if fid in stated:
+                continue
+            if count >= bank.max_per_rule:
+                break
+            count += 1
+            weight = bank.screen_weight if fid in screen_ids else bank.other_weight
+            gain = (rank - current) / 3 * min(1.0, weight + likely)
+            if gain > gains.get(fid, (0.0, ""))[0]:
+                gains[fid] = (gain, why)
 
-    rules, group_index = _compiled_rules(kb)
+    rules, group_index = _compiled_rules(kb, bank)
     # Present findings per rule group, counted through the inverted index (finding → groups):
     # most rules share nothing with a presentation and are then settled without a set operation.
     hits: dict[int, list[int]] = {}
@@ -212,7 +213,7 @@ def _urgency_gains(
         if len(unmet) == 1 and unmet[0][1] == 1:
             offer(unmet[0][0][1], rule.rank, rule.fire_why, rule.condition)
         elif not unmet and rule.esc_rank > rule.rank and rule.escalate.isdisjoint(present):
-            offer(rule.escalate_list, rule.esc_rank, rule.raise_why, rule.condition)
+            offer(rule.escalate_askable, rule.esc_rank, rule.raise_why, rule.condition)
     # Answering "no" to the unanswered screen domains is what allows self-care.
     if triage.unanswered_red_flags and triage.urgency == Urgency.routine and not triage.red_flags:
         for dom in screen.domains.values():
@@ -230,38 +231,47 @@ def _urgency_gains(
 class _Rule:
     """A red-flag rule precompiled for fast "one finding short?" checks."""
 
-    __slots__ = ("condition", "esc_rank", "escalate", "escalate_list", "fire_why", "groups",
+    __slots__ = ("condition", "esc_rank", "escalate", "escalate_askable", "fire_why", "groups",
                  "raise_why", "rank")  # fmt: skip
 
-    def __init__(self, rule: dict[str, Any]) -> None:
+    def __init__(self, rule: dict[str, Any], kb: KnowledgeBase, bank: QuestionBank) -> None:
+        def askable(ids: list[str]) -> list[str]:
+            # the askable findings standing for each id, in order (what a question offers)
+            return [fid for raw in ids for fid in _askable(raw, kb, bank)]
+
         urgency = Urgency(rule["urgency"])
         self.rank = URGENCY_RANK[urgency]
         self.condition: str | None = rule.get("condition")
+        # (the group's findings, the askable findings for them, its minimum)
         self.groups = [
-            (frozenset(g["any"]), list(g["any"]), int(g.get("min", 1))) for g in rule["all"]
+            (frozenset(g["any"]), askable(g["any"]), int(g.get("min", 1))) for g in rule["all"]
         ]
         esc = rule.get("escalated_urgency")
         self.esc_rank = URGENCY_RANK[Urgency(esc)] if esc else self.rank
-        self.escalate_list = list(rule.get("escalate_with", ()))
-        self.escalate = frozenset(self.escalate_list)
+        escalate = list(rule.get("escalate_with", ()))
+        self.escalate_askable = askable(escalate)
+        self.escalate = frozenset(escalate)
         self.fire_why = f"a yes would fire '{rule['name']}' ({urgency.value})"
         self.raise_why = f"a yes would raise '{rule['name']}' to {esc}" if esc else ""
 
 
-_RULES: dict[str, tuple[list[_Rule], dict[str, list[tuple[int, int]]]]] = {}
+_RULES: dict[tuple[str, int], tuple[list[_Rule], dict[str, list[tuple[int, int]]]]] = {}
 
 
-def _compiled_rules(kb: KnowledgeBase) -> tuple[list[_Rule], dict[str, list[tuple[int, int]]]]:
+def _compiled_rules(
+    kb: KnowledgeBase, bank: QuestionBank
+) -> tuple[list[_Rule], dict[str, list[tuple[int, int]]]]:
     """The red-flag rules precompiled, with finding id → [(rule number, group number)]."""
-    cached = _RULES.get(kb.version)
+    key = (kb.version, id(bank))
+    cached = _RULES.get(key)
     if cached is None:
-        rules = [_Rule(r) for r in (kb.raw.get("red_flags") or {}).get("rules", [])]
+        rules = [_Rule(r, kb, bank) for r in (kb.raw.get("red_flags") or {}).get("rules", [])]
         index: dict[str, list[tuple[int, int]]] = {}
         for r, rule in enumerate(rules):
             for j, group in enumerate(rule.groups):
                 for fid in group[0]:
                     index.setdefault(fid, []).append((r, j))
-        cached = _RULES[kb.version] = (rules, index)
+        cached = _RULES[key] = (rules, index)
     return cached
 
 
@@ -356,23 +366,43 @@ def _diagnosis_gains(
                 got.append(effect)
     gains: dict[str, tuple[float, Any]] = {}
     default_yes = bank.default_yes_probability
+    # for each leading diagnosis, the first-highest of the others: with it the new leader after
+    # an answer that moves one diagnosis (most questions) is one comparison, not a list copy
+    rival = [
+        max((j for j in range(len(probs)) if j != i), key=lambda j: (probs[j], -j))
+        for i in range(len(probs))
+    ]
     for fid, effects in candidates.items():
-        p_yes = _p_yes(effects, probs, default_yes)
-        # both answers in one pass over the effects: the new probabilities after a yes and after
-        # a no, and half the total change each makes (its shift)
-        new_yes = probs[:]
-        new_no = probs[:]
-        shift_yes = shift_no = 0.0
-        for i, lr, lr_abs, _ in effects:
-            before, o = probs[i], odds[i]
+        if len(effects) == 1:
+            i, lr, lr_abs, sens = effects[0]
+            before, o, r = probs[i], odds[i], rival[i]
+            # the same arithmetic as _p_yes for one effect
+            p_yes = default_yes if sens is None else min(0.95, max(0.05, before * sens / before))
             o_yes = o * lr
-            new_yes[i] = p = o_yes / (1 + o_yes)
-            shift_yes += abs(p - before)
+            p = o_yes / (1 + o_yes)
+            shift_yes = abs(p - before)
+            leader_yes = _leader(i, p, r, probs[r])
             o_no = o * lr_abs
-            new_no[i] = p = o_no / (1 + o_no)
-            shift_no += abs(p - before)
-        leader_yes = new_yes.index(max(new_yes))  # the first highest
-        leader_no = new_no.index(max(new_no))
+            p = o_no / (1 + o_no)
+            shift_no = abs(p - before)
+            leader_no = _leader(i, p, r, probs[r])
+        else:
+            p_yes = _p_yes(effects, probs, default_yes)
+            # both answers in one pass over the effects: the new probabilities after a yes and
+            # after a no, and the total change each makes (halved below: its shift)
+            new_yes = probs[:]
+            new_no = probs[:]
+            shift_yes = shift_no = 0.0
+            for i, lr, lr_abs, _ in effects:
+                before, o = probs[i], odds[i]
+                o_yes = o * lr
+                new_yes[i] = p = o_yes / (1 + o_yes)
+                shift_yes += abs(p - before)
+                o_no = o * lr_abs
+                new_no[i] = p = o_no / (1 + o_no)
+                shift_no += abs(p - before)
+            leader_yes = new_yes.index(max(new_yes))  # the first highest
+            leader_no = new_no.index(max(new_no))
         shift_yes *= 0.5
         shift_no *= 0.5
         if leader_yes != leader:
@@ -390,6 +420,15 @@ def _diagnosis_gains(
                 outcome, new_leader = 0, leader_yes
             gains[fid] = (min(1.0, expected), _Why(top, effects, outcome, new_leader, leader))
     return gains
+
+
+def _leader(i: int, p: float, rival: int, p_rival: float) -> int:
+    """The first highest after diagnosis `i` moves to `p` and the others stay (best: `rival`)."""
+    if p > p_rival:
+        return i
+    if p < p_rival:
+        return rival
+    return min(i, rival)
 
 
 class _Why:

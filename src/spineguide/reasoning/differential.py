@@ -442,20 +442,22 @@ def rank_differential(
             )
         )
     _apply_exclusion(results, m)
-    for d in results:
-        for ids, sub_name in m.evidence_subtypes.get(d.id, ()):
-            hit = ids & present
-            if hit:
-                d.subtype = sub_name
-                d.subtype_reason = "stated: " + ", ".join(_label(kb, h) for h in sorted(hit))
-                break
+    evidence_subtypes = m.evidence_subtypes
     for d in results:
         v = d.__dict__
-        v["must_not_miss"] = d.id in fired_conditions and (
-            d.probability >= m.mnm_min
-            or (m.mnm_emergency and fired_conditions[d.id] == "emergency")
-        )
-        v["probability"] = round(d.probability, 4)
+        dx_id, probability = v["id"], v["probability"]
+        for ids, sub_name in evidence_subtypes.get(dx_id, ()):
+            hit = ids & present
+            if hit:
+                v["subtype"] = sub_name
+                v["subtype_reason"] = "stated: " + ", ".join(_label(kb, h) for h in sorted(hit))
+                break
+        if dx_id in fired_conditions:
+            v["must_not_miss"] = probability >= m.mnm_min or (
+                m.mnm_emergency and fired_conditions[dx_id] == "emergency"
+            )
+        # shown rounded; the ranking starts from the shown value (refinements may lower it)
+        v["probability"] = v["rank_probability"] = round(probability, 4)
     _apply_refinements(results, m)
     if m.yield_to_flagged:
         _exclusion_yields(results, m, fired_conditions)
@@ -589,10 +591,11 @@ def _exclusion_yields(results: list[DiagnosisResult], m: _Model, fired: dict[str
 
 
 def _apply_refinements(results: list[DiagnosisResult], m: _Model) -> None:
-    """Rank a syndrome just below a more specific, imaging-supported diagnosis that explains it."""
+    """Rank a syndrome just below a more specific, imaging-supported diagnosis that explains it.
+
+    Starts from each diagnosis's rank probability set to its shown probability.
+    """
     by_id = {d.id: d for d in results}
-    for d in results:
-        d.__dict__["rank_probability"] = d.probability
     # (general, the specific diagnoses that may refine it): which specifics qualify depends only
     # on probabilities and evidence, fixed here, so it is settled once before the passes
     pairs: list[tuple[DiagnosisResult, list[DiagnosisResult]]] = []

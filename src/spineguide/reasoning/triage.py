@@ -128,6 +128,19 @@ def _rules(kb: KnowledgeBase) -> list[_Rule]:
     return got
 
 
+_RED_FLAG_CONDITIONS: dict[str, dict[str, Any]] = {}
+
+
+def _red_flag_conditions(kb: KnowledgeBase) -> dict[str, Any]:
+    """Condition id → condition, for the red-flag group (once per KB version)."""
+    got = _RED_FLAG_CONDITIONS.get(kb.version)
+    if got is None:
+        got = _RED_FLAG_CONDITIONS[kb.version] = {
+            cid: c for cid, c in kb.conditions.items() if c.group == "red_flag"
+        }
+    return got
+
+
 _FLAG_FIELDS = field_names(FlagEvidence)
 _TRIAGE_FIELDS = field_names(Triage)
 _RULE_FIELDS = field_names(FiredRule)
@@ -236,9 +249,12 @@ def decide_urgency(
         reasons.append(f"{rule.name}: {rule.urgency.value}")
     # Safety net: a likely red-flag diagnosis sets a floor even if no rule fired.
     judged = {r.condition for r in fired if r.condition}  # a specific rule outranks the default
+    red_flag_conditions = _red_flag_conditions(kb)
     for dx in differential:
-        cond = kb.conditions.get(dx.id)
-        if cond is None or cond.group != "red_flag" or dx.probability < safety_net_probability:
+        if dx.probability < safety_net_probability:
+            continue
+        cond = red_flag_conditions.get(dx.id)
+        if cond is None:
             continue
         if dx.id in judged:
             continue

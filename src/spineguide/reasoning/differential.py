@@ -45,10 +45,6 @@ _ID, _LABEL, _LRX, _DETAIL, _SOURCE = range(5)
 _LR = itemgetter(_LRX)  # a contribution's likelihood ratio
 
 
-def _neg_lr(c: tuple[Any, ...]) -> float:
-    return -c[2]
-
-
 EXPLAINED_DIAGNOSES = 8  # a summary explains the top 8 (what the CLI and web show) + must-not-miss
 
 
@@ -418,7 +414,7 @@ def rank_differential(
                 (gate.fid, gate.label, gate.lr_r, detail, gate.source)
             )
         probability = 1 / (1 + math.exp(-log_odds[k]))
-        dx_for.sort(key=_neg_lr)
+        dx_for.sort(key=_LR, reverse=True)  # strongest first; ties keep their order
         dx_against.sort(key=_LR)
         results.append(
             _diagnosis(

@@ -23,7 +23,7 @@ from spineguide.errors import KnowledgeBaseError
 from spineguide.knowledge.loader import read_yaml
 from spineguide.knowledge.schema import URGENCY_RANK, Urgency
 from spineguide.reasoning.evidence import EvidenceSet
-from spineguide.reasoning.fastmodel import trusted_model
+from spineguide.reasoning.fastmodel import build_model, field_names
 
 if TYPE_CHECKING:
     from spineguide.knowledge.loader import KnowledgeBase
@@ -50,6 +50,9 @@ class NextQuestion(BaseModel):
     why: str
     changes: Literal["urgency", "diagnosis"]
     gain: float = Field(ge=0, le=1, description="value of information, 0-1")
+
+
+_QUESTION_FIELDS = field_names(NextQuestion)
 
 
 class QuestionBank(BaseModel):
@@ -484,30 +487,35 @@ def next_questions(
     bank = load_questions()
     urgency = _urgency_gains(es, triage, differential, kb, bank)
     diagnosis = _diagnosis_gains(es, differential, kb, bank)
+    # (-gain, not by urgency, finding): sorted as is, highest gain first, urgency before
+    # diagnosis on a tie, then by finding id (unique, so the order is total)
     scored: list[tuple[float, bool, str]] = []
     for fid in set(urgency) | set(diagnosis):
         u = urgency.get(fid, (0.0, ""))
         d = diagnosis.get(fid, (0.0, ""))
         by_urgency = u[0] >= d[0]
         gain = u[0] if by_urgency else d[0]
-        scored.append((round(min(1.0, gain), 3), by_urgency, fid))
-    scored.sort(key=lambda x: (-x[0], not x[1], x[2]))
+        scored.append((-round(min(1.0, gain), 3), not by_urgency, fid))
+    scored.sort()
     out = []
-    for gain, by_urgency, fid in scored[: bank.max_questions]:
+    for neg_gain, by_diagnosis, fid in scored[: bank.max_questions]:
         u = urgency.get(fid, (0.0, ""))
         d = diagnosis.get(fid, (0.0, ""))
-        first, other = (u, d) if by_urgency else (d, u)
+        first, other = (d, u) if by_diagnosis else (u, d)
         why = str(first[1])
         if u[0] and d[0]:
             why = f"{why}; also {other[1]}"
         out.append(
-            trusted_model(  # values typed here: a gain rounded into 0-1, a literal label
+            build_model(  # values typed here: a gain rounded into 0-1, a literal label
                 NextQuestion,
-                finding_id=fid,
-                question=_wording(fid, kb, bank),
-                why=why[0].upper() + why[1:],
-                changes="urgency" if by_urgency else "diagnosis",
-                gain=gain,
+                {
+                    "finding_id": fid,
+                    "question": _wording(fid, kb, bank),
+                    "why": why[0].upper() + why[1:],
+                    "changes": "diagnosis" if by_diagnosis else "urgency",
+                    "gain": -neg_gain,
+                },
+                _QUESTION_FIELDS,
             )
         )
     return out

@@ -462,15 +462,25 @@ def _collect_sources(
     for bucket in (workup.now, workup.if_no_improvement, workup.not_recommended):
         for item in bucket:
             ids += item.sources
+    info = _source_info(kb)
     out = []
     for sid in dict.fromkeys(ids):
-        src = kb.sources.get(sid)
-        if src:  # values from the validated KB: no second validation
+        got = info.get(sid)
+        if got:  # values from the validated KB: no second validation
             out.append(
-                build_model(
-                    SourceRef,
-                    {"id": sid, "title": src.title, "kind": src.kind.value},
-                    _SOURCE_FIELDS,
-                )
+                build_model(SourceRef, {"id": sid, "title": got[0], "kind": got[1]}, _SOURCE_FIELDS)
             )
     return out
+
+
+_SOURCE_INFO: dict[str, dict[str, tuple[str, str]]] = {}
+
+
+def _source_info(kb: KnowledgeBase) -> dict[str, tuple[str, str]]:
+    """Source id → (title, kind), once per KB version (an enum's value is a Python property)."""
+    got = _SOURCE_INFO.get(kb.version)
+    if got is None:
+        got = _SOURCE_INFO[kb.version] = {
+            sid: (src.title, src.kind.value) for sid, src in kb.sources.items()
+        }
+    return got

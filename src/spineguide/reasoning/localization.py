@@ -78,6 +78,8 @@ def _answer(probs: list[float]) -> _Answer:
 
 
 _COMPILED: dict[str, _Compiled] = {}
+# an answer's text (an enum's value is a Python property, slow on the hot path)
+_CHOICE_VALUE = {c: c.value for c in Choice}
 _CONTRIBUTION_FIELDS = field_names(RootContribution)
 _ROOT_FIELDS = field_names(RootProbability)
 _LOCALIZATION_FIELDS = field_names(Localization)
@@ -126,7 +128,8 @@ def localize(
         if not present and e.span in global_spans:
             continue  # a blanket "power full" is weak evidence about any one root
         probs, log_probs, favours, likelihood = entry[0 if present else 1]
-        key = (e.id, e.choice.value)
+        choice = _CHOICE_VALUE[e.choice]
+        key = (e.id, choice)
         if key in seen:
             # the same sign again (e.g. the other side): one likelihood, but its side still counts
             if present and e.side:
@@ -143,7 +146,7 @@ def localize(
                 RootContribution,
                 {
                     "finding": e.id,
-                    "choice": e.choice.value,
+                    "choice": choice,
                     "side": e.side,
                     "favours": list(favours),
                     "likelihood": dict(likelihood),

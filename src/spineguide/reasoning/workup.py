@@ -83,6 +83,8 @@ class _Model:
         self.acute_days = int(settings["acute_days"])
         self.min_p = float(settings["condition_investigations_min_probability"])
         self.rules = [_Rule(r) for r in model.get("rules", [])]
+        # test id → (name, category): an enum's value is a Python property, read once here
+        self.tests = {tid: (t.name, t.category.value) for tid, t in kb.tests.items()}
 
 
 _MODELS: dict[str, _Model] = {}
@@ -144,14 +146,14 @@ def build_workup(
         if prev is not None:
             for bucket in buckets.values():
                 bucket[:] = [i for i in bucket if i.test != test_id]
-        test = kb.tests.get(test_id)
+        test = m.tests.get(test_id)
         # values from the validated KB: no second validation
         item = build_model(
             WorkupItem,
             {
                 "test": test_id,
-                "name": test.name if test else test_id.replace("_", " "),
-                "category": test.category.value if test else None,
+                "name": test[0] if test else test_id.replace("_", " "),
+                "category": test[1] if test else None,
                 "timing": timing,
                 "why": why,
                 "rule": rule,
@@ -178,8 +180,8 @@ def build_workup(
                 continue
             if imaging_given and test_id in ("mri", "ct", "xray"):
                 continue
-            test = kb.tests.get(test_id)
-            bedside = test is not None and test.category.value in ("physical", "provocative")
+            test = m.tests.get(test_id)
+            bedside = test is not None and test[1] in ("physical", "provocative")
             timing: Timing = (
                 "now" if urgent or bedside or cond.group == "mimic" else "if_no_improvement"
             )

@@ -335,12 +335,16 @@ def rank_differential(
     # the stated findings in id order, each applied to every diagnosis that weighs it (so
     # explanations and one-of ties do not depend on set order)
     rows_present, rows_absent = m.rows_present, m.rows_absent
+    sided = es.sided()
+    may_side: set[str] = set()  # diagnoses weighing a finding recorded with a side
     for fid in sorted(stated):
         if fid in present:
             got = rows_present.get(fid)
             if got is None:
                 continue
             detail = _present_detail(es, fid)
+            if fid in sided:
+                may_side.update(m.diagnoses[k][0] for k, _ in got)
         else:
             got = rows_absent.get(fid)
             if got is None:
@@ -458,7 +462,7 @@ def rank_differential(
     if m.yield_to_flagged:
         _exclusion_yields(results, m, fired_conditions)
     results.sort(key=lambda d: -d.rank_probability)
-    _lateral_sides(results, es, m.non_radicular)
+    _lateral_sides(results, sided, may_side, m.non_radicular)
     for rank, d in enumerate(results):
         v = d.__dict__
         if explain is None or rank < explain or v["must_not_miss"]:
@@ -697,13 +701,20 @@ def _imaging_lr(
 
 
 def _lateral_sides(
-    results: list[DiagnosisResult], es: EvidenceSet, non_radicular: frozenset[str]
+    results: list[DiagnosisResult],
+    sided: dict[str, frozenset[str]],
+    may_side: set[str],
+    non_radicular: frozenset[str],
 ) -> None:
-    """Give mimics the side of their own supporting evidence when imaging did not set one."""
-    sided = es.sided()
-    if not sided:
-        return  # no finding has a side
+    """Give mimics the side of their own supporting evidence when imaging did not set one.
+
+    Only the diagnoses in `may_side` can have a finding with a side among their evidence.
+    """
+    if not may_side:
+        return
     for d in results:
+        if d.id not in may_side:
+            continue
         sides: set[str] = set()
         for c in d.evidence_for:
             got = sided.get(c[_ID])

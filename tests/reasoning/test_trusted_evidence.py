@@ -76,3 +76,23 @@ def test_trusted_model_refuses_missing_or_unknown_fields() -> None:
             gain=0.1,
             colour="red",
         )
+
+
+def test_build_models_equals_validated_models() -> None:
+    from spineguide.reasoning.differential import EvidenceContribution
+    from spineguide.reasoning.fastmodel import build_models, field_names
+
+    rows = [
+        {"id": "slr_positive", "label": "Positive SLR", "likelihood_ratio": 3.2,
+         "detail": "present (left)", "source": "deville-2000"},
+        {"id": "age_over_50", "label": "Age over 50", "likelihood_ratio": 0.6,
+         "detail": "reported absent", "source": None},
+    ]  # fmt: skip
+    fast = build_models(
+        EvidenceContribution, [dict(r) for r in rows], field_names(EvidenceContribution)
+    )
+    slow = [EvidenceContribution(**r) for r in rows]
+    assert fast == slow
+    assert [f.model_dump_json() for f in fast] == [s.model_dump_json() for s in slow]
+    fast[0].detail = "changed"  # each instance owns its values
+    assert fast[1].detail == "reported absent"

@@ -16,7 +16,7 @@ from pydantic import BaseModel, Field
 
 from spineguide.reasoning.anatomy import affected_roots, roots_below, side_concordant
 from spineguide.reasoning.evidence import EvidenceSet
-from spineguide.reasoning.fastmodel import build_model, field_names
+from spineguide.reasoning.fastmodel import build_models, field_names
 
 if TYPE_CHECKING:
     from spineguide.knowledge.loader import KnowledgeBase
@@ -320,7 +320,7 @@ def rank_differential(
     seen_imaging = {f.finding for f in imaging if not f.negated}
     clinical_side = loc.roots[0].side if loc and loc.roots else None
     default_side = clinical_side
-    results: list[DiagnosisResult] = []
+    values: list[dict[str, Any]] = []  # each diagnosis's fields, built as models at the end
     stated = present | absent
     imaging_by_id: dict[str, list[ImagingFinding]] = {}
     for f in imaging:
@@ -420,27 +420,27 @@ def rank_differential(
         probability = 1 / (1 + math.exp(-log_odds[k]))
         dx_for.sort(key=_LR, reverse=True)  # strongest first; ties keep their order
         dx_against.sort(key=_LR)
-        results.append(
-            _diagnosis(
-                {  # every field, in the model's order
-                    "id": dx_id,
-                    "name": name,
-                    "probability": probability,
-                    "level": level,
-                    "side": side if side is not None else default_side,
-                    "subtype": None,
-                    "subtype_reason": None,
-                    "must_not_miss": False,
-                    "refined_by": None,
-                    "rank_probability": probability,
-                    "prior": prior,
-                    "evidence_for": dx_for,
-                    "evidence_against": dx_against,
-                    "icd10cm": icd,
-                    "explained": True,
-                }
-            )
+        values.append(
+            {  # every field, in the model's order
+                "id": dx_id,
+                "name": name,
+                "probability": probability,
+                "level": level,
+                "side": side if side is not None else default_side,
+                "subtype": None,
+                "subtype_reason": None,
+                "must_not_miss": False,
+                "refined_by": None,
+                "rank_probability": probability,
+                "prior": prior,
+                "evidence_for": dx_for,
+                "evidence_against": dx_against,
+                "icd10cm": icd,
+                "explained": True,
+            }
         )
+    # DiagnosisResults built without validation (the hot path; inputs are trusted)
+    results = build_models(DiagnosisResult, values, _DIAGNOSIS_FIELDS)
     _apply_exclusion(results, m)
     evidence_subtypes = m.evidence_subtypes
     for d in results:
@@ -466,8 +466,8 @@ def rank_differential(
     for rank, d in enumerate(results):
         v = d.__dict__
         if explain is None or rank < explain or v["must_not_miss"]:
-            v["evidence_for"] = [_contribution(*c) for c in v["evidence_for"]]
-            v["evidence_against"] = [_contribution(*c) for c in v["evidence_against"]]
+            v["evidence_for"] = _contributions(v["evidence_for"])
+            v["evidence_against"] = _contributions(v["evidence_against"])
         else:  # a summary: the ranking is complete, the explanation of the tail is left out
             v["evidence_for"], v["evidence_against"], v["explained"] = [], [], False
     return results
@@ -514,29 +514,21 @@ def _present_detail(es: EvidenceSet, fid: str) -> str:
 _CONTRIBUTION_FIELDS = field_names(EvidenceContribution)
 
 
-def _contribution(
-    id: str, label: str, likelihood_ratio: float, detail: str | None, source: str | None
-) -> EvidenceContribution:
-    """An EvidenceContribution built without validation (the hot path; inputs are trusted)."""
-    return build_model(
+def _contributions(rows: list[Contrib]) -> list[EvidenceContribution]:
+    """EvidenceContributions built without validation (the hot path; inputs are trusted)."""
+    if not rows:
+        return []
+    return build_models(
         EvidenceContribution,
-        {
-            "id": id,
-            "label": label,
-            "likelihood_ratio": likelihood_ratio,
-            "detail": detail,
-            "source": source,
-        },
+        [
+            {"id": c[0], "label": c[1], "likelihood_ratio": c[2], "detail": c[3], "source": c[4]}
+            for c in rows
+        ],
         _CONTRIBUTION_FIELDS,
     )
 
 
 _DIAGNOSIS_FIELDS = field_names(DiagnosisResult)
-
-
-def _diagnosis(values: dict[str, Any]) -> DiagnosisResult:
-    """A DiagnosisResult built without validation (the hot path; inputs are trusted)."""
-    return build_model(DiagnosisResult, values, _DIAGNOSIS_FIELDS)
 
 
 def must_not_miss_section(

@@ -52,6 +52,20 @@ def build_model(cls: type[M], values: dict[str, Any], fields: frozenset[str]) ->
     return obj  # type: ignore[no-any-return]
 
 
+def build_models(cls: type[M], values: list[dict[str, Any]], fields: frozenset[str]) -> list[M]:
+    """`build_model` over a list of value dicts (one call for the list: the hottest lists)."""
+    out: list[M] = []
+    append = out.append
+    for v in values:
+        obj = _NEW(cls)
+        _SET_DICT(obj, v)
+        _SET_FIELDS_SET(obj, set(fields))
+        _SET_EXTRA(obj, None)
+        _SET_PRIVATE(obj, None)
+        append(obj)
+    return out
+
+
 def trusted_model(cls: type[M], **values: Any) -> M:
     """An instance of `cls` from values for every field (missing or unknown fields fail)."""
     names, known = _fields(cls)

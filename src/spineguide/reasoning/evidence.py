@@ -91,10 +91,13 @@ def trusted_evidence(
     )
 
 
+_NO_SIDES: frozenset[str] = frozenset()
+
+
 class EvidenceSet:
     """All evidence for one case, indexed once for fast "is this present?" questions."""
 
-    __slots__ = ("_absent", "_present", "_sided", "_sides", "_values", "items")
+    __slots__ = ("_absent", "_present", "_sided", "_values", "items")
 
     def __init__(self, items: list[Evidence] | None = None) -> None:
         self.items: list[Evidence] = list(items or [])
@@ -107,9 +110,7 @@ class EvidenceSet:
                 absent.add(e.id)
         self._present = present
         self._absent = absent - set(present)
-        self._sides: dict[
-            str, frozenset[str]
-        ] = {}  # memo: the set is read, never changed, after init
+        # memos: the set is read, never changed, after init
         self._values: dict[str, float | None] | None = None
         self._sided: dict[str, frozenset[str]] | None = None
 
@@ -151,12 +152,7 @@ class EvidenceSet:
 
     def sides(self, finding_id: str) -> frozenset[str]:
         """Sides recorded for a present finding."""
-        got = self._sides.get(finding_id)
-        if got is None:
-            got = self._sides[finding_id] = frozenset(
-                e.side for e in self._present.get(finding_id, ()) if e.side
-            )
-        return got
+        return self.sided().get(finding_id, _NO_SIDES)
 
     def sided(self) -> dict[str, frozenset[str]]:
         """Present finding id → its recorded sides, for the findings that have any (read-only)."""
@@ -164,6 +160,11 @@ class EvidenceSet:
         if got is None:
             got = {}
             for fid, items in self._present.items():
+                if len(items) == 1:  # the usual case, without a generator
+                    side = items[0].side
+                    if side:
+                        got[fid] = frozenset((side,))
+                    continue
                 sides = frozenset(e.side for e in items if e.side)
                 if sides:
                     got[fid] = sides

@@ -139,12 +139,14 @@ class Cutoff(_Cited):
 
     def holds(self, x: float) -> bool:
         """Whether a measured value meets the cut-off."""
-        return {
-            "gt": x > self.value,
-            "ge": x >= self.value,
-            "lt": x < self.value,
-            "le": x <= self.value,
-        }[self.op]
+        op = self.op
+        if op == "gt":
+            return x > self.value
+        if op == "ge":
+            return x >= self.value
+        if op == "lt":
+            return x < self.value
+        return x <= self.value  # "le" (the only other value the schema allows)
 
 
 class Value(_Cited):

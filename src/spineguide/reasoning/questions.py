@@ -155,6 +155,7 @@ def _screen_ids(screen: Any) -> frozenset[str]:
 
 def _urgency_gains(
     es: EvidenceSet,
+    stated: set[str],
     triage: Triage,
     differential: list[DiagnosisResult],
     kb: KnowledgeBase,
@@ -166,7 +167,6 @@ def _urgency_gains(
     screen = load_thresholds().red_flag_screen
     screen_ids = _screen_ids(screen)
     present = es.present_ids()
-    stated = present | es.absent_ids()
     current = URGENCY_RANK[triage.urgency]
     gains: dict[str, tuple[float, str]] = {}
     prob: dict[str, float] | None = None  # diagnosis id → probability, built on first need
@@ -344,7 +344,7 @@ def _askable_lrs(kb: KnowledgeBase, bank: QuestionBank) -> dict[str, list[_Askab
 
 
 def _diagnosis_gains(
-    es: EvidenceSet, differential: list[DiagnosisResult], kb: KnowledgeBase, bank: QuestionBank
+    stated: set[str], differential: list[DiagnosisResult], kb: KnowledgeBase, bank: QuestionBank
 ) -> dict[str, tuple[float, Any]]:
     """finding id → (gain, why) for answers that would change the leading diagnoses."""
     top = [d for d in differential[:TOP_DIAGNOSES] if 0 < d.probability < 1]
@@ -354,7 +354,6 @@ def _diagnosis_gains(
     odds = [d.probability / (1 - d.probability) for d in top]
     probs = [d.probability for d in top]
     leader = probs.index(max(probs))  # the first highest
-    stated = es.present_ids() | es.absent_ids()
     # finding → [(diagnosis number, LR+, LR-, sensitivity)] over the unanswered findings
     candidates: dict[str, list[_Effect]] = {}
     for i, d in enumerate(top):
@@ -485,8 +484,9 @@ def next_questions(
 ) -> list[NextQuestion]:
     """Rank unanswered findings by how much their answers would change urgency or diagnosis."""
     bank = load_questions()
-    urgency = _urgency_gains(es, triage, differential, kb, bank)
-    diagnosis = _diagnosis_gains(es, differential, kb, bank)
+    stated = es.present_ids() | es.absent_ids()  # answered either way
+    urgency = _urgency_gains(es, stated, triage, differential, kb, bank)
+    diagnosis = _diagnosis_gains(stated, differential, kb, bank)
     # (-gain, not by urgency, finding): sorted as is, highest gain first, urgency before
     # diagnosis on a tie, then by finding id (unique, so the order is total)
     scored: list[tuple[float, bool, str]] = []

@@ -190,7 +190,7 @@ def _urgency_gains(
             if gain > gains.get(fid, (0.0, ""))[0]:
                 gains[fid] = (gain, why)
 
-    rules, group_index = _compiled_rules(kb, bank)
+    rules, group_index, above = _compiled_rules(kb, bank)
     # Present findings per rule group, counted through the inverted index (finding → groups):
     # most rules share nothing with a presentation and are then settled without a set operation.
     hits: dict[int, list[int]] = {}
@@ -200,9 +200,7 @@ def _urgency_gains(
             if counts is None:
                 counts = hits[r] = [0] * len(rules[r].groups)
             counts[j] += 1
-    for r, rule in enumerate(rules):
-        if rule.rank <= current and rule.esc_rank <= current:
-            continue
+    for r, rule in above.get(current, ()):  # the rules that could raise the urgency
         counts = hits.get(r)
         if counts is None:
             if len(rule.groups) > 1:
@@ -258,12 +256,13 @@ class _Rule:
         self.raise_why = f"a yes would raise '{rule['name']}' to {esc}" if esc else ""
 
 
-_RULES: dict[tuple[str, int], tuple[list[_Rule], dict[str, list[tuple[int, int]]]]] = {}
+# rules, finding id → [(rule number, group number)], urgency rank → [(rule number, rule) whose
+# urgency, plain or escalated, is above it] (in file order)
+_Compiled = tuple[list[_Rule], dict[str, list[tuple[int, int]]], dict[int, list[tuple[int, _Rule]]]]
+_RULES: dict[tuple[str, int], _Compiled] = {}
 
 
-def _compiled_rules(
-    kb: KnowledgeBase, bank: QuestionBank
-) -> tuple[list[_Rule], dict[str, list[tuple[int, int]]]]:
+def _compiled_rules(kb: KnowledgeBase, bank: QuestionBank) -> _Compiled:
     """The red-flag rules precompiled, with finding id → [(rule number, group number)]."""
     key = (kb.version, id(bank))
     cached = _RULES.get(key)
@@ -274,7 +273,13 @@ def _compiled_rules(
             for j, group in enumerate(rule.groups):
                 for fid in group[0]:
                     index.setdefault(fid, []).append((r, j))
-        cached = _RULES[key] = (rules, index)
+        above = {
+            rank: [
+                (r, rule) for r, rule in enumerate(rules) if max(rule.rank, rule.esc_rank) > rank
+            ]
+            for rank in set(URGENCY_RANK.values())
+        }
+        cached = _RULES[key] = (rules, index, above)
     return cached
 
 
@@ -360,12 +365,7 @@ def _diagnosis_gains(
         for raw, fid, lr, lr_abs, sens in table.get(d.id, ()):
             if fid in stated or raw in stated:
                 continue
-            effect = (i, lr, lr_abs, sens)
-            got = candidates.get(fid)
-            if got is None:
-                candidates[fid] = [effect]
-            else:
-                got.append(effect)
+            candidates.setdefault(fid, []).append((i, lr, lr_abs, sens))
     gains: dict[str, tuple[float, Any]] = {}
     default_yes = bank.default_yes_probability
     # for each leading diagnosis, the first-highest of the others: with it the new leader after

@@ -60,6 +60,9 @@ class _Compiled:
         floor = float(self.model.get("floor", 0.02))
         self.log_prior = tuple(math.log(p) for p in self.model["prior"]["values"])
         self.motor_global_min = int(self.model.get("motor_global_min", 5))
+        bilateral_cfg = self.model.get("bilateral") or {}
+        self.bilateral_findings = frozenset(bilateral_cfg.get("findings", ()))
+        self.bilateral_vote = float(bilateral_cfg.get("vote", 1.0))
         self.signs: dict[str, tuple[_Answer, _Answer]] = {}
         for fid, entry in self.model["findings"].items():
             probs = [min(max(p, floor), 1 - floor) for p in entry["p"]]
@@ -160,10 +163,8 @@ def localize(
             if e.side:
                 for i, root in enumerate(ROOTS):
                     side_votes[root][e.side] = side_votes[root].get(e.side, 0.0) + probs[i]
-    bilateral_cfg = model.get("bilateral") or {}
-    present = es.present_ids()
-    if present & set(bilateral_cfg.get("findings", ())):
-        weight = float(bilateral_cfg.get("vote", 1.0))
+    if es.any_present(compiled.bilateral_findings):
+        weight = compiled.bilateral_vote
         for root in ROOTS:
             side_votes[root]["bilateral"] = side_votes[root].get("bilateral", 0.0) + weight
     if informative == 0:
@@ -229,8 +230,16 @@ def _from_imaging_only(
     log_post: list[float],
 ) -> Localization:
     """Localise from a root the imaging names or implies when the examination is silent."""
-    silent = Localization(
-        note="No dermatomal, myotomal, reflex or tension-sign evidence to localise a root."
+    silent = build_model(  # the empty result, without a validation pass
+        Localization,
+        {
+            "roots": [],
+            "distribution": {},
+            "contributions": [],
+            "upper_lumbar_reasoning": None,
+            "note": "No dermatomal, myotomal, reflex or tension-sign evidence to localise a root.",
+        },
+        _LOCALIZATION_FIELDS,
     )
     sides: set[str] = set()
     for e in es.items:

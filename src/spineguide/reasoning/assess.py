@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import re
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -226,8 +227,9 @@ def assess(
     differential = rank_differential(
         es, imaging, loc, case.setting, fired_conditions, kb, explain=explain
     )
-    for dx in differential[:5]:
-        dx.subtype, dx.subtype_reason = subtype_for(dx, imaging, kb)
+    if imaging:  # without imaging every diagnosis keeps the subtype it has
+        for dx in differential[:5]:
+            dx.subtype, dx.subtype_reason = subtype_for(dx, imaging, kb)
     triage = decide_urgency(fired, differential, es, kb, uninterpreted=uninterpreted)
     workup = build_workup(differential, triage, es, bool(imaging), kb)
     med_alerts, med_report, drug_alerts = _medications(case, es, kb, note_meds)
@@ -335,14 +337,20 @@ def _medications(
         alerts = report.get("alerts", [])
     # Cache key: whole years of age and whole mL/min of kidney function (floored, so a value just
     # under a threshold stays under it); the other factors are exact.
-    keyed = factors.model_copy(
-        update={
-            k: float(math.floor(v))
-            for k in ("age", "egfr", "crcl")
-            if (v := getattr(factors, k, None)) is not None
-        }
-    ).model_dump_json()
-    tier = _tier_alerts(keyed, kb)
+    floored = {
+        k: float(math.floor(v))
+        for k in ("age", "egfr", "crcl")
+        if (v := getattr(factors, k, None)) is not None
+    }
+    # every factor's value (lists as tuples), the floored ones floored: equal keys, equal profiles
+    keyed = tuple(
+        floored.get(k, tuple(v) if isinstance(v, list) else v) for k, v in factors.__dict__.items()
+    )
+
+    def keyed_factors() -> medsafety.PatientFactors:
+        return factors.model_copy(update=floored)
+
+    tier = _tier_alerts(keyed, keyed_factors, kb)
     for m in case.medications:
         name = m if isinstance(m, str) else (m.get("name") if isinstance(m, dict) else None)
         drug_id = _resolve_drug(name, kb) if name else None
@@ -352,12 +360,14 @@ def _medications(
         tier = {k: list(v) for k, v in tier.items()}
         for drug_id, how in taking.items():
             tier.setdefault(drug_id, []).insert(0, f"The patient already takes this ({how}).")
-        for drug_id, messages in _current_drug_interactions(keyed, frozenset(taking), kb).items():
+        for drug_id, messages in _current_drug_interactions(
+            keyed, keyed_factors, frozenset(taking), kb
+        ).items():
             tier.setdefault(drug_id, []).extend(messages)
     return alerts, report, tier
 
 
-_INTERACTION_CACHE: dict[tuple[str, str, frozenset[str]], dict[str, list[str]]] = {}
+_INTERACTION_CACHE: dict[tuple[str, tuple[Any, ...], frozenset[str]], dict[str, list[str]]] = {}
 
 
 def _plan_candidates(kb: KnowledgeBase) -> list[str]:
@@ -368,13 +378,16 @@ def _plan_candidates(kb: KnowledgeBase) -> list[str]:
 
 
 def _current_drug_interactions(
-    factors_json: str, current: frozenset[str], kb: KnowledgeBase
+    key: tuple[Any, ...],
+    keyed_factors: Callable[[], Any],
+    current: frozenset[str],
+    kb: KnowledgeBase,
 ) -> dict[str, list[str]]:
     """Plan drug id → interaction alerts with the medicines the patient already takes (cached)."""
     from spineguide.reasoning import medsafety
 
-    key = (kb.version, factors_json, current)
-    cached = _INTERACTION_CACHE.get(key)
+    cache_key = (kb.version, key, current)
+    cached = _INTERACTION_CACHE.get(cache_key)
     if cached is not None:
         return cached
     candidates = [d for d in _plan_candidates(kb) if d not in current]
@@ -382,7 +395,7 @@ def _current_drug_interactions(
     out: dict[str, list[str]] = {}
     if names and candidates:
         orders = names + [kb.drugs[d].name for d in candidates]
-        factors = medsafety.PatientFactors.model_validate_json(factors_json)
+        factors = keyed_factors()
         try:
             report = medsafety.check_medications(orders[: medsafety.MAX_MEDICATIONS], factors, kb)
         except InputError:
@@ -401,7 +414,7 @@ def _current_drug_interactions(
                 )
     if len(_INTERACTION_CACHE) > 256:
         _INTERACTION_CACHE.clear()
-    _INTERACTION_CACHE[key] = out
+    _INTERACTION_CACHE[cache_key] = out
     return out
 
 
@@ -422,18 +435,20 @@ def _resolve_drug(name: str, kb: KnowledgeBase) -> str | None:
     return None
 
 
-_TIER_CACHE: dict[tuple[str, str], dict[str, list[str]]] = {}
+_TIER_CACHE: dict[tuple[str, tuple[Any, ...]], dict[str, list[str]]] = {}
 
 
-def _tier_alerts(factors_json: str, kb: KnowledgeBase) -> dict[str, list[str]]:
+def _tier_alerts(
+    key: tuple[Any, ...], keyed_factors: Callable[[], Any], kb: KnowledgeBase
+) -> dict[str, list[str]]:
     """Drug id → alert messages for the plan's drug tier (cached per patient-factor profile)."""
     from spineguide.reasoning import medsafety
 
-    key = (kb.version, factors_json)
-    cached = _TIER_CACHE.get(key)
+    cache_key = (kb.version, key)
+    cached = _TIER_CACHE.get(cache_key)
     if cached is not None:
         return cached
-    factors = medsafety.PatientFactors.model_validate_json(factors_json)
+    factors = keyed_factors()
     seeds = {s.id for s in kb.sources.values() if s.kind.value == "seed_article"}
     drug_ids = [
         d.id for d in kb.drugs.values() if any(st.source in seeds for st in d.article_statements)
@@ -444,7 +459,7 @@ def _tier_alerts(factors_json: str, kb: KnowledgeBase) -> dict[str, list[str]]:
             tier.setdefault(drug_id, []).append(alert.message)
     if len(_TIER_CACHE) > 1024:
         _TIER_CACHE.clear()
-    _TIER_CACHE[key] = tier
+    _TIER_CACHE[cache_key] = tier
     return tier
 
 

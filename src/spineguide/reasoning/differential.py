@@ -725,6 +725,8 @@ def subtype_for(
 ) -> tuple[str | None, str | None]:
     """Pick the article's subtype ("Types") matching the imaging; else keep an evidence subtype."""
     fallback = (dx.subtype, dx.subtype_reason)
+    if not imaging:
+        return fallback  # nothing to match
     cond = kb.conditions.get(dx.id)
     if cond is None or not cond.types:
         return fallback

@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -433,21 +433,14 @@ def _leader(i: int, p: float, rival: int, p_rival: float) -> int:
     return min(i, rival)
 
 
-class _Why:
-    """The reason a diagnosis question matters, worded on demand."""
+class _Why(NamedTuple):
+    """The reason a diagnosis question matters, worded on demand (a tuple: cheap to make)."""
 
-    __slots__ = ("effects", "leader", "new_leader", "outcome", "top")
-
-    def __init__(
-        self,
-        top: list[DiagnosisResult],
-        effects: list[_Effect],
-        outcome: int,
-        new_leader: int,
-        leader: int,
-    ) -> None:
-        self.top, self.effects, self.outcome = top, effects, outcome
-        self.new_leader, self.leader = new_leader, leader
+    top: list[DiagnosisResult]
+    effects: list[_Effect]
+    outcome: int
+    new_leader: int
+    leader: int
 
     def __str__(self) -> str:
         answer = "yes" if self.outcome == 0 else "no"

@@ -9,7 +9,7 @@ people without pain (brinjikji-2015).
 from __future__ import annotations
 
 import math
-from operator import itemgetter
+from operator import attrgetter, itemgetter
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, Field
@@ -43,6 +43,7 @@ _ID, _LABEL, _LRX, _DETAIL, _SOURCE = range(5)
 
 
 _LR = itemgetter(_LRX)  # a contribution's likelihood ratio
+_PROBABILITY = attrgetter("probability")
 
 
 EXPLAINED_DIAGNOSES = 8  # a summary explains the top 8 (what the CLI and web show) + must-not-miss
@@ -269,6 +270,13 @@ class _Model:
                     _primary_icd(cond),
                 )
             )
+        # positions (in model order) of the diagnoses of exclusion and of the specific causes
+        self.exclusion_index = [
+            k for k, (dx_id, *_rest) in enumerate(self.diagnoses) if dx_id in self.of_exclusion
+        ]
+        self.specific_index = [
+            k for k, (dx_id, *_rest) in enumerate(self.diagnoses) if dx_id not in self.yielding
+        ]
         # finding id → [(diagnosis number, its rows)] for a present and for a denied finding:
         # one pass over the stated findings in id order applies every diagnosis's features in
         # finding-id order; features with no ratio for that answer (or a ratio of 1) are left out
@@ -547,12 +555,15 @@ def _apply_exclusion(results: list[DiagnosisResult], m: _Model) -> None:
 
     The working labels inside it (discogenic, facet) are not specific causes, so they do not cap it.
     """
-    if not m.of_exclusion:
+    if not m.exclusion_index:
         return
-    specific = max((d.probability for d in results if d.id not in m.yielding), default=0.0)
+    # `results` is in the model's order: the positions of the specific causes and of the
+    # diagnoses of exclusion are known in advance
+    specific = max(map(_PROBABILITY, map(results.__getitem__, m.specific_index)), default=0.0)
     cap = 1.0 - specific
-    for d in results:
-        if d.id in m.of_exclusion and d.probability > cap:
+    for k in m.exclusion_index:
+        d = results[k]
+        if d.probability > cap:
             d.evidence_against.append(
                 (
                     "exclusion:specific_cause",

@@ -201,7 +201,8 @@ def assess(
         items += [e for e in extraction.evidence if e.id not in answered]
         imaging += extraction.imaging
         note_meds = list(extraction.medications)
-        items += _medication_evidence(note_meds, {e.id for e in items})
+        if note_meds:
+            items += _medication_evidence(note_meds, {e.id for e in items})
         for u in extraction.uninterpreted:
             if _negated_mention(text, u.span):
                 continue  # "no numbness": nothing to act on, and no finding to misread

@@ -370,10 +370,14 @@ def _diagnosis_gains(
     default_yes = bank.default_yes_probability
     # for each leading diagnosis, the first-highest of the others: with it the new leader after
     # an answer that moves one diagnosis (most questions) is one comparison, not a list copy
-    rival = [
-        max((j for j in range(len(probs)) if j != i), key=lambda j: (probs[j], -j))
-        for i in range(len(probs))
-    ]
+    # (the leader is the first highest, so it is every other diagnosis's rival; the leader's own
+    # rival is the first highest of the rest)
+    runner_up = -1
+    for j, p in enumerate(probs):
+        if j != leader and (runner_up < 0 or p > probs[runner_up]):
+            runner_up = j
+    rival = [leader] * len(probs)
+    rival[leader] = runner_up
     for fid, effects in candidates.items():
         if len(effects) == 1:
             i, lr, lr_abs, sens = effects[0]

@@ -94,35 +94,6 @@ _ORDER = {"now": 0, "if_no_improvement": 1, "not_recommended": 2}
 _DEFICITS = frozenset({"motor_deficit", "reflex_deficit", "sensory_deficit"})
 
 
-def _when_holds(
-    rule: _Rule,
-    fired: set[str],
-    differential: list[DiagnosisResult],
-    triage: Triage,
-    es: EvidenceSet,
-    imaging_given: bool,
-    acute_days: int,
-) -> bool:
-    if rule.rule_fired is not None and rule.rule_fired.isdisjoint(fired):
-        return False
-    if rule.top_in is not None and _leading_non_red(differential) not in rule.top_in:
-        return False
-    if rule.any_top3_in is not None and not any(d.id in rule.any_top3_in for d in differential[:3]):
-        return False
-    if rule.no_urgent_flags and any(
-        URGENCY_RANK[r.urgency] >= URGENCY_RANK[Urgency.urgent] for r in triage.red_flags
-    ):
-        return False
-    if rule.acute is not None:
-        days = es.value("symptom_duration_days")
-        acute = days is None or days < acute_days
-        if acute != rule.acute:
-            return False
-    if rule.deficit is not None and es.any_present(_DEFICITS) != rule.deficit:
-        return False
-    return rule.imaging_given is None or rule.imaging_given == imaging_given
-
-
 def build_workup(
     differential: list[DiagnosisResult],
     triage: Triage,
@@ -165,7 +136,26 @@ def build_workup(
         seen[test_id] = timing
 
     for rule in m.rules:
-        if not _when_holds(rule, fired, differential, triage, es, imaging_given, m.acute_days):
+        # the rule's conditions (all must hold), tested in line: this runs for every rule
+        if rule.rule_fired is not None and rule.rule_fired.isdisjoint(fired):
+            continue
+        if rule.top_in is not None and _leading_non_red(differential) not in rule.top_in:
+            continue
+        if rule.any_top3_in is not None and not any(
+            d.id in rule.any_top3_in for d in differential[:3]
+        ):
+            continue
+        if rule.no_urgent_flags and any(
+            URGENCY_RANK[r.urgency] >= URGENCY_RANK[Urgency.urgent] for r in triage.red_flags
+        ):
+            continue
+        if rule.acute is not None:
+            days = es.value("symptom_duration_days")
+            if (days is None or days < m.acute_days) != rule.acute:
+                continue
+        if rule.deficit is not None and es.any_present(_DEFICITS) != rule.deficit:
+            continue
+        if rule.imaging_given is not None and rule.imaging_given != imaging_given:
             continue
         for test_id, timing, why, sources in rule.tests:
             add(test_id, timing, why, rule.id, list(sources))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import re
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -20,6 +21,7 @@ from spineguide.reasoning.differential import (
     subtype_for,
 )
 from spineguide.reasoning.evidence import Choice, Evidence, EvidenceSet
+from spineguide.reasoning.fastmodel import build_model, field_names
 from spineguide.reasoning.localization import Localization, localize
 from spineguide.reasoning.plan import CarePlan, build_plan
 from spineguide.reasoning.questions import NextQuestion, next_questions
@@ -92,6 +94,9 @@ class SourceRef(BaseModel):
     id: str
     title: str
     kind: str
+
+
+_SOURCE_FIELDS = field_names(SourceRef)
 
 
 class Assessment(BaseModel):
@@ -196,7 +201,8 @@ def assess(
         items += [e for e in extraction.evidence if e.id not in answered]
         imaging += extraction.imaging
         note_meds = list(extraction.medications)
-        items += _medication_evidence(note_meds, {e.id for e in items})
+        if note_meds:
+            items += _medication_evidence(note_meds, {e.id for e in items})
         for u in extraction.uninterpreted:
             if _negated_mention(text, u.span):
                 continue  # "no numbness": nothing to act on, and no finding to misread
@@ -222,8 +228,9 @@ def assess(
     differential = rank_differential(
         es, imaging, loc, case.setting, fired_conditions, kb, explain=explain
     )
-    for dx in differential[:5]:
-        dx.subtype, dx.subtype_reason = subtype_for(dx, imaging, kb)
+    if imaging:  # without imaging every diagnosis keeps the subtype it has
+        for dx in differential[:5]:
+            dx.subtype, dx.subtype_reason = subtype_for(dx, imaging, kb)
     triage = decide_urgency(fired, differential, es, kb, uninterpreted=uninterpreted)
     workup = build_workup(differential, triage, es, bool(imaging), kb)
     med_alerts, med_report, drug_alerts = _medications(case, es, kb, note_meds)
@@ -288,15 +295,19 @@ def _medications(
     """Run the medication safety checks for the patient in hand (listed and note medicines)."""
     from spineguide.reasoning import medsafety
 
-    patient = case.patient.model_copy()
-    if patient.age is None:
-        patient.age = case.age if case.age is not None else es.value("age")
-    if patient.egfr is None:
-        patient.egfr = es.value("egfr")
-    data = patient.model_dump()
-    data["falls"] = data.pop("falls_history")
-    factors = medsafety.PatientFactors.model_validate(
-        {k: v for k, v in data.items() if k in medsafety.PatientFactors.model_fields}
+    patient = case.patient
+    age = patient.age
+    if age is None:
+        age = case.age if case.age is not None else es.value("age")
+    egfr = patient.egfr if patient.egfr is not None else es.value("egfr")
+    factors = medsafety.PatientFactors(  # the factors both models share, validated once
+        age=age,
+        egfr=egfr,
+        liver_disease=patient.liver_disease,
+        pregnant=patient.pregnant,
+        trimester=patient.trimester,
+        conditions=list(patient.conditions),
+        falls=patient.falls_history,
     )
     report = None
     alerts: list[dict[str, Any]] = []
@@ -327,14 +338,20 @@ def _medications(
         alerts = report.get("alerts", [])
     # Cache key: whole years of age and whole mL/min of kidney function (floored, so a value just
     # under a threshold stays under it); the other factors are exact.
-    keyed = factors.model_copy(
-        update={
-            k: float(math.floor(v))
-            for k in ("age", "egfr", "crcl")
-            if (v := getattr(factors, k, None)) is not None
-        }
+    floored = {
+        k: float(math.floor(v))
+        for k in ("age", "egfr", "crcl")
+        if (v := getattr(factors, k, None)) is not None
+    }
+    # every factor's value (lists as tuples), the floored ones floored: equal keys, equal profiles
+    keyed = tuple(
+        floored.get(k, tuple(v) if isinstance(v, list) else v) for k, v in factors.__dict__.items()
     )
-    tier = _tier_alerts(keyed.model_dump_json(), kb)
+
+    def keyed_factors() -> medsafety.PatientFactors:
+        return factors.model_copy(update=floored)
+
+    tier = _tier_alerts(keyed, keyed_factors, kb)
     for m in case.medications:
         name = m if isinstance(m, str) else (m.get("name") if isinstance(m, dict) else None)
         drug_id = _resolve_drug(name, kb) if name else None
@@ -345,13 +362,13 @@ def _medications(
         for drug_id, how in taking.items():
             tier.setdefault(drug_id, []).insert(0, f"The patient already takes this ({how}).")
         for drug_id, messages in _current_drug_interactions(
-            keyed.model_dump_json(), frozenset(taking), kb
+            keyed, keyed_factors, frozenset(taking), kb
         ).items():
             tier.setdefault(drug_id, []).extend(messages)
     return alerts, report, tier
 
 
-_INTERACTION_CACHE: dict[tuple[str, str, frozenset[str]], dict[str, list[str]]] = {}
+_INTERACTION_CACHE: dict[tuple[str, tuple[Any, ...], frozenset[str]], dict[str, list[str]]] = {}
 
 
 def _plan_candidates(kb: KnowledgeBase) -> list[str]:
@@ -362,13 +379,16 @@ def _plan_candidates(kb: KnowledgeBase) -> list[str]:
 
 
 def _current_drug_interactions(
-    factors_json: str, current: frozenset[str], kb: KnowledgeBase
+    key: tuple[Any, ...],
+    keyed_factors: Callable[[], Any],
+    current: frozenset[str],
+    kb: KnowledgeBase,
 ) -> dict[str, list[str]]:
     """Plan drug id → interaction alerts with the medicines the patient already takes (cached)."""
     from spineguide.reasoning import medsafety
 
-    key = (kb.version, factors_json, current)
-    cached = _INTERACTION_CACHE.get(key)
+    cache_key = (kb.version, key, current)
+    cached = _INTERACTION_CACHE.get(cache_key)
     if cached is not None:
         return cached
     candidates = [d for d in _plan_candidates(kb) if d not in current]
@@ -376,7 +396,7 @@ def _current_drug_interactions(
     out: dict[str, list[str]] = {}
     if names and candidates:
         orders = names + [kb.drugs[d].name for d in candidates]
-        factors = medsafety.PatientFactors.model_validate_json(factors_json)
+        factors = keyed_factors()
         try:
             report = medsafety.check_medications(orders[: medsafety.MAX_MEDICATIONS], factors, kb)
         except InputError:
@@ -395,7 +415,7 @@ def _current_drug_interactions(
                 )
     if len(_INTERACTION_CACHE) > 256:
         _INTERACTION_CACHE.clear()
-    _INTERACTION_CACHE[key] = out
+    _INTERACTION_CACHE[cache_key] = out
     return out
 
 
@@ -416,18 +436,20 @@ def _resolve_drug(name: str, kb: KnowledgeBase) -> str | None:
     return None
 
 
-_TIER_CACHE: dict[tuple[str, str], dict[str, list[str]]] = {}
+_TIER_CACHE: dict[tuple[str, tuple[Any, ...]], dict[str, list[str]]] = {}
 
 
-def _tier_alerts(factors_json: str, kb: KnowledgeBase) -> dict[str, list[str]]:
+def _tier_alerts(
+    key: tuple[Any, ...], keyed_factors: Callable[[], Any], kb: KnowledgeBase
+) -> dict[str, list[str]]:
     """Drug id → alert messages for the plan's drug tier (cached per patient-factor profile)."""
     from spineguide.reasoning import medsafety
 
-    key = (kb.version, factors_json)
-    cached = _TIER_CACHE.get(key)
+    cache_key = (kb.version, key)
+    cached = _TIER_CACHE.get(cache_key)
     if cached is not None:
         return cached
-    factors = medsafety.PatientFactors.model_validate_json(factors_json)
+    factors = keyed_factors()
     seeds = {s.id for s in kb.sources.values() if s.kind.value == "seed_article"}
     drug_ids = [
         d.id for d in kb.drugs.values() if any(st.source in seeds for st in d.article_statements)
@@ -438,7 +460,7 @@ def _tier_alerts(factors_json: str, kb: KnowledgeBase) -> dict[str, list[str]]:
             tier.setdefault(drug_id, []).append(alert.message)
     if len(_TIER_CACHE) > 1024:
         _TIER_CACHE.clear()
-    _TIER_CACHE[key] = tier
+    _TIER_CACHE[cache_key] = tier
     return tier
 
 
@@ -456,9 +478,25 @@ def _collect_sources(
     for bucket in (workup.now, workup.if_no_improvement, workup.not_recommended):
         for item in bucket:
             ids += item.sources
+    info = _source_info(kb)
     out = []
     for sid in dict.fromkeys(ids):
-        src = kb.sources.get(sid)
-        if src:
-            out.append(SourceRef(id=sid, title=src.title, kind=src.kind.value))
+        got = info.get(sid)
+        if got:  # values from the validated KB: no second validation
+            out.append(
+                build_model(SourceRef, {"id": sid, "title": got[0], "kind": got[1]}, _SOURCE_FIELDS)
+            )
     return out
+
+
+_SOURCE_INFO: dict[str, dict[str, tuple[str, str]]] = {}
+
+
+def _source_info(kb: KnowledgeBase) -> dict[str, tuple[str, str]]:
+    """Source id → (title, kind), once per KB version (an enum's value is a Python property)."""
+    got = _SOURCE_INFO.get(kb.version)
+    if got is None:
+        got = _SOURCE_INFO[kb.version] = {
+            sid: (src.title, src.kind.value) for sid, src in kb.sources.items()
+        }
+    return got

@@ -10,14 +10,15 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from spineguide.errors import KnowledgeBaseError
 from spineguide.knowledge.loader import read_yaml
-from spineguide.reasoning.evidence import Choice, EvidenceSet, trusted_evidence
+from spineguide.reasoning.evidence import Choice, Evidence, EvidenceSet
+from spineguide.reasoning.fastmodel import build_models, field_names
 from spineguide.reasoning.imaging_evidence import imaging_evidence_ids
 
 if TYPE_CHECKING:
@@ -109,6 +110,7 @@ SCIATICA_SIDES = (
     "buttock_pain",
 )  # fmt: skip
 
+_EVIDENCE_FIELDS = field_names(Evidence)
 THRESHOLDS_PATH = Path(__file__).resolve().parents[1] / "knowledge" / "data" / "thresholds.yaml"
 Op = Literal["gt", "ge", "lt", "le"]
 
@@ -137,12 +139,14 @@ class Cutoff(_Cited):
 
     def holds(self, x: float) -> bool:
         """Whether a measured value meets the cut-off."""
-        return {
-            "gt": x > self.value,
-            "ge": x >= self.value,
-            "lt": x < self.value,
-            "le": x <= self.value,
-        }[self.op]
+        op = self.op
+        if op == "gt":
+            return x > self.value
+        if op == "ge":
+            return x >= self.value
+        if op == "lt":
+            return x < self.value
+        return x <= self.value  # "le" (the only other value the schema allows)
 
 
 class Value(_Cited):
@@ -245,20 +249,22 @@ def check_thresholds(kb: KnowledgeBase, thresholds: Thresholds | None = None) ->
     return problems
 
 
+@lru_cache(maxsize=64)
+def _idset(ids: tuple[str, ...]) -> frozenset[str]:
+    """A group of finding ids as a set (once per group; the groups are module constants)."""
+    return frozenset(ids)
+
+
 def _sides(es: EvidenceSet, ids: tuple[str, ...]) -> set[str]:
-    out: set[str] = set()
-    for fid in ids:
-        out |= es.sides(fid)
-    return out
+    return es.sides_of(_idset(ids))
 
 
 def _any(es: EvidenceSet, ids: tuple[str, ...]) -> bool:
-    present = es.present_ids()
-    return any(i in present for i in ids)
+    return es.any_present(ids)
 
 
 def _all_absent(es: EvidenceSet, ids: tuple[str, ...], at_least: int = 1) -> bool:
-    return sum(1 for i in ids if es.absent(i)) >= at_least and not _any(es, ids)
+    return es.count_absent(_idset(ids)) >= at_least and not es.any_present(ids)
 
 
 def _both(sides: set[str]) -> bool:
@@ -307,12 +313,26 @@ def derive_findings(
 ) -> EvidenceSet:
     """Add derived (composite) findings to an evidence set and return a new set."""
     t = load_thresholds()
-    items = list(es.items)
+    derived: list[dict[str, Any]] = []  # the derived items' fields, built as models at the end
     present = es.present_ids()
 
     def add(fid: str, choice: Choice, side: str | None = None) -> None:
         # ids and sides here are already valid, and this runs ~40 times a case
-        items.append(trusted_evidence(fid, choice, side, source="derived"))
+        # ids, choices and sides here are already valid (sides come from validated evidence)
+        derived.append(
+            {
+                "id": fid,
+                "choice": choice,
+                "side": side,
+                "value": None,
+                "span": None,
+                "text": None,
+                "source": "derived",
+                "history": False,
+                "cue_spans": [],
+                "confidence": None,
+            }
+        )
 
     def side_of(ids: tuple[str, ...]) -> str | None:
         sides = _sides(es, ids)
@@ -458,7 +478,7 @@ def derive_findings(
         add("back_pain_without_spinal_cause", Choice.present)
     if _any(es, ANTITHROMBOTIC) and _any(es, ("severe_pain", "sudden_onset", "tearing_pain")):
         add("antithrombotic_acute_severe_pain", Choice.present)
-    return EvidenceSet(items=items)
+    return EvidenceSet(items=es.items + build_models(Evidence, derived, _EVIDENCE_FIELDS))
 
 
 def _bilateral_sciatica(es: EvidenceSet) -> bool:

@@ -9,13 +9,14 @@ people without pain (brinjikji-2015).
 from __future__ import annotations
 
 import math
-from operator import itemgetter
+from operator import attrgetter, itemgetter
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, Field
 
 from spineguide.reasoning.anatomy import affected_roots, roots_below, side_concordant
 from spineguide.reasoning.evidence import EvidenceSet
+from spineguide.reasoning.fastmodel import build_models, field_names
 
 if TYPE_CHECKING:
     from spineguide.knowledge.loader import KnowledgeBase
@@ -42,10 +43,7 @@ _ID, _LABEL, _LRX, _DETAIL, _SOURCE = range(5)
 
 
 _LR = itemgetter(_LRX)  # a contribution's likelihood ratio
-
-
-def _neg_lr(c: tuple[Any, ...]) -> float:
-    return -c[2]
+_PROBABILITY = attrgetter("probability")
 
 
 EXPLAINED_DIAGNOSES = 8  # a summary explains the top 8 (what the CLI and web show) + must-not-miss
@@ -134,11 +132,28 @@ class _Feature:
         self.log_lr = math.log(self.lr) if self.lr else None
         self.log_lr_absent = math.log(self.lr_absent) if self.lr_absent else None
 
+    def row(self, absent: bool) -> _Row | None:
+        """This finding feature as applied when its finding is denied or present (None: no-op)."""
+        lr, lr_r, llr = (
+            (self.lr_absent, self.lr_absent_r, self.log_lr_absent)
+            if absent
+            else (self.lr, self.lr_r, self.log_lr)
+        )
+        if lr is None or lr == 1.0 or lr_r is None or llr is None:
+            return None
+        return (self.one_of, lr, llr, self.cid, self.label, lr_r, self.source)
+
+
+# A finding feature as applied for one answer (present or denied): (one-of group, LR, log LR,
+# contribution id, label, LR as shown, source). Precomputed per feature so the hot loop only adds.
+_Row = tuple[str | None, float, float, str, str, float, str | None]
+
 
 class _Gate:
     """A diagnosis-level pattern rule: a required finding or an excluding pattern."""
 
-    __slots__ = ("any", "fid", "handled_absent", "label", "lr", "missing", "source")
+    __slots__ = ("any", "fid", "handled_absent", "is_imaging", "label", "log_lr", "lr", "lr_r",
+                 "missing", "source")  # fmt: skip
 
     def __init__(
         self,
@@ -156,6 +171,9 @@ class _Gate:
         self.fid = ("requires:" if missing else "pattern:") + raw["id"]
         self.label = raw["label"]
         self.source = raw.get("source") or default_source
+        self.is_imaging = self.fid == "requires:imaging"
+        self.log_lr = math.log(self.lr)  # the ratio as applied and as shown, computed once
+        self.lr_r = round(self.lr, 3)
 
 
 class _Model:
@@ -184,11 +202,20 @@ class _Model:
             dx: [(frozenset(s["any"]), s["name"]) for s in subs]
             for dx, subs in (model.get("evidence_subtypes") or {}).items()
         }
-        self.refinements: dict[str, Any] = model.get("refinements") or {}
+        refinements: dict[str, Any] = model.get("refinements") or {}
+        self.refine_min_lr = float(refinements.get("min_imaging_lr", 5))
+        self.refine_min_p = float(refinements.get("min_probability", 0.4))
+        self.refined_by: list[tuple[str, list[str]]] = list(
+            (refinements.get("refined_by") or {}).items()
+        )
+        self.explained_by: list[tuple[str, list[str], float]] = [
+            (rule["general"], list(rule["specific"]), float(rule["min_probability"]))
+            for rule in refinements.get("explained_by") or ()
+        ]
         self.diagnoses: list[
             tuple[
                 str,
-                dict[str, float],
+                dict[str, tuple[float, float]],
                 dict[str, list[_Feature]],
                 list[_Feature],
                 list[_Gate],
@@ -201,6 +228,12 @@ class _Model:
         diagnostic_source = diagnostic.get("source")
         for dx_id, spec in model["diagnoses"].items():
             priors = {k: float(v) for k, v in spec["prior"].items()}
+            # setting → (prior, its log odds)
+            prior_by_setting = {
+                setting: (p, math.log(p / (1 - p)))
+                for setting in SETTINGS
+                for p in (priors.get(setting, priors["primary"]),)
+            }
             src = spec.get("source")
             feats = [
                 _Feature(
@@ -227,14 +260,34 @@ class _Model:
                     by_finding.setdefault(f.fid, []).append(f)
             imaging_feats = [f for f in feats if f.kind != "finding"]
             self.diagnoses.append(
-                (dx_id, priors, by_finding, imaging_feats, gates, name, _primary_icd(cond))
+                (
+                    dx_id,
+                    prior_by_setting,
+                    by_finding,
+                    imaging_feats,
+                    gates,
+                    name,
+                    _primary_icd(cond),
+                )
             )
-        # finding id → (diagnosis number, its features for that finding): one pass over the
-        # stated findings gives every diagnosis its features in finding-id order
-        self.by_fid: dict[str, list[tuple[int, list[_Feature]]]] = {}
+        # positions (in model order) of the diagnoses of exclusion and of the specific causes
+        self.exclusion_index = [
+            k for k, (dx_id, *_rest) in enumerate(self.diagnoses) if dx_id in self.of_exclusion
+        ]
+        self.specific_index = [
+            k for k, (dx_id, *_rest) in enumerate(self.diagnoses) if dx_id not in self.yielding
+        ]
+        # finding id → [(diagnosis number, its rows)] for a present and for a denied finding:
+        # one pass over the stated findings in id order applies every diagnosis's features in
+        # finding-id order; features with no ratio for that answer (or a ratio of 1) are left out
+        self.rows_present: dict[str, list[tuple[int, list[_Row]]]] = {}
+        self.rows_absent: dict[str, list[tuple[int, list[_Row]]]] = {}
         for k, (_, _, by_finding, *_rest) in enumerate(self.diagnoses):
             for fid, flist in by_finding.items():
-                self.by_fid.setdefault(fid, []).append((k, flist))
+                for index, absent in ((self.rows_present, False), (self.rows_absent, True)):
+                    rows = [row for f in flist if (row := f.row(absent)) is not None]
+                    if rows:
+                        index.setdefault(fid, []).append((k, rows))
 
 
 def _is_number(v: Any) -> bool:
@@ -275,152 +328,185 @@ def rank_differential(
     seen_imaging = {f.finding for f in imaging if not f.negated}
     clinical_side = loc.roots[0].side if loc and loc.roots else None
     default_side = clinical_side
-    details: dict[str, str] = {}
-    results: list[DiagnosisResult] = []
+    values: list[dict[str, Any]] = []  # each diagnosis's fields, built as models at the end
     stated = present | absent
     imaging_by_id: dict[str, list[ImagingFinding]] = {}
     for f in imaging:
         imaging_by_id.setdefault(f.finding, []).append(f)
     imaging_ids = imaging_by_id.keys()
     matches: dict[int, str] = {}
-    # only the features this presentation speaks to (stated findings, imaging when given), in
-    # finding-id order: explanations and one-of ties do not depend on set order
-    stated_feats: list[list[_Feature]] = [[] for _ in m.diagnoses]
-    by_fid = m.by_fid
+    n = len(m.diagnoses)
+    log_odds = [by_setting[setting][1] for _, by_setting, *_rest in m.diagnoses]
+    ev_for: list[list[Contrib]] = [[] for _ in range(n)]
+    ev_against: list[list[Contrib]] = [[] for _ in range(n)]
+    grouped: dict[tuple[int, str], tuple[float, Contrib, float]] = {}
+    # the stated findings in id order, each applied to every diagnosis that weighs it (so
+    # explanations and one-of ties do not depend on set order)
+    rows_present, rows_absent = m.rows_present, m.rows_absent
+    sided = es.sided()
+    may_side: set[str] = set()  # diagnoses weighing a finding recorded with a side
     for fid in sorted(stated):
-        for k, flist in by_fid.get(fid, ()):
-            stated_feats[k] += flist
-    for k, (dx_id, priors, _, imaging_feats, gates, name, icd) in enumerate(m.diagnoses):
-        feats = stated_feats[k]
-        if imaging:
-            feats += [f for f in imaging_feats if f.kind == "not_seen" or f.fid in imaging_ids]
-        prior = priors.get(setting, priors["primary"])
-        log_odds = math.log(prior / (1 - prior))
-        ev_for: list[Contrib] = []
-        ev_against: list[Contrib] = []
-        level = side = None
-        best_img = 0.0
-        grouped: dict[str, tuple[float, Any]] = {}
-        for feat in feats:
-            kind = feat.kind
-            if kind == "finding":
-                fid = feat.fid
-                if fid in present:
-                    if feat.lr is None:
-                        continue
-                    lr, lr_r, llr = feat.lr, feat.lr_r, feat.log_lr
-                    detail = details.get(fid)
-                    if detail is None:
-                        detail = details[fid] = _present_detail(es, fid)
-                elif fid in absent and feat.lr_absent is not None:
-                    lr, lr_r, llr = feat.lr_absent, feat.lr_absent_r, feat.log_lr_absent
-                    detail = "reported absent"
-                else:
-                    continue
-            elif kind == "not_seen":
-                if not imaging or feat.group & seen_imaging:
-                    continue
-                lr, lr_r, llr = feat.lr, feat.lr_r, feat.log_lr  # type: ignore[assignment]
-                detail = "not seen on the imaging provided"
-            else:
-                if not imaging:
-                    continue
-                got, detail, img_level, img_side = _imaging_lr(
-                    feat.raw, feat.fid, imaging_by_id[feat.fid], loc, clinical_side, kb, m, matches
-                )
-                if got is None:
-                    continue
-                lr = got
-                lr_r = round(lr, 3)
-                llr = math.log(lr) if lr != 1.0 else 0.0
-                if lr > best_img and img_level:
-                    best_img, level, side = lr, img_level, img_side
-            if lr == 1.0:
+        if fid in present:
+            got = rows_present.get(fid)
+            if got is None:
                 continue
-            if feat.one_of is not None:
-                prev = grouped.get(feat.one_of)
-                if prev is not None:
-                    # one observation, several wordings: a stated finding beats a denied one,
-                    # then the stronger likelihood ratio wins
-                    stated_now = detail != "reported absent"
-                    stated_prev = prev[1][_DETAIL] != "reported absent"
-                    if (stated_prev, abs(prev[2])) >= (stated_now, abs(llr)):  # type: ignore[arg-type]
+            detail = _present_detail(es, fid)
+            if fid in sided:
+                may_side.update(m.diagnoses[k][0] for k, _ in got)
+        else:
+            got = rows_absent.get(fid)
+            if got is None:
+                continue
+            detail = "reported absent"
+        for k, rows in got:
+            for one_of, lr, llr, cid, label, lr_r, source in rows:
+                contribution = (cid, label, lr_r, detail, source)
+                if one_of is not None and not _one_of(
+                    grouped, (k, one_of), lr, llr, contribution, log_odds, ev_for, ev_against
+                ):
+                    continue
+                log_odds[k] += llr
+                (ev_for[k] if lr > 1 else ev_against[k]).append(contribution)
+    for k, (dx_id, prior_by_setting, _, imaging_feats, gates, name, icd) in enumerate(m.diagnoses):
+        prior = prior_by_setting[setting][0]
+        level = side = None
+        if imaging:
+            best_img = 0.0
+            for feat in imaging_feats:
+                if feat.kind == "not_seen":
+                    if feat.group & seen_imaging:
                         continue
-                    log_odds -= prev[2]
-                    (ev_for if prev[0] > 1 else ev_against).remove(prev[1])
-            log_odds += llr  # type: ignore[operator]
-            contribution = (feat.cid, feat.label, lr_r, detail, feat.source)
-            (ev_for if lr > 1 else ev_against).append(contribution)  # type: ignore[arg-type]
-            if feat.one_of is not None:
-                grouped[feat.one_of] = (lr, contribution, llr)
+                    lr, lr_r, llr = feat.lr, feat.lr_r, feat.log_lr  # type: ignore[assignment]
+                    detail = "not seen on the imaging provided"
+                else:
+                    if feat.fid not in imaging_ids:
+                        continue
+                    got_lr, detail, img_level, img_side = _imaging_lr(
+                        feat.raw,
+                        feat.fid,
+                        imaging_by_id[feat.fid],
+                        loc,
+                        clinical_side,
+                        kb,
+                        m,
+                        matches,
+                    )
+                    if got_lr is None:
+                        continue
+                    lr = got_lr
+                    lr_r = round(lr, 3)
+                    llr = math.log(lr) if lr != 1.0 else 0.0
+                    if lr > best_img and img_level:
+                        best_img, level, side = lr, img_level, img_side
+                if lr == 1.0:
+                    continue
+                contribution = (feat.cid, feat.label, lr_r, detail, feat.source)  # type: ignore[assignment]
+                if feat.one_of is not None and not _one_of(
+                    grouped, (k, feat.one_of), lr, llr, contribution, log_odds, ev_for, ev_against
+                ):
+                    continue
+                log_odds[k] += llr  # type: ignore[operator]
+                (ev_for[k] if lr > 1 else ev_against[k]).append(contribution)
+        dx_for, dx_against = ev_for[k], ev_against[k]
         for gate in gates:
-            hit = gate.any & present
-            if gate.fid == "requires:imaging":
+            if gate.is_imaging:
                 if imaging:
                     continue
                 detail = "no imaging provided"
             elif gate.missing:
-                if hit or gate.handled_absent & absent:
+                if not gate.any.isdisjoint(present) or not gate.handled_absent.isdisjoint(absent):
                     continue  # stated either way: the feature's own LRs apply
                 detail = "not stated"
-            elif hit:
-                detail = "present: " + ", ".join(sorted(hit))
+            elif not gate.any.isdisjoint(present):
+                detail = "present: " + ", ".join(sorted(gate.any & present))
             else:
                 continue
-            log_odds += math.log(gate.lr)
-            (ev_for if gate.lr > 1 else ev_against).append(
-                (gate.fid, gate.label, round(gate.lr, 3), detail, gate.source)
+            log_odds[k] += gate.log_lr
+            (dx_for if gate.lr > 1 else dx_against).append(
+                (gate.fid, gate.label, gate.lr_r, detail, gate.source)
             )
-        probability = 1 / (1 + math.exp(-log_odds))
-        ev_for.sort(key=_neg_lr)
-        ev_against.sort(key=_LR)
-        results.append(
-            _diagnosis(
-                id=dx_id,
-                name=name,
-                probability=probability,
-                level=level,
-                side=side if side is not None else default_side,
-                subtype=None,
-                subtype_reason=None,
-                must_not_miss=False,
-                refined_by=None,
-                rank_probability=probability,
-                prior=prior,
-                evidence_for=ev_for,
-                evidence_against=ev_against,
-                icd10cm=icd,
-                explained=True,
-            )
+        probability = 1 / (1 + math.exp(-log_odds[k]))
+        dx_for.sort(key=_LR, reverse=True)  # strongest first; ties keep their order
+        dx_against.sort(key=_LR)
+        values.append(
+            {  # every field, in the model's order
+                "id": dx_id,
+                "name": name,
+                "probability": probability,
+                "level": level,
+                "side": side if side is not None else default_side,
+                "subtype": None,
+                "subtype_reason": None,
+                "must_not_miss": False,
+                "refined_by": None,
+                "rank_probability": probability,
+                "prior": prior,
+                "evidence_for": dx_for,
+                "evidence_against": dx_against,
+                "icd10cm": icd,
+                "explained": True,
+            }
         )
+    # DiagnosisResults built without validation (the hot path; inputs are trusted)
+    results = build_models(DiagnosisResult, values, _DIAGNOSIS_FIELDS)
     _apply_exclusion(results, m)
-    for d in results:
-        for ids, sub_name in m.evidence_subtypes.get(d.id, ()):
-            hit = ids & present
-            if hit:
-                d.subtype = sub_name
-                d.subtype_reason = "stated: " + ", ".join(_label(kb, h) for h in sorted(hit))
-                break
+    evidence_subtypes = m.evidence_subtypes
     for d in results:
         v = d.__dict__
-        v["must_not_miss"] = d.id in fired_conditions and (
-            d.probability >= m.mnm_min
-            or (m.mnm_emergency and fired_conditions[d.id] == "emergency")
-        )
-        v["probability"] = round(d.probability, 4)
+        dx_id, probability = v["id"], v["probability"]
+        for ids, sub_name in evidence_subtypes.get(dx_id, ()):
+            hit = ids & present
+            if hit:
+                v["subtype"] = sub_name
+                v["subtype_reason"] = "stated: " + ", ".join(_label(kb, h) for h in sorted(hit))
+                break
+        if dx_id in fired_conditions:
+            v["must_not_miss"] = probability >= m.mnm_min or (
+                m.mnm_emergency and fired_conditions[dx_id] == "emergency"
+            )
+        # shown rounded; the ranking starts from the shown value (refinements may lower it)
+        v["probability"] = v["rank_probability"] = round(probability, 4)
     _apply_refinements(results, m)
     if m.yield_to_flagged:
         _exclusion_yields(results, m, fired_conditions)
     results.sort(key=lambda d: -d.rank_probability)
-    _lateral_sides(results, es, m.non_radicular)
+    _lateral_sides(results, sided, may_side, m.non_radicular)
     for rank, d in enumerate(results):
         v = d.__dict__
         if explain is None or rank < explain or v["must_not_miss"]:
-            v["evidence_for"] = [_contribution(*c) for c in v["evidence_for"]]
-            v["evidence_against"] = [_contribution(*c) for c in v["evidence_against"]]
+            v["evidence_for"] = _contributions(v["evidence_for"])
+            v["evidence_against"] = _contributions(v["evidence_against"])
         else:  # a summary: the ranking is complete, the explanation of the tail is left out
             v["evidence_for"], v["evidence_against"], v["explained"] = [], [], False
     return results
+
+
+def _one_of(
+    grouped: dict[tuple[int, str], tuple[float, Contrib, float]],
+    key: tuple[int, str],
+    lr: float,
+    llr: float,
+    contribution: Contrib,
+    log_odds: list[float],
+    ev_for: list[list[Contrib]],
+    ev_against: list[list[Contrib]],
+) -> bool:
+    """Settle a feature of a one-of group (one observation, several wordings): True to apply it.
+
+    A stated finding beats a denied one, then the stronger likelihood ratio wins; a feature that
+    wins takes back the one it replaces.
+    """
+    prev = grouped.get(key)
+    if prev is not None:
+        stated_now = contribution[_DETAIL] != "reported absent"
+        stated_prev = prev[1][_DETAIL] != "reported absent"
+        if (stated_prev, abs(prev[2])) >= (stated_now, abs(llr)):
+            return False
+        k = key[0]
+        log_odds[k] -= prev[2]
+        (ev_for[k] if prev[0] > 1 else ev_against[k]).remove(prev[1])
+    grouped[key] = (lr, contribution, llr)
+    return True
 
 
 def _present_detail(es: EvidenceSet, fid: str) -> str:
@@ -433,43 +519,24 @@ def _present_detail(es: EvidenceSet, fid: str) -> str:
     return detail
 
 
-_SET_ATTR = object.__setattr__
-_CONTRIBUTION_FIELDS = frozenset(EvidenceContribution.model_fields)
+_CONTRIBUTION_FIELDS = field_names(EvidenceContribution)
 
 
-def _contribution(
-    id: str, label: str, likelihood_ratio: float, detail: str | None, source: str | None
-) -> EvidenceContribution:
-    """An EvidenceContribution built without validation (the hot path; inputs are trusted)."""
-    obj = EvidenceContribution.__new__(EvidenceContribution)
-    _SET_ATTR(
-        obj,
-        "__dict__",
-        {
-            "id": id,
-            "label": label,
-            "likelihood_ratio": likelihood_ratio,
-            "detail": detail,
-            "source": source,
-        },
+def _contributions(rows: list[Contrib]) -> list[EvidenceContribution]:
+    """EvidenceContributions built without validation (the hot path; inputs are trusted)."""
+    if not rows:
+        return []
+    return build_models(
+        EvidenceContribution,
+        [
+            {"id": c[0], "label": c[1], "likelihood_ratio": c[2], "detail": c[3], "source": c[4]}
+            for c in rows
+        ],
+        _CONTRIBUTION_FIELDS,
     )
-    _SET_ATTR(obj, "__pydantic_fields_set__", set(_CONTRIBUTION_FIELDS))
-    _SET_ATTR(obj, "__pydantic_extra__", None)
-    _SET_ATTR(obj, "__pydantic_private__", None)
-    return obj
 
 
-_DIAGNOSIS_FIELDS = frozenset(DiagnosisResult.model_fields)
-
-
-def _diagnosis(**values: Any) -> DiagnosisResult:
-    """A DiagnosisResult built without validation (the hot path; inputs are trusted)."""
-    obj = DiagnosisResult.__new__(DiagnosisResult)
-    _SET_ATTR(obj, "__dict__", values)
-    _SET_ATTR(obj, "__pydantic_fields_set__", set(_DIAGNOSIS_FIELDS))
-    _SET_ATTR(obj, "__pydantic_extra__", None)
-    _SET_ATTR(obj, "__pydantic_private__", None)
-    return obj
+_DIAGNOSIS_FIELDS = field_names(DiagnosisResult)
 
 
 def must_not_miss_section(
@@ -488,12 +555,15 @@ def _apply_exclusion(results: list[DiagnosisResult], m: _Model) -> None:
 
     The working labels inside it (discogenic, facet) are not specific causes, so they do not cap it.
     """
-    if not m.of_exclusion:
+    if not m.exclusion_index:
         return
-    specific = max((d.probability for d in results if d.id not in m.yielding), default=0.0)
+    # `results` is in the model's order: the positions of the specific causes and of the
+    # diagnoses of exclusion are known in advance
+    specific = max(map(_PROBABILITY, map(results.__getitem__, m.specific_index)), default=0.0)
     cap = 1.0 - specific
-    for d in results:
-        if d.id in m.of_exclusion and d.probability > cap:
+    for k in m.exclusion_index:
+        d = results[k]
+        if d.probability > cap:
             d.evidence_against.append(
                 (
                     "exclusion:specific_cause",
@@ -524,46 +594,44 @@ def _exclusion_yields(results: list[DiagnosisResult], m: _Model, fired: dict[str
 
 
 def _apply_refinements(results: list[DiagnosisResult], m: _Model) -> None:
-    """Rank a syndrome just below a more specific, imaging-supported diagnosis that explains it."""
-    cfg = m.refinements
+    """Rank a syndrome just below a more specific, imaging-supported diagnosis that explains it.
+
+    Starts from each diagnosis's rank probability set to its shown probability.
+    """
     by_id = {d.id: d for d in results}
-    min_lr = float(cfg.get("min_imaging_lr", 5))
-    min_p = float(cfg.get("min_probability", 0.4))
-    for d in results:
-        d.__dict__["rank_probability"] = d.probability
-    refined = cfg.get("refined_by") or {}
+    # (general, the specific diagnoses that may refine it): which specifics qualify depends only
+    # on probabilities and evidence, fixed here, so it is settled once before the passes
+    pairs: list[tuple[DiagnosisResult, list[DiagnosisResult]]] = []
+    min_lr, min_p = m.refine_min_lr, m.refine_min_p
+    for general, specifics in m.refined_by:
+        g = by_id.get(general)
+        if g is None:
+            continue
+        qualifying = [
+            by_id[sid]
+            for sid in specifics
+            if sid in by_id
+            and by_id[sid].probability >= min_p
+            and any(
+                c[_LRX] >= min_lr and c[_ID].startswith(("img:", "imaging_"))
+                for c in by_id[sid].evidence_for
+            )
+        ]
+        if qualifying:
+            pairs.append((g, qualifying))
+    explained: list[tuple[DiagnosisResult, list[DiagnosisResult]]] = []
+    for general, specific, min_explain in m.explained_by:
+        g = by_id.get(general)
+        cands = [
+            by_id[sid] for sid in specific if sid in by_id and by_id[sid].probability >= min_explain
+        ]
+        if g is not None and cands:
+            explained.append((g, cands))
+    pairs += explained
+    if not pairs:
+        return
     for _ in range(3):  # chains (herniation → sequestration) settle in a few passes
-        for general, specifics in refined.items():
-            g = by_id.get(general)
-            if g is None:
-                continue
-            qualifying = [
-                by_id[sid]
-                for sid in specifics
-                if sid in by_id
-                and by_id[sid].probability >= min_p
-                and any(
-                    c[_LRX] >= min_lr and c[_ID].startswith(("img:", "imaging_"))
-                    for c in by_id[sid].evidence_for
-                )
-            ]
-            if not qualifying:
-                continue
-            best = max(qualifying, key=lambda d: d.rank_probability)
-            target = best.rank_probability * m.refine_factor
-            if target < g.rank_probability:
-                g.rank_probability = target
-                g.refined_by = best.id
-        for rule in cfg.get("explained_by") or ():
-            g = by_id.get(rule["general"])
-            min_explain = float(rule["min_probability"])
-            cands = [
-                by_id[sid]
-                for sid in rule["specific"]
-                if sid in by_id and by_id[sid].probability >= min_explain
-            ]
-            if g is None or not cands:
-                continue
+        for g, cands in pairs:
             best = max(cands, key=lambda d: d.rank_probability)
             target = best.rank_probability * m.refine_factor
             if target < g.rank_probability:
@@ -636,15 +704,25 @@ def _imaging_lr(
 
 
 def _lateral_sides(
-    results: list[DiagnosisResult], es: EvidenceSet, non_radicular: frozenset[str]
+    results: list[DiagnosisResult],
+    sided: dict[str, frozenset[str]],
+    may_side: set[str],
+    non_radicular: frozenset[str],
 ) -> None:
-    """Give mimics the side of their own supporting evidence when imaging did not set one."""
+    """Give mimics the side of their own supporting evidence when imaging did not set one.
+
+    Only the diagnoses in `may_side` can have a finding with a side among their evidence.
+    """
+    if not may_side:
+        return
     for d in results:
-        sides = set()
+        if d.id not in may_side:
+            continue
+        sides: set[str] = set()
         for c in d.evidence_for:
-            if c[_ID].startswith("img:"):
-                continue
-            sides |= es.sides(c[_ID])
+            got = sided.get(c[_ID])
+            if got and not c[_ID].startswith("img:"):
+                sides |= got
         if not sides:
             continue
         if "bilateral" in sides or {"left", "right"} <= sides:
@@ -658,6 +736,8 @@ def subtype_for(
 ) -> tuple[str | None, str | None]:
     """Pick the article's subtype ("Types") matching the imaging; else keep an evidence subtype."""
     fallback = (dx.subtype, dx.subtype_reason)
+    if not imaging:
+        return fallback  # nothing to match
     cond = kb.conditions.get(dx.id)
     if cond is None or not cond.types:
         return fallback

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, field_validator
+
+from spineguide.reasoning.fastmodel import build_model
 
 
 class Choice(StrEnum):
@@ -48,7 +51,6 @@ class Evidence(BaseModel):
 _FIELDS = frozenset(Evidence.model_fields)
 _SIDES = {"left": "left", "right": "right", "bilateral": "bilateral", "both": "bilateral",
           "bilaterally": "bilateral"}  # fmt: skip
-_NEW = object.__setattr__
 
 
 def trusted_evidence(
@@ -71,10 +73,8 @@ def trusted_evidence(
         if norm is None:
             raise ValueError(f"side must be left, right or bilateral, not {side!r}")
         side = norm
-    obj = Evidence.__new__(Evidence)
-    _NEW(
-        obj,
-        "__dict__",
+    return build_model(
+        Evidence,
         {
             "id": fid,
             "choice": choice,
@@ -87,17 +87,17 @@ def trusted_evidence(
             "cue_spans": [] if cue_spans is None else cue_spans,
             "confidence": None,
         },
+        _FIELDS,
     )
-    _NEW(obj, "__pydantic_fields_set__", set(_FIELDS))
-    _NEW(obj, "__pydantic_extra__", None)
-    _NEW(obj, "__pydantic_private__", None)
-    return obj
+
+
+_NO_SIDES: frozenset[str] = frozenset()
 
 
 class EvidenceSet:
     """All evidence for one case, indexed once for fast "is this present?" questions."""
 
-    __slots__ = ("_absent", "_present", "_sides", "_values", "items")
+    __slots__ = ("_absent", "_present", "_sided", "_values", "items")
 
     def __init__(self, items: list[Evidence] | None = None) -> None:
         self.items: list[Evidence] = list(items or [])
@@ -110,10 +110,9 @@ class EvidenceSet:
                 absent.add(e.id)
         self._present = present
         self._absent = absent - set(present)
-        self._sides: dict[
-            str, frozenset[str]
-        ] = {}  # memo: the set is read, never changed, after init
+        # memos: the set is read, never changed, after init
         self._values: dict[str, float | None] | None = None
+        self._sided: dict[str, frozenset[str]] | None = None
 
     def present(self, finding_id: str) -> bool:
         """True when any item with this id is present (and current)."""
@@ -130,6 +129,11 @@ class EvidenceSet:
     def get(self, finding_id: str) -> list[Evidence]:
         """All items with this id."""
         return [e for e in self.items if e.id == finding_id]
+
+    def first_present(self, finding_id: str) -> Evidence | None:
+        """The first present item with this id (None when the finding is not present)."""
+        items = self._present.get(finding_id)
+        return items[0] if items else None
 
     def value(self, finding_id: str) -> float | None:
         """The first numeric value recorded for a finding, if any."""
@@ -148,9 +152,37 @@ class EvidenceSet:
 
     def sides(self, finding_id: str) -> frozenset[str]:
         """Sides recorded for a present finding."""
-        got = self._sides.get(finding_id)
+        return self.sided().get(finding_id, _NO_SIDES)
+
+    def sided(self) -> dict[str, frozenset[str]]:
+        """Present finding id → its recorded sides, for the findings that have any (read-only)."""
+        got = self._sided
         if got is None:
-            got = self._sides[finding_id] = frozenset(
-                e.side for e in self._present.get(finding_id, ()) if e.side
-            )
+            got = {}
+            for fid, items in self._present.items():
+                if len(items) == 1:  # the usual case, without a generator
+                    side = items[0].side
+                    if side:
+                        got[fid] = frozenset((side,))
+                    continue
+                sides = frozenset(e.side for e in items if e.side)
+                if sides:
+                    got[fid] = sides
+            self._sided = got
         return got
+
+    def any_present(self, finding_ids: Iterable[str]) -> bool:
+        """True when any of these findings is present."""
+        return not self._present.keys().isdisjoint(finding_ids)
+
+    def count_absent(self, finding_ids: frozenset[str] | set[str]) -> int:
+        """How many of these findings are explicitly absent (and never present)."""
+        return len(self._absent & finding_ids)
+
+    def sides_of(self, finding_ids: frozenset[str] | set[str]) -> set[str]:
+        """Every side recorded for the present findings among these ids."""
+        out: set[str] = set()
+        for fid, sides in self.sided().items():
+            if fid in finding_ids:
+                out |= sides
+        return out

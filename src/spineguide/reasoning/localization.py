@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field
 
 from spineguide.reasoning.anatomy import affected_roots, side_concordant
 from spineguide.reasoning.evidence import Choice, EvidenceSet
+from spineguide.reasoning.fastmodel import build_model, field_names
 
 if TYPE_CHECKING:
     from spineguide.knowledge.loader import KnowledgeBase
@@ -47,6 +48,53 @@ class Localization(BaseModel):
     note: str | None = None
 
 
+class _Compiled:
+    """localization.yaml (validated at load) with each sign's likelihoods, once per KB version.
+
+    Per sign and answer (present, denied): the clamped per-root probabilities, their logarithms,
+    the roots it favours (within 80% of its best) and the rounded likelihoods it reports.
+    """
+
+    def __init__(self, kb: KnowledgeBase) -> None:
+        self.model: dict[str, Any] = kb.raw["localization"]
+        floor = float(self.model.get("floor", 0.02))
+        self.log_prior = tuple(math.log(p) for p in self.model["prior"]["values"])
+        self.motor_global_min = int(self.model.get("motor_global_min", 5))
+        bilateral_cfg = self.model.get("bilateral") or {}
+        self.bilateral_findings = frozenset(bilateral_cfg.get("findings", ()))
+        self.bilateral_vote = float(bilateral_cfg.get("vote", 1.0))
+        self.signs: dict[str, tuple[_Answer, _Answer]] = {}
+        for fid, entry in self.model["findings"].items():
+            probs = [min(max(p, floor), 1 - floor) for p in entry["p"]]
+            self.signs[fid] = (_answer(probs), _answer([1 - p for p in probs]))
+
+
+# (per-root probabilities, their logarithms, favoured roots, rounded likelihood per root)
+_Answer = tuple[list[float], list[float], list[str], dict[str, float]]
+
+
+def _answer(probs: list[float]) -> _Answer:
+    top = max(probs)
+    favours = [ROOTS[i] for i, p in enumerate(probs) if p >= 0.8 * top]
+    likelihood = dict(zip(ROOTS, [round(p, 3) for p in probs], strict=True))
+    return probs, [math.log(p) for p in probs], favours, likelihood
+
+
+_COMPILED: dict[str, _Compiled] = {}
+# an answer's text (an enum's value is a Python property, slow on the hot path)
+_CHOICE_VALUE = {c: c.value for c in Choice}
+_CONTRIBUTION_FIELDS = field_names(RootContribution)
+_ROOT_FIELDS = field_names(RootProbability)
+_LOCALIZATION_FIELDS = field_names(Localization)
+
+
+def _compiled(kb: KnowledgeBase) -> _Compiled:
+    got = _COMPILED.get(kb.version)
+    if got is None:
+        got = _COMPILED[kb.version] = _Compiled(kb)
+    return got
+
+
 def _global_absent_spans(es: EvidenceSet, min_items: int) -> set[tuple[int, int]]:
     """Spans where a blanket "power full" denied many muscles at once."""
     counts: dict[tuple[int, int], int] = {}
@@ -65,58 +113,58 @@ def localize(
     from spineguide.knowledge.loader import get_kb
 
     kb = kb or get_kb()
-    model = kb.raw["localization"]
-    table: dict[str, dict[str, Any]] = model["findings"]
-    floor = float(model.get("floor", 0.02))
-    log_post = [math.log(p) for p in model["prior"]["values"]]
-    global_spans = _global_absent_spans(es, int(model.get("motor_global_min", 5)))
+    compiled = _compiled(kb)
+    model = compiled.model
+    log_post = list(compiled.log_prior)
+    global_spans = _global_absent_spans(es, compiled.motor_global_min)
     contributions: list[RootContribution] = []
     side_votes: dict[str, dict[str, float]] = {r: {} for r in ROOTS}
     support: dict[str, list[str]] = {r: [] for r in ROOTS}
     informative = 0
     seen: set[tuple[str, str]] = set()
+    signs = compiled.signs
     for e in es.items:
-        entry = table.get(e.id)
+        entry = signs.get(e.id)
         if entry is None or e.choice == Choice.unknown:
             continue
-        if e.choice == Choice.absent and e.span in global_spans:
+        present = e.choice == Choice.present
+        if not present and e.span in global_spans:
             continue  # a blanket "power full" is weak evidence about any one root
-        probs = [min(max(p, floor), 1 - floor) for p in entry["p"]]
-        if e.choice == Choice.absent:
-            probs = [1 - p for p in probs]
-        key = (e.id, e.choice.value)
+        probs, log_probs, favours, likelihood = entry[0 if present else 1]
+        choice = _CHOICE_VALUE[e.choice]
+        key = (e.id, choice)
         if key in seen:
             # the same sign again (e.g. the other side): one likelihood, but its side still counts
-            if e.choice == Choice.present and e.side:
+            if present and e.side:
                 for i, root in enumerate(ROOTS):
                     side_votes[root][e.side] = side_votes[root].get(e.side, 0.0) + probs[i]
             continue
         seen.add(key)
-        if e.choice == Choice.present:
+        if present:
             informative += 1
-        for i, p in enumerate(probs):
-            log_post[i] += math.log(p)
-        top = max(probs)
-        favours = [ROOTS[i] for i, p in enumerate(probs) if p >= 0.8 * top]
+        for i, lp in enumerate(log_probs):
+            log_post[i] += lp
         contributions.append(
-            RootContribution(
-                finding=e.id,
-                choice=e.choice.value,
-                side=e.side,
-                favours=favours,
-                likelihood=dict(zip(ROOTS, [round(p, 3) for p in probs], strict=True)),
+            build_model(  # values computed here from the validated localisation model
+                RootContribution,
+                {
+                    "finding": e.id,
+                    "choice": choice,
+                    "side": e.side,
+                    "favours": list(favours),
+                    "likelihood": dict(likelihood),
+                },
+                _CONTRIBUTION_FIELDS,
             )
         )
-        if e.choice == Choice.present:
-            for i, root in enumerate(ROOTS):
-                if probs[i] >= 0.8 * top:
-                    support[root].append(e.id)
-                if e.side:
+        if present:
+            for root in favours:
+                support[root].append(e.id)
+            if e.side:
+                for i, root in enumerate(ROOTS):
                     side_votes[root][e.side] = side_votes[root].get(e.side, 0.0) + probs[i]
-    bilateral_cfg = model.get("bilateral") or {}
-    present = es.present_ids()
-    if present & set(bilateral_cfg.get("findings", ())):
-        weight = float(bilateral_cfg.get("vote", 1.0))
+    if es.any_present(compiled.bilateral_findings):
+        weight = compiled.bilateral_vote
         for root in ROOTS:
             side_votes[root]["bilateral"] = side_votes[root].get("bilateral", 0.0) + weight
     if informative == 0:
@@ -147,21 +195,30 @@ def localize(
     threshold = float(model.get("min_report_probability", 0.1))
     ranked = sorted(dist.items(), key=lambda kv: -kv[1])
     roots = [
-        RootProbability(
-            root=r,
-            side=_side_for(side_votes[r]) or clinical_side,
-            probability=round(p, 3),
-            evidence=sorted(set(support[r])),
-            imaging=imaging_notes[r],
+        build_model(
+            RootProbability,
+            {
+                "root": r,
+                "side": _side_for(side_votes[r]) or clinical_side,
+                "probability": round(p, 3),
+                "evidence": sorted(set(support[r])),
+                "imaging": imaging_notes[r],
+            },
+            _ROOT_FIELDS,
         )
         for r, p in ranked
         if p >= threshold
     ]
-    return Localization(
-        roots=roots,
-        distribution={r: round(p, 4) for r, p in dist.items()},
-        contributions=contributions,
-        upper_lumbar_reasoning=_l3_vs_l4(contributions, dist),
+    return build_model(
+        Localization,
+        {
+            "roots": roots,
+            "distribution": {r: round(p, 4) for r, p in dist.items()},
+            "contributions": contributions,
+            "upper_lumbar_reasoning": _l3_vs_l4(contributions, dist),
+            "note": None,
+        },
+        _LOCALIZATION_FIELDS,
     )
 
 
@@ -173,8 +230,16 @@ def _from_imaging_only(
     log_post: list[float],
 ) -> Localization:
     """Localise from a root the imaging names or implies when the examination is silent."""
-    silent = Localization(
-        note="No dermatomal, myotomal, reflex or tension-sign evidence to localise a root."
+    silent = build_model(  # the empty result, without a validation pass
+        Localization,
+        {
+            "roots": [],
+            "distribution": {},
+            "contributions": [],
+            "upper_lumbar_reasoning": None,
+            "note": "No dermatomal, myotomal, reflex or tension-sign evidence to localise a root.",
+        },
+        _LOCALIZATION_FIELDS,
     )
     sides: set[str] = set()
     for e in es.items:

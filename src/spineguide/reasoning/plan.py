@@ -141,7 +141,8 @@ def _drug_item(d: Drug, source_id: str | None) -> PlanItem:
     )
 
 
-_CACHE: dict[tuple[str, str], CarePlan] = {}
+# (KB version, diagnosis) → (the plan without patient alerts, the drug ids it names)
+_CACHE: dict[tuple[str, str], tuple[CarePlan, frozenset[str]]] = {}
 
 
 def build_plan(
@@ -153,12 +154,18 @@ def build_plan(
     if diagnosis_id is None or diagnosis_id not in kb.conditions:
         return CarePlan(diagnosis=diagnosis_id, note="No diagnosis to plan for.")
     key = (kb.version, diagnosis_id)
-    base = _CACHE.get(key)
-    if base is None:
-        base = _CACHE[key] = _build_base_plan(diagnosis_id, kb)
-    relevant = {
-        i.id for step in base.steps for i in step.items + step.advised_against if i.kind == "drug"
-    } & set(drug_alerts or {})
+    cached = _CACHE.get(key)
+    if cached is None:
+        plan = _build_base_plan(diagnosis_id, kb)
+        drugs = frozenset(
+            i.id
+            for step in plan.steps
+            for i in step.items + step.advised_against
+            if i.kind == "drug"
+        )
+        cached = _CACHE[key] = (plan, drugs)
+    base, plan_drugs = cached
+    relevant = plan_drugs.intersection(drug_alerts or ())
     if not relevant:
         return base.model_copy()
     alerts = drug_alerts or {}

@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -23,6 +23,7 @@ from spineguide.errors import KnowledgeBaseError
 from spineguide.knowledge.loader import read_yaml
 from spineguide.knowledge.schema import URGENCY_RANK, Urgency
 from spineguide.reasoning.evidence import EvidenceSet
+from spineguide.reasoning.fastmodel import build_model, field_names
 
 if TYPE_CHECKING:
     from spineguide.knowledge.loader import KnowledgeBase
@@ -49,6 +50,9 @@ class NextQuestion(BaseModel):
     why: str
     changes: Literal["urgency", "diagnosis"]
     gain: float = Field(ge=0, le=1, description="value of information, 0-1")
+
+
+_QUESTION_FIELDS = field_names(NextQuestion)
 
 
 class QuestionBank(BaseModel):
@@ -137,12 +141,21 @@ def _wording(fid: str, kb: KnowledgeBase, bank: QuestionBank) -> str:
     return f"Is this present: {name[0].lower() + name[1:]}?"
 
 
-def _answered(es: EvidenceSet, fid: str) -> bool:
-    return es.present(fid) or es.absent(fid)
+_SCREEN_IDS: dict[int, frozenset[str]] = {}
+
+
+def _screen_ids(screen: Any) -> frozenset[str]:
+    """Finding ids the red-flag screen asks about (once per loaded thresholds object)."""
+    got = _SCREEN_IDS.get(id(screen))
+    if got is None:
+        _SCREEN_IDS.clear()
+        got = _SCREEN_IDS[id(screen)] = frozenset(f for d in screen.domains.values() for f in d.ask)
+    return got
 
 
 def _urgency_gains(
     es: EvidenceSet,
+    stated: set[str],
     triage: Triage,
     differential: list[DiagnosisResult],
     kb: KnowledgeBase,
@@ -152,42 +165,63 @@ def _urgency_gains(
     from spineguide.reasoning.derive import load_thresholds
 
     screen = load_thresholds().red_flag_screen
-    screen_ids = {f for d in screen.domains.values() for f in d.ask}
-    prob = {d.id: d.probability for d in differential}
+    screen_ids = _screen_ids(screen)
     present = es.present_ids()
     current = URGENCY_RANK[triage.urgency]
     gains: dict[str, tuple[float, str]] = {}
+    prob: dict[str, float] | None = None  # diagnosis id → probability, built on first need
 
-    def offer(candidates: list[str], rank: int, why: str, condition: str | None) -> None:
+    def offer(askable: list[str], rank: int, why: str, condition: str | None) -> None:
+        nonlocal prob
         if rank <= current:
             return
+        if prob is None:
+            prob = {d.id: d.probability for d in differential}
         likely = bank.condition_weight * prob.get(condition or "", 0.0)
         count = 0
-        for raw in candidates:
-            for fid in _askable(raw, kb, bank):
-                if _answered(es, fid) or count >= bank.max_per_rule:
-                    continue
-                count += 1
-                weight = bank.screen_weight if fid in screen_ids else bank.other_weight
-                gain = (rank - current) / 3 * min(1.0, weight + likely)
-                if gain > gains.get(fid, (0.0, ""))[0]:
-                    gains[fid] = (gain, why)
+        for fid in askable:
+            if fid in stated:
+                continue
+            if count >= bank.max_per_rule:
+                break
+            count += 1
+            weight = bank.screen_weight if fid in screen_ids else bank.other_weight
+            gain = (rank - current) / 3 * min(1.0, weight + likely)
+            if gain > gains.get(fid, (0.0, ""))[0]:
+                gains[fid] = (gain, why)
 
-    for rule in _compiled_rules(kb):
-        if rule.rank <= current and rule.esc_rank <= current:
-            continue
-        unmet = [g for g in rule.groups if len(g[0] & present) < g[2]]
-        if len(unmet) == 1 and unmet[0][2] - len(unmet[0][0] & present) == 1:
-            offer(unmet[0][1], rule.rank, rule.fire_why, rule.condition)
-        elif not unmet and rule.esc_rank > rule.rank and not rule.escalate & present:
-            offer(rule.escalate_list, rule.esc_rank, rule.raise_why, rule.condition)
+    rules, group_index, above = _compiled_rules(kb, bank)
+    # Present findings per rule group, counted through the inverted index (finding → groups):
+    # most rules share nothing with a presentation and are then settled without a set operation.
+    hits: dict[int, list[int]] = {}
+    for fid in present:
+        for r, j in group_index.get(fid, ()):
+            counts = hits.get(r)
+            if counts is None:
+                counts = hits[r] = [0] * len(rules[r].groups)
+            counts[j] += 1
+    for r, rule in above.get(current, ()):  # the rules that could raise the urgency
+        counts = hits.get(r)
+        if counts is None:
+            if len(rule.groups) > 1:
+                continue  # no finding in any of several groups: at least two short
+            counts = [0]
+        unmet = [
+            (group, need - got)
+            for group, got in zip(rule.groups, counts, strict=True)
+            if got < (need := group[2])
+        ]
+        if len(unmet) == 1 and unmet[0][1] == 1:
+            offer(unmet[0][0][1], rule.rank, rule.fire_why, rule.condition)
+        elif not unmet and rule.esc_rank > rule.rank and rule.escalate.isdisjoint(present):
+            offer(rule.escalate_askable, rule.esc_rank, rule.raise_why, rule.condition)
     # Answering "no" to the unanswered screen domains is what allows self-care.
     if triage.unanswered_red_flags and triage.urgency == Urgency.routine and not triage.red_flags:
         for dom in screen.domains.values():
             if dom.label not in triage.unanswered_red_flags:
                 continue
             for fid in dom.ask[: bank.max_per_rule]:
-                if _answered(es, fid):
+                if fid in stated:
                     continue
                 yes_gain, yes_why = gains.get(fid, (0.0, ""))
                 why = f"part of the red-flag screen ({dom.label}): all 'no' allows self-care"
@@ -198,32 +232,54 @@ def _urgency_gains(
 class _Rule:
     """A red-flag rule precompiled for fast "one finding short?" checks."""
 
-    __slots__ = ("condition", "esc_rank", "escalate", "escalate_list", "fire_why", "groups",
+    __slots__ = ("condition", "esc_rank", "escalate", "escalate_askable", "fire_why", "groups",
                  "raise_why", "rank")  # fmt: skip
 
-    def __init__(self, rule: dict[str, Any]) -> None:
+    def __init__(self, rule: dict[str, Any], kb: KnowledgeBase, bank: QuestionBank) -> None:
+        def askable(ids: list[str]) -> list[str]:
+            # the askable findings standing for each id, in order (what a question offers)
+            return [fid for raw in ids for fid in _askable(raw, kb, bank)]
+
         urgency = Urgency(rule["urgency"])
         self.rank = URGENCY_RANK[urgency]
         self.condition: str | None = rule.get("condition")
+        # (the group's findings, the askable findings for them, its minimum)
         self.groups = [
-            (frozenset(g["any"]), list(g["any"]), int(g.get("min", 1))) for g in rule["all"]
+            (frozenset(g["any"]), askable(g["any"]), int(g.get("min", 1))) for g in rule["all"]
         ]
         esc = rule.get("escalated_urgency")
         self.esc_rank = URGENCY_RANK[Urgency(esc)] if esc else self.rank
-        self.escalate_list = list(rule.get("escalate_with", ()))
-        self.escalate = frozenset(self.escalate_list)
+        escalate = list(rule.get("escalate_with", ()))
+        self.escalate_askable = askable(escalate)
+        self.escalate = frozenset(escalate)
         self.fire_why = f"a yes would fire '{rule['name']}' ({urgency.value})"
         self.raise_why = f"a yes would raise '{rule['name']}' to {esc}" if esc else ""
 
 
-_RULES: dict[str, list[_Rule]] = {}
+# rules, finding id → [(rule number, group number)], urgency rank → [(rule number, rule) whose
+# urgency, plain or escalated, is above it] (in file order)
+_Compiled = tuple[list[_Rule], dict[str, list[tuple[int, int]]], dict[int, list[tuple[int, _Rule]]]]
+_RULES: dict[tuple[str, int], _Compiled] = {}
 
 
-def _compiled_rules(kb: KnowledgeBase) -> list[_Rule]:
-    cached = _RULES.get(kb.version)
+def _compiled_rules(kb: KnowledgeBase, bank: QuestionBank) -> _Compiled:
+    """The red-flag rules precompiled, with finding id → [(rule number, group number)]."""
+    key = (kb.version, id(bank))
+    cached = _RULES.get(key)
     if cached is None:
-        rules = (kb.raw.get("red_flags") or {}).get("rules", [])
-        cached = _RULES[kb.version] = [_Rule(r) for r in rules]
+        rules = [_Rule(r, kb, bank) for r in (kb.raw.get("red_flags") or {}).get("rules", [])]
+        index: dict[str, list[tuple[int, int]]] = {}
+        for r, rule in enumerate(rules):
+            for j, group in enumerate(rule.groups):
+                for fid in group[0]:
+                    index.setdefault(fid, []).append((r, j))
+        above = {
+            rank: [
+                (r, rule) for r, rule in enumerate(rules) if max(rule.rank, rule.esc_rank) > rank
+            ]
+            for rank in set(URGENCY_RANK.values())
+        }
+        cached = _RULES[key] = (rules, index, above)
     return cached
 
 
@@ -259,26 +315,29 @@ def _informative(lr: float) -> bool:
     return lr >= MIN_LR or lr <= 1 / MIN_LR
 
 
-def _argmax(values: list[float]) -> int:
-    best = 0
-    for i in range(1, len(values)):
-        if values[i] > values[best]:
-            best = i
-    return best
+# (model finding, askable finding, LR present, LR absent, sensitivity implied by both LRs or
+# None when they do not imply one): the per-feature part of the value of information, computed
+# once per knowledge-base version
+_AskableLR = tuple[str, str, float, float, float | None]
+_ASKABLE_LRS: dict[str, dict[str, list[_AskableLR]]] = {}
+# one answer's effect on one leading diagnosis: (its number, LR+, LR-, sensitivity or None)
+_Effect = tuple[int, float, float, float | None]
 
 
-_ASKABLE_LRS: dict[str, dict[str, list[tuple[str, str, float, float]]]] = {}
+def _sensitivity(lr: float, lr_abs: float) -> float | None:
+    """Sensitivity implied by LR+ = sens/(1-spec) and LR- = (1-sens)/spec, clamped to 0-1."""
+    if lr > 1 > lr_abs or lr < 1 < lr_abs:
+        return min(max((1 - lr_abs) * lr / (lr - lr_abs), 0.0), 1.0)
+    return None
 
 
-def _askable_lrs(
-    kb: KnowledgeBase, bank: QuestionBank
-) -> dict[str, list[tuple[str, str, float, float]]]:
-    """diagnosis id → [(model finding, askable finding, LR present, LR absent)] (cached)."""
+def _askable_lrs(kb: KnowledgeBase, bank: QuestionBank) -> dict[str, list[_AskableLR]]:
+    """diagnosis id → [(model finding, askable finding, LR+, LR-, sensitivity)] (cached)."""
     cached = _ASKABLE_LRS.get(kb.version)
     if cached is None:
         cached = {
             dx: [
-                (raw, fid, lr, lr_abs)
+                (raw, fid, lr, lr_abs, _sensitivity(lr, lr_abs))
                 for raw, (lr, lr_abs) in feats.items()
                 if _informative(lr) or _informative(lr_abs)
                 for fid in _askable(raw, kb, bank)
@@ -290,7 +349,7 @@ def _askable_lrs(
 
 
 def _diagnosis_gains(
-    es: EvidenceSet, differential: list[DiagnosisResult], kb: KnowledgeBase, bank: QuestionBank
+    stated: set[str], differential: list[DiagnosisResult], kb: KnowledgeBase, bank: QuestionBank
 ) -> dict[str, tuple[float, Any]]:
     """finding id → (gain, why) for answers that would change the leading diagnoses."""
     top = [d for d in differential[:TOP_DIAGNOSES] if 0 < d.probability < 1]
@@ -299,57 +358,93 @@ def _diagnosis_gains(
     table = _askable_lrs(kb, bank)
     odds = [d.probability / (1 - d.probability) for d in top]
     probs = [d.probability for d in top]
-    leader = probs.index(max(probs))  # the first highest, as _argmax
-    present, absent = es.present_ids(), es.absent_ids()
-    candidates: dict[str, list[tuple[int, float, float]]] = {}
+    leader = probs.index(max(probs))  # the first highest
+    # finding → [(diagnosis number, LR+, LR-, sensitivity)] over the unanswered findings
+    candidates: dict[str, list[_Effect]] = {}
     for i, d in enumerate(top):
-        for raw, fid, lr, lr_abs in table.get(d.id, ()):
-            if fid in present or fid in absent or raw in present or raw in absent:
+        for raw, fid, lr, lr_abs, sens in table.get(d.id, ()):
+            if fid in stated or raw in stated:
                 continue
-            candidates.setdefault(fid, []).append((i, lr, lr_abs))
+            candidates.setdefault(fid, []).append((i, lr, lr_abs, sens))
     gains: dict[str, tuple[float, Any]] = {}
     default_yes = bank.default_yes_probability
+    # for each leading diagnosis, the first-highest of the others: with it the new leader after
+    # an answer that moves one diagnosis (most questions) is one comparison, not a list copy
+    # (the leader is the first highest, so it is every other diagnosis's rival; the leader's own
+    # rival is the first highest of the rest)
+    runner_up = -1
+    for j, p in enumerate(probs):
+        if j != leader and (runner_up < 0 or p > probs[runner_up]):
+            runner_up = j
+    rival = [leader] * len(probs)
+    rival[leader] = runner_up
     for fid, effects in candidates.items():
-        p_yes = _p_yes(effects, probs, default_yes)
-        expected = 0.0
-        story: tuple[float, int, int] = (0.0, 0, leader)  # (weight, outcome, new leader)
-        for outcome, p_outcome in ((0, p_yes), (1, 1 - p_yes)):
-            new = probs[:]
-            shift = 0.0
-            for i, lr, lr_abs in effects:
-                o = odds[i] * (lr if outcome == 0 else lr_abs)
-                p = o / (1 + o)
-                new[i] = p
-                shift += abs(p - probs[i])
-            shift *= 0.5
-            new_leader = new.index(max(new))  # the first highest, as _argmax
-            if new_leader != leader:
-                shift += LEADER_CHANGE_BONUS
-            weighted = p_outcome * shift
-            expected += weighted
-            if weighted > story[0]:
-                story = (weighted, outcome, new_leader)
+        if len(effects) == 1:
+            i, lr, lr_abs, sens = effects[0]
+            before, o, r = probs[i], odds[i], rival[i]
+            # the same arithmetic as _p_yes for one effect
+            p_yes = default_yes if sens is None else min(0.95, max(0.05, before * sens / before))
+            o_yes = o * lr
+            p = o_yes / (1 + o_yes)
+            shift_yes = abs(p - before)
+            leader_yes = _leader(i, p, r, probs[r])
+            o_no = o * lr_abs
+            p = o_no / (1 + o_no)
+            shift_no = abs(p - before)
+            leader_no = _leader(i, p, r, probs[r])
+        else:
+            p_yes = _p_yes(effects, probs, default_yes)
+            # both answers in one pass over the effects: the new probabilities after a yes and
+            # after a no, and the total change each makes (halved below: its shift)
+            new_yes = probs[:]
+            new_no = probs[:]
+            shift_yes = shift_no = 0.0
+            for i, lr, lr_abs, _ in effects:
+                before, o = probs[i], odds[i]
+                o_yes = o * lr
+                new_yes[i] = p = o_yes / (1 + o_yes)
+                shift_yes += abs(p - before)
+                o_no = o * lr_abs
+                new_no[i] = p = o_no / (1 + o_no)
+                shift_no += abs(p - before)
+            leader_yes = new_yes.index(max(new_yes))  # the first highest
+            leader_no = new_no.index(max(new_no))
+        shift_yes *= 0.5
+        shift_no *= 0.5
+        if leader_yes != leader:
+            shift_yes += LEADER_CHANGE_BONUS
+        if leader_no != leader:
+            shift_no += LEADER_CHANGE_BONUS
+        weighted_yes = p_yes * shift_yes
+        weighted_no = (1 - p_yes) * shift_no
+        expected = weighted_yes + weighted_no
         if expected >= 0.02:
-            # the explanation is worded only for the questions that are shown
-            gains[fid] = (min(1.0, expected), _Why(top, effects, story[1], story[2], leader))
+            # the answer that moves most tells the story (yes on a tie), worded only when shown
+            if weighted_no > weighted_yes or not weighted_yes > 0.0:
+                outcome, new_leader = (1, leader_no) if weighted_no > 0.0 else (0, leader)
+            else:
+                outcome, new_leader = 0, leader_yes
+            gains[fid] = (min(1.0, expected), _Why(top, effects, outcome, new_leader, leader))
     return gains
 
 
-class _Why:
-    """The reason a diagnosis question matters, worded on demand."""
+def _leader(i: int, p: float, rival: int, p_rival: float) -> int:
+    """The first highest after diagnosis `i` moves to `p` and the others stay (best: `rival`)."""
+    if p > p_rival:
+        return i
+    if p < p_rival:
+        return rival
+    return min(i, rival)
 
-    __slots__ = ("effects", "leader", "new_leader", "outcome", "top")
 
-    def __init__(
-        self,
-        top: list[DiagnosisResult],
-        effects: list[tuple[int, float, float]],
-        outcome: int,
-        new_leader: int,
-        leader: int,
-    ) -> None:
-        self.top, self.effects, self.outcome = top, effects, outcome
-        self.new_leader, self.leader = new_leader, leader
+class _Why(NamedTuple):
+    """The reason a diagnosis question matters, worded on demand (a tuple: cheap to make)."""
+
+    top: list[DiagnosisResult]
+    effects: list[_Effect]
+    outcome: int
+    new_leader: int
+    leader: int
 
     def __str__(self) -> str:
         answer = "yes" if self.outcome == 0 else "no"
@@ -361,23 +456,20 @@ class _Why:
         return f"a {answer} {direction} the odds of {self.top[i_max].name}"
 
 
-def effects_lr(effects: list[tuple[int, float, float]], i: int, outcome: int) -> float:
+def effects_lr(effects: list[_Effect], i: int, outcome: int) -> float:
     """The likelihood ratio one answer applies to diagnosis `i` (1 when it has none)."""
-    for j, lr, lr_abs in effects:
+    for j, lr, lr_abs, _ in effects:
         if j == i:
             return lr if outcome == 0 else lr_abs
     return 1.0
 
 
-def _p_yes(effects: list[tuple[int, float, float]], probs: list[float], default: float) -> float:
+def _p_yes(effects: list[_Effect], probs: list[float], default: float) -> float:
     """Chance the answer is yes: sensitivity implied by LR+ and LR- where both are known."""
     weighted = total = 0.0
-    for i, lr, lr_abs in effects:
-        if lr > 1 > lr_abs or lr < 1 < lr_abs:
-            sens = (
-                (1 - lr_abs) * lr / (lr - lr_abs)
-            )  # from LR+ = sens/(1-spec), LR- = (1-sens)/spec
-            weighted += probs[i] * min(max(sens, 0.0), 1.0)
+    for i, _, _, sens in effects:
+        if sens is not None:
+            weighted += probs[i] * sens
             total += probs[i]
     if total == 0:
         return default
@@ -389,31 +481,38 @@ def next_questions(
 ) -> list[NextQuestion]:
     """Rank unanswered findings by how much their answers would change urgency or diagnosis."""
     bank = load_questions()
-    urgency = _urgency_gains(es, triage, differential, kb, bank)
-    diagnosis = _diagnosis_gains(es, differential, kb, bank)
+    stated = es.present_ids() | es.absent_ids()  # answered either way
+    urgency = _urgency_gains(es, stated, triage, differential, kb, bank)
+    diagnosis = _diagnosis_gains(stated, differential, kb, bank)
+    # (-gain, not by urgency, finding): sorted as is, highest gain first, urgency before
+    # diagnosis on a tie, then by finding id (unique, so the order is total)
     scored: list[tuple[float, bool, str]] = []
     for fid in set(urgency) | set(diagnosis):
         u = urgency.get(fid, (0.0, ""))
         d = diagnosis.get(fid, (0.0, ""))
         by_urgency = u[0] >= d[0]
         gain = u[0] if by_urgency else d[0]
-        scored.append((round(min(1.0, gain), 3), by_urgency, fid))
-    scored.sort(key=lambda x: (-x[0], not x[1], x[2]))
+        scored.append((-round(min(1.0, gain), 3), not by_urgency, fid))
+    scored.sort()
     out = []
-    for gain, by_urgency, fid in scored[: bank.max_questions]:
+    for neg_gain, by_diagnosis, fid in scored[: bank.max_questions]:
         u = urgency.get(fid, (0.0, ""))
         d = diagnosis.get(fid, (0.0, ""))
-        first, other = (u, d) if by_urgency else (d, u)
+        first, other = (d, u) if by_diagnosis else (u, d)
         why = str(first[1])
         if u[0] and d[0]:
             why = f"{why}; also {other[1]}"
         out.append(
-            NextQuestion(
-                finding_id=fid,
-                question=_wording(fid, kb, bank),
-                why=why[0].upper() + why[1:],
-                changes="urgency" if by_urgency else "diagnosis",
-                gain=gain,
+            build_model(  # values typed here: a gain rounded into 0-1, a literal label
+                NextQuestion,
+                {
+                    "finding_id": fid,
+                    "question": _wording(fid, kb, bank),
+                    "why": why[0].upper() + why[1:],
+                    "changes": "diagnosis" if by_diagnosis else "urgency",
+                    "gain": -neg_gain,
+                },
+                _QUESTION_FIELDS,
             )
         )
     return out

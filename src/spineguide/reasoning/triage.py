@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field
 from spineguide.knowledge.schema import URGENCY_RANK, Urgency
 from spineguide.reasoning.derive import load_thresholds
 from spineguide.reasoning.evidence import EvidenceSet
+from spineguide.reasoning.fastmodel import build_model, field_names
 
 if TYPE_CHECKING:
     from spineguide.knowledge.loader import KnowledgeBase
@@ -92,54 +93,114 @@ def _group_met(group: dict[str, Any], present: set[str]) -> list[str]:
     return hits if len(hits) >= int(group.get("min", 1)) else []
 
 
+class _Rule:
+    """A red-flag rule from red_flags.yaml (validated at load), compiled once per KB version."""
+
+    __slots__ = ("action", "condition", "esc_urgency", "escalate_with", "groups", "id", "name",
+                 "rationale", "sources", "urgency")  # fmt: skip
+
+    def __init__(self, rule: dict[str, Any]) -> None:
+        self.id: str = rule["id"]
+        self.name: str = rule["name"]
+        self.urgency = Urgency(rule["urgency"])
+        esc = rule.get("escalated_urgency")
+        self.esc_urgency = Urgency(esc) if esc else None
+        self.escalate_with: tuple[str, ...] = tuple(rule.get("escalate_with", ()))
+        self.condition: str | None = rule.get("condition")
+        # (the group's findings as a set for a quick miss, in file order, its minimum)
+        self.groups = tuple(
+            (frozenset(g["any"]), tuple(g["any"]), int(g.get("min", 1))) for g in rule["all"]
+        )
+        self.action: str = rule["action"]
+        self.rationale: str | None = rule.get("rationale")
+        self.sources: tuple[str, ...] = tuple(rule.get("sources", ()))
+
+
+_RULES: dict[str, list[_Rule]] = {}
+
+
+def _rules(kb: KnowledgeBase) -> list[_Rule]:
+    got = _RULES.get(kb.version)
+    if got is None:
+        got = _RULES[kb.version] = [
+            _Rule(r) for r in (kb.raw.get("red_flags") or {}).get("rules", [])
+        ]
+    return got
+
+
+_RED_FLAG_CONDITIONS: dict[str, dict[str, Any]] = {}
+
+
+def _red_flag_conditions(kb: KnowledgeBase) -> dict[str, Any]:
+    """Condition id → condition, for the red-flag group (once per KB version)."""
+    got = _RED_FLAG_CONDITIONS.get(kb.version)
+    if got is None:
+        got = _RED_FLAG_CONDITIONS[kb.version] = {
+            cid: c for cid, c in kb.conditions.items() if c.group == "red_flag"
+        }
+    return got
+
+
+_FLAG_FIELDS = field_names(FlagEvidence)
+_TRIAGE_FIELDS = field_names(Triage)
+_RULE_FIELDS = field_names(FiredRule)
+
+
 def evaluate_rules(es: EvidenceSet, kb: KnowledgeBase) -> list[FiredRule]:
     """Every red-flag rule whose conditions are met by the present evidence."""
     present = es.present_ids()
     fired: list[FiredRule] = []
-    for rule in (kb.raw.get("red_flags") or {}).get("rules", []):
+    for rule in _rules(kb):
         hits: list[str] = []
-        ok = True
-        for group in rule["all"]:
-            got = _group_met(group, present)
-            if not got:
-                ok = False
+        for any_set, any_list, minimum in rule.groups:
+            if any_set.isdisjoint(present):
+                break  # a group with nothing present is unmet (even with a minimum of 0)
+            got = [f for f in any_list if f in present]
+            if len(got) < minimum:
                 break
             hits += got
-        if not ok:
-            continue
-        urgency = Urgency(rule["urgency"])
-        escalated = False
-        esc = [f for f in rule.get("escalate_with", []) if f in present]
-        if esc and rule.get("escalated_urgency"):
-            urgency = Urgency(rule["escalated_urgency"])
-            escalated = True
-            hits += esc
-        evidence = []
-        for fid in dict.fromkeys(hits):
-            items = [e for e in es.get(fid) if e.choice == "present"]
-            first = items[0] if items else None
-            f = kb.findings.get(fid)
-            evidence.append(
-                FlagEvidence(
-                    id=fid,
-                    label=f.name if f else fid,
-                    text=first.text if first else None,
-                    span=first.span if first else None,
+        else:
+            urgency = rule.urgency
+            escalated = False
+            esc = [f for f in rule.escalate_with if f in present]
+            if esc and rule.esc_urgency:
+                urgency = rule.esc_urgency
+                escalated = True
+                hits += esc
+            evidence = []
+            for fid in dict.fromkeys(hits):
+                first = es.first_present(fid)
+                f = kb.findings.get(fid)
+                # values typed by the KB schema and the evidence model: no second validation
+                evidence.append(
+                    build_model(
+                        FlagEvidence,
+                        {
+                            "id": fid,
+                            "label": f.name if f else fid,
+                            "text": first.text if first else None,
+                            "span": first.span if first else None,
+                        },
+                        _FLAG_FIELDS,
+                    )
+                )
+            fired.append(
+                build_model(
+                    FiredRule,
+                    {
+                        "id": rule.id,
+                        "name": rule.name,
+                        "urgency": urgency,
+                        "escalated": escalated,
+                        "condition": rule.condition,
+                        "evidence": evidence,
+                        "action": rule.action,
+                        "rationale": rule.rationale,
+                        "sources": list(rule.sources),
+                    },
+                    _RULE_FIELDS,
                 )
             )
-        fired.append(
-            FiredRule(
-                id=rule["id"],
-                name=rule["name"],
-                urgency=urgency,
-                escalated=escalated,
-                condition=rule.get("condition"),
-                evidence=evidence,
-                action=rule["action"],
-                rationale=rule.get("rationale"),
-                sources=list(rule.get("sources", [])),
-            )
-        )
     fired.sort(key=lambda r: -URGENCY_RANK[r.urgency])
     return fired
 
@@ -188,9 +249,12 @@ def decide_urgency(
         reasons.append(f"{rule.name}: {rule.urgency.value}")
     # Safety net: a likely red-flag diagnosis sets a floor even if no rule fired.
     judged = {r.condition for r in fired if r.condition}  # a specific rule outranks the default
+    red_flag_conditions = _red_flag_conditions(kb)
     for dx in differential:
-        cond = kb.conditions.get(dx.id)
-        if cond is None or cond.group != "red_flag" or dx.probability < safety_net_probability:
+        if dx.probability < safety_net_probability:
+            continue
+        cond = red_flag_conditions.get(dx.id)
+        if cond is None:
             continue
         if dx.id in judged:
             continue
@@ -229,12 +293,16 @@ def decide_urgency(
         "new trouble passing or controlling urine or stool, weakness getting worse, or fever "
         "with severe back pain."
     )
-    return Triage(
-        urgency=urgency,
-        red_flags=fired,
-        reasons=reasons,
-        safety_net=safety,
-        unanswered_red_flags=unanswered,
+    return build_model(  # typed values (an Urgency, built rules, strings): no re-validation
+        Triage,
+        {
+            "urgency": urgency,
+            "red_flags": fired,
+            "reasons": reasons,
+            "safety_net": safety,
+            "unanswered_red_flags": unanswered,
+        },
+        _TRIAGE_FIELDS,
     )
 
 

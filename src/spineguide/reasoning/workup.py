@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from pydantic import BaseModel, Field
 
 from spineguide.knowledge.schema import URGENCY_RANK, Urgency
+from spineguide.reasoning.fastmodel import build_model, field_names
 
 if TYPE_CHECKING:
     from spineguide.knowledge.loader import KnowledgeBase
@@ -44,36 +45,53 @@ def _leading_non_red(differential: list[DiagnosisResult]) -> str | None:
     return differential[0].id if differential else None
 
 
-def _when_holds(
-    when: dict[str, Any],
-    fired: set[str],
-    differential: list[DiagnosisResult],
-    triage: Triage,
-    es: EvidenceSet,
-    imaging_given: bool,
-    acute_days: int,
-) -> bool:
-    present = es.present_ids()
-    if "rule_fired" in when and not fired & set(when["rule_fired"]):
-        return False
-    if "top_in" in when and _leading_non_red(differential) not in when["top_in"]:
-        return False
-    if "any_top3_in" in when and not {d.id for d in differential[:3]} & set(when["any_top3_in"]):
-        return False
-    if when.get("no_urgent_flags") and any(
-        URGENCY_RANK[r.urgency] >= URGENCY_RANK[Urgency.urgent] for r in triage.red_flags
-    ):
-        return False
-    if "acute" in when:
-        days = es.value("symptom_duration_days")
-        acute = days is None or days < acute_days
-        if acute != bool(when["acute"]):
-            return False
-    if "deficit" in when:
-        has = bool(present & {"motor_deficit", "reflex_deficit", "sensory_deficit"})
-        if has != bool(when["deficit"]):
-            return False
-    return not ("imaging_given" in when and bool(when["imaging_given"]) != imaging_given)
+def _flag(when: dict[str, Any], key: str) -> bool | None:
+    return bool(when[key]) if key in when else None
+
+
+def _ids(when: dict[str, Any], key: str) -> frozenset[str] | None:
+    return frozenset(when[key]) if key in when else None
+
+
+class _Rule:
+    """A work-up rule from workup.yaml (validated at load), compiled once per KB version."""
+
+    __slots__ = ("acute", "any_top3_in", "deficit", "id", "imaging_given", "no_urgent_flags",
+                 "rule_fired", "tests", "top_in")  # fmt: skip
+
+    def __init__(self, rule: dict[str, Any]) -> None:
+        when = rule["when"]
+        self.id: str = rule["id"]
+        self.rule_fired = _ids(when, "rule_fired")
+        self.top_in = _ids(when, "top_in")
+        self.any_top3_in = _ids(when, "any_top3_in")
+        self.no_urgent_flags = bool(when.get("no_urgent_flags"))
+        self.acute = _flag(when, "acute")
+        self.deficit = _flag(when, "deficit")
+        self.imaging_given = _flag(when, "imaging_given")
+        self.tests: list[tuple[str, Timing, str, tuple[str, ...]]] = [
+            (t["test"], t["timing"], t["why"], tuple(t.get("sources", ()))) for t in rule["tests"]
+        ]
+
+
+class _Model:
+    """workup.yaml compiled once per KB version."""
+
+    def __init__(self, kb: KnowledgeBase) -> None:
+        model = kb.raw.get("workup") or {}
+        settings = model["settings"]
+        self.acute_days = int(settings["acute_days"])
+        self.min_p = float(settings["condition_investigations_min_probability"])
+        self.rules = [_Rule(r) for r in model.get("rules", [])]
+        # test id → (name, category): an enum's value is a Python property, read once here
+        self.tests = {tid: (t.name, t.category.value) for tid, t in kb.tests.items()}
+
+
+_MODELS: dict[str, _Model] = {}
+_ITEM_FIELDS = field_names(WorkupItem)
+_WORKUP_FIELDS = field_names(Workup)
+_ORDER = {"now": 0, "if_no_improvement": 1, "not_recommended": 2}
+_DEFICITS = frozenset({"motor_deficit", "reflex_deficit", "sensory_deficit"})
 
 
 def build_workup(
@@ -84,47 +102,67 @@ def build_workup(
     kb: KnowledgeBase,
 ) -> Workup:
     """Apply the work-up rules, then add first investigations of likely red-flag conditions."""
-    model = kb.raw.get("workup") or {}
-    rules = model.get("rules", [])
-    settings = model["settings"]
-    acute_days = int(settings["acute_days"])
-    min_p = float(settings["condition_investigations_min_probability"])
+    m = _MODELS.get(kb.version)
+    if m is None:
+        m = _MODELS[kb.version] = _Model(kb)
     fired = {r.id for r in triage.red_flags}
-    out = Workup()
+    buckets: dict[Timing, list[WorkupItem]] = {"now": [], "if_no_improvement": [],
+                                               "not_recommended": []}  # fmt: skip
     seen: dict[str, Timing] = {}
-    order = {"now": 0, "if_no_improvement": 1, "not_recommended": 2}
 
     def add(test_id: str, timing: Timing, why: str, rule: str, sources: list[str]) -> None:
         prev = seen.get(test_id)
-        if prev is not None and order[prev] <= order[timing]:
+        if prev is not None and _ORDER[prev] <= _ORDER[timing]:
             return
         if prev is not None:
-            for bucket in (out.now, out.if_no_improvement, out.not_recommended):
+            for bucket in buckets.values():
                 bucket[:] = [i for i in bucket if i.test != test_id]
-        test = kb.tests.get(test_id)
-        item = WorkupItem(
-            test=test_id,
-            name=test.name if test else test_id.replace("_", " "),
-            category=test.category.value if test else None,
-            timing=timing,
-            why=why,
-            rule=rule,
-            sources=sources,
+        test = m.tests.get(test_id)
+        # values from the validated KB: no second validation
+        item = build_model(
+            WorkupItem,
+            {
+                "test": test_id,
+                "name": test[0] if test else test_id.replace("_", " "),
+                "category": test[1] if test else None,
+                "timing": timing,
+                "why": why,
+                "rule": rule,
+                "sources": sources,
+            },
+            _ITEM_FIELDS,
         )
-        getattr(out, timing).append(item)
+        buckets[timing].append(item)
         seen[test_id] = timing
 
-    for rule in rules:
-        if not _when_holds(
-            rule["when"], fired, differential, triage, es, imaging_given, acute_days
+    for rule in m.rules:
+        # the rule's conditions (all must hold), tested in line: this runs for every rule
+        if rule.rule_fired is not None and rule.rule_fired.isdisjoint(fired):
+            continue
+        if rule.top_in is not None and _leading_non_red(differential) not in rule.top_in:
+            continue
+        if rule.any_top3_in is not None and not any(
+            d.id in rule.any_top3_in for d in differential[:3]
         ):
             continue
-        for t in rule["tests"]:
-            add(t["test"], t["timing"], t["why"], rule["id"], list(t.get("sources", [])))
+        if rule.no_urgent_flags and any(
+            URGENCY_RANK[r.urgency] >= URGENCY_RANK[Urgency.urgent] for r in triage.red_flags
+        ):
+            continue
+        if rule.acute is not None:
+            days = es.value("symptom_duration_days")
+            if (days is None or days < m.acute_days) != rule.acute:
+                continue
+        if rule.deficit is not None and es.any_present(_DEFICITS) != rule.deficit:
+            continue
+        if rule.imaging_given is not None and rule.imaging_given != imaging_given:
+            continue
+        for test_id, timing, why, sources in rule.tests:
+            add(test_id, timing, why, rule.id, list(sources))
     # Likely diagnoses bring their own first investigations (as "now" when urgent).
     for d in differential[:3]:
         cond = kb.conditions.get(d.id)
-        if cond is None or d.probability < min_p:
+        if cond is None or d.probability < m.min_p:
             continue
         urgent = URGENCY_RANK[cond.default_urgency] >= URGENCY_RANK[Urgency.urgent]
         for test_id in cond.first_investigations:
@@ -132,8 +170,8 @@ def build_workup(
                 continue
             if imaging_given and test_id in ("mri", "ct", "xray"):
                 continue
-            test = kb.tests.get(test_id)
-            bedside = test is not None and test.category.value in ("physical", "provocative")
+            test = m.tests.get(test_id)
+            bedside = test is not None and test[1] in ("physical", "provocative")
             timing: Timing = (
                 "now" if urgent or bedside or cond.group == "mimic" else "if_no_improvement"
             )
@@ -144,4 +182,4 @@ def build_workup(
                 f"condition:{cond.id}",
                 list(cond.sources[:2]),
             )
-    return out
+    return build_model(Workup, dict(buckets), _WORKUP_FIELDS)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import marshal
 import os
 import pickle
 import platform
@@ -67,12 +68,55 @@ class _UniqueKeyLoader(_BaseSafeLoader):  # type: ignore[misc,valid-type]
 
 
 def read_yaml(path: Path) -> Any:
-    """Read one YAML file, turning parse errors into a KnowledgeBaseError naming the file."""
+    """Read one YAML file, turning parse errors into a KnowledgeBaseError naming the file.
+
+    The parsed value is kept in the user cache under the hash of the file's bytes (so it is
+    never stale): a cold command then reads the vocabulary files without parsing them again.
+    """
+    raw = path.read_bytes()
+    cached = _yaml_cache_path(raw)
+    if cached is not None:
+        try:
+            return marshal.loads(cached.read_bytes())
+        except (OSError, ValueError, EOFError, TypeError):
+            pass  # absent or torn: parse
     try:
-        with path.open(encoding="utf-8") as fh:
-            return yaml.load(fh, Loader=_UniqueKeyLoader)  # a SafeLoader subclass: safe
+        data = yaml.load(raw.decode("utf-8"), Loader=_UniqueKeyLoader)  # a SafeLoader subclass
     except yaml.YAMLError as exc:
         raise KnowledgeBaseError(f"{path.name}: YAML parse error: {exc}") from exc
+    except UnicodeDecodeError as exc:
+        raise KnowledgeBaseError(f"{path.name}: not UTF-8 text ({exc.reason})") from exc
+    if cached is not None:
+        _write_yaml_cache(cached, data)
+    return data
+
+
+_YAML_CACHE_FORMAT = b"yaml-marshal-1"
+
+
+def _yaml_cache_path(raw: bytes) -> Path | None:
+    folder = cache_dir()
+    if folder is None:
+        return None
+    h = hashlib.sha256(_YAML_CACHE_FORMAT + sys.version.encode() + b"\x00" + raw)
+    return folder / f"yaml-{h.hexdigest()[:24]}.marshal"
+
+
+def _write_yaml_cache(path: Path, data: Any) -> None:
+    """Keep a parsed file (plain values only; anything else is simply not cached)."""
+    try:
+        blob = marshal.dumps(data)
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        fd, tmp = tempfile.mkstemp(prefix=".yaml-", suffix=".tmp", dir=path.parent)
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(blob)
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+    except Exception as exc:  # a date or other non-plain value, read-only home, full disk
+        log.debug("parsed YAML not cached: %s", type(exc).__name__)
 
 
 def _validate_list(model: type[BaseModel], raw: Any, where: str) -> list[Any]:

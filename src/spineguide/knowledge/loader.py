@@ -106,8 +106,16 @@ def _write_yaml_cache(path: Path, data: Any) -> None:
     """Keep a parsed file (plain values only; anything else is simply not cached)."""
     try:
         blob = marshal.dumps(data)
+    except ValueError:  # a date or another non-plain value
+        return
+    write_cache_file(path, blob, "parsed YAML")
+
+
+def write_cache_file(path: Path, blob: bytes, what: str) -> None:
+    """Write a user-cache file atomically (temp file + rename); a failure only costs speed."""
+    try:
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        fd, tmp = tempfile.mkstemp(prefix=".yaml-", suffix=".tmp", dir=path.parent)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.stem[:12]}-", suffix=".tmp", dir=path.parent)
         try:
             with os.fdopen(fd, "wb") as fh:
                 fh.write(blob)
@@ -115,8 +123,8 @@ def _write_yaml_cache(path: Path, data: Any) -> None:
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
-    except Exception as exc:  # a date or other non-plain value, read-only home, full disk
-        log.debug("parsed YAML not cached: %s", type(exc).__name__)
+    except Exception as exc:  # read-only home, full disk: run uncached
+        log.debug("%s not cached: %s", what, type(exc).__name__)
 
 
 def _validate_list(model: type[BaseModel], raw: Any, where: str) -> list[Any]:

@@ -16,9 +16,7 @@ import hashlib
 import json
 import logging
 import marshal
-import os
 import re
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -515,21 +513,11 @@ def _read_index(key: str) -> dict[str, Any] | None:
 
 def _write_index(key: str, data: dict[str, Any]) -> None:
     """Keep a built index in the user cache (atomic; silently skipped when not writable)."""
+    from spineguide.knowledge.loader import write_cache_file
+
     path = _index_path(key)
-    if path is None:
-        return
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        fd, tmp = tempfile.mkstemp(prefix=".prefilter-", suffix=".tmp", dir=path.parent)
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(marshal.dumps(data))
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-    except Exception as exc:  # read-only home, full disk: run uncached
-        log.debug("prefilter index not cached: %s", type(exc).__name__)
+    if path is not None:
+        write_cache_file(path, marshal.dumps(data), "prefilter index")
 
 
 def _cache_path(key: str) -> Path | None:
@@ -540,18 +528,9 @@ def _cache_path(key: str) -> Path | None:
 
 
 def _write_cache(path: Path, data: Any) -> None:
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        fd, tmp = tempfile.mkstemp(prefix=".prefilter-", suffix=".tmp", dir=path.parent)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                json.dump(data, fh)
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-    except Exception as exc:  # read-only home, full disk: run uncached
-        log.debug("prefilter cache not written: %s", type(exc).__name__)
+    from spineguide.knowledge.loader import write_cache_file
+
+    write_cache_file(path, json.dumps(data).encode("utf-8"), "prefilter terms")
 
 
 def _automaton(literals: list[str]) -> Any:

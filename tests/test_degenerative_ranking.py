@@ -5,22 +5,8 @@ Every sentence here is written for this file (no case-set text).
 
 from __future__ import annotations
 
-from spineguide.reasoning.assess import assess
-from spineguide.reasoning.differential import DiagnosisResult
-
-
-def _ranked(text: str) -> list[str]:
-    return [d.id for d in assess(text).differential]
-
-
-def _dx(text: str, dx_id: str) -> DiagnosisResult:
-    return next(d for d in assess(text, detail="full").differential if d.id == dx_id)
-
-
-def _factors(text: str, dx_id: str) -> dict[str, float]:
-    d = _dx(text, dx_id)
-    return {e.id: e.likelihood_ratio for e in d.evidence_for + d.evidence_against}
-
+from ranking_helpers import factors
+from ranking_helpers import ranked as ranking
 
 STANDING_LEG_PAIN = (
     "67M with months of back and buttock ache brought on by standing at work and by walking, "
@@ -33,14 +19,14 @@ SITTING_SCIATICA = (
 
 
 def test_standing_provoked_leg_pain_counts_against_a_herniation() -> None:
-    assert _factors(STANDING_LEG_PAIN, "disc-herniation")["pain_worse_standing"] < 1
+    assert factors(STANDING_LEG_PAIN, "disc-herniation")["pain_worse_standing"] < 1
 
 
 def test_standing_provoked_leg_pain_in_later_life_is_not_called_a_herniation_first() -> None:
-    ranked = _ranked(STANDING_LEG_PAIN)
+    ranked = ranking(STANDING_LEG_PAIN)
     assert ranked[0] != "disc-herniation"
     assert ranked.index("nerve-root-compression") < ranked.index("disc-herniation")
 
 
 def test_sitting_provoked_sciatica_after_lifting_stays_a_herniation() -> None:
-    assert _ranked(SITTING_SCIATICA)[0] == "disc-herniation"
+    assert ranking(SITTING_SCIATICA)[0] == "disc-herniation"

@@ -551,11 +551,20 @@ def _pronoun_antecedent(items: list[Item], idx: int, anchor_ok: frozenset[str]) 
         j += 1
     if j >= len(items) or items[j].word not in PRONOUNS:
         return []
-    for k in range(idx - 1, -1, -1):
+    return _nearest_anchor(items, idx - 1, anchor_ok)
+
+
+def _nearest_anchor(
+    items: list[Item], last: int, anchor_ok: frozenset[str], side: str | None = None
+) -> list[Group]:
+    """The nearest anatomy word at or before `last` that the head can apply to, as one group."""
+    for k in range(last, -1, -1):
         r = items[k].roles
         if r and "anchor" in r and r["anchor"] & anchor_ok:
             g = Group()
             g.anchors.append(k)
+            if side is not None:
+                g.sides.append(side)
             return [g]
     return []
 
@@ -581,14 +590,7 @@ def _one_of_them(items: list[Item], idx: int, anchor_ok: frozenset[str]) -> list
     side = items[k - 1].roles.get("side") if items[k - 1].roles else None  # type: ignore[union-attr]
     if side not in ("left", "right"):
         return []
-    for a in range(k - 2, -1, -1):
-        r = items[a].roles
-        if r and "anchor" in r and r["anchor"] & anchor_ok:
-            g = Group()
-            g.anchors.append(a)
-            g.sides.append(side)
-            return [g]
-    return []
+    return _nearest_anchor(items, k - 2, anchor_ok, side)
 
 
 _OBJECT_OPENERS = frozenset({"the", "both", "a", "an", "its", "their", "this", "these"})

@@ -41,3 +41,19 @@ def test_a_torn_cache_file_is_rebuilt(fresh_cache: Path) -> None:
     table = drug_lexicon.drug_names()
     assert len(table) > 10_000
     assert cache.read_text(encoding="utf-8").endswith("\n#end\n")
+
+
+def test_whole_note_test_for_a_drug_name_sees_single_and_two_word_names() -> None:
+    two = next(name for name in drug_lexicon.drug_names() if " " in name)
+    first, second = two.split(" ", 1)
+    assert drug_lexicon.may_hold_drug_name(["on", "apixaban", "5", "mg"])
+    assert drug_lexicon.may_hold_drug_name(["takes", first, second, "daily"])
+    assert not drug_lexicon.may_hold_drug_name(["back", "pain", "after", "lifting", "a", "box"])
+
+
+def test_a_note_without_medicines_has_no_mentions_and_one_with_them_keeps_them() -> None:
+    from spineguide.text.medications import find_medications
+
+    assert find_medications("Back pain for two weeks. No leg symptoms. Walks 2 miles.") == []
+    found = find_medications("Sciatica. Takes Eliquis 5 mg twice daily; stopped naproxen.")
+    assert [(m.name, m.negated) for m in found] == [("Eliquis", False), ("naproxen", True)]

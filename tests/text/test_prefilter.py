@@ -315,6 +315,29 @@ def test_first_characters_of_a_match(pattern: str, expected: set[str]) -> None:
     assert first_chars(pattern) == expected
 
 
+def test_a_digit_class_opens_with_0_to_9_only_for_ascii_text() -> None:
+    from spineguide.text.prefilter import first_chars
+
+    digits = set("0123456789")
+    assert first_chars(r"\d+ pack[- ]years?", ascii_text=True) == digits
+    assert first_chars(r"(?:\d{2,3} ?mph|high speed)", ascii_text=True) == digits | {"h"}
+    # any Unicode digit may open it in other text, and a negated set never gives a test
+    assert first_chars(r"\d+ pack[- ]years?") is None
+    assert first_chars(r"[^\d]x", ascii_text=True) is None
+
+
+def test_digit_led_phrases_match_as_before_with_the_first_character_test() -> None:
+    vocab = clinical._vocab()
+    text = "Smoker, 30 pack years. Fever for 5/7, 3 days of fevers, 38.9 C; hit at 40 mph"
+    led = [p for p in vocab.phrases if any(a.startswith(("(?:\\d", "(?:(?:\\d")) for a in p.alts)]
+    assert led  # the vocabulary has digit-led wordings
+    for phrase in vocab.phrases:
+        fast = clinical._first_char_regex(phrase.alts)
+        assert [m.span() for m in fast.finditer(text)] == [
+            m.span() for m in phrase.regex.finditer(text)
+        ], phrase.finding
+
+
 @pytest.mark.parametrize("pattern", ["\\w+ pain", "(?:very )?", "x?", ".{2}", "[^a]b"])
 def test_no_first_characters_when_a_match_may_start_anywhere_or_be_empty(pattern: str) -> None:
     from spineguide.text.prefilter import first_chars

@@ -759,6 +759,9 @@ def _side_word(m: re.Match[str]) -> str:
 # --------------------------------------------------------------------------------------------
 
 
+_UNSET: Any = object()  # a cache slot not yet filled
+
+
 class _Collector:
     def __init__(self, doc: _Doc, lateral_ids: frozenset[str] | None = None) -> None:
         self.doc = doc
@@ -770,6 +773,8 @@ class _Collector:
         self._candidates: dict[str, frozenset[int]] | None = None
         self._hits: LiteralHits | None = None  # where the literals are (None: offsets differ)
         self.ascii = doc.text.isascii()
+        # per pattern (by its index number): where a match may start (None: anywhere)
+        self._where: dict[int, list[int] | None] = {}
 
     def can_match(self, vocab: _Vocab, family: str) -> frozenset[int]:
         """Positions of the `family` patterns the note can match (one literal pass per note)."""
@@ -788,11 +793,18 @@ class _Collector:
         Reading clause by clause, most clauses hold none of a pattern's words: the literal pass
         says so without running the pattern. False only when the pattern cannot match there.
         """
-        if pos not in self.can_match(vocab, family):
-            return False
-        if self._hits is None:
+        key = vocab.bases[family] + pos
+        where = self._where.get(key, _UNSET)
+        if where is _UNSET:  # once per pattern and note: where its literals start
+            if pos not in self.can_match(vocab, family):
+                where = []  # cannot match anywhere
+            else:
+                where = None if self._hits is None else self._hits.starts(key)
+            self._where[key] = where
+        if where is None:
             return True
-        return self._hits.may_match_within(vocab.bases[family] + pos, start, end)
+        k = bisect.bisect_left(where, start)
+        return k < len(where) and where[k] < end
 
     def mark_read(self, regex: re.Pattern[str], start: int, end: int) -> None:
         """Record the words of `regex` in [start, end) as read (for the uninterpreted report)."""
@@ -1263,7 +1275,7 @@ def _first_char_regex(alts: tuple[str, ...]) -> re.Pattern[str]:
     notes only (where the set test and the patterns' own letters fold case alike).
     """
     body = "|".join(alts)
-    first = first_chars(f"(?:{body})")
+    first = first_chars(f"(?:{body})", ascii_text=True)
     if first is None:
         return _patterns_regex(alts)
     chars = "".join(re.escape(c) for c in sorted(first))
@@ -1794,17 +1806,21 @@ def read_note(text: str) -> NoteReading:
                     w = doc.cues_at(e.span[0])
                     e.cue_spans = [*e.cue_spans, (w.starts[hist.start], w.ends[hist.end - 1])]
     _bilateral(items)
+    # the reader's own items (built with every field set) are updated in place through their
+    # field dict: the values are already typed, and pydantic's checked assignment is the cost
     for e in items:
         if e.id not in lateral_ids:
-            e.side = None
+            e.__dict__["side"] = None
     _dominant_side(items, lateral_ids)
     for e in items:  # spans point into the text as the caller wrote it
-        if e.span is not None:
-            start, end = to_original(e.span[0]), to_original(e.span[1])
-            e.span = (start, end)
-            e.text = text[start:end]
-            if e.cue_spans:
-                e.cue_spans = [(to_original(a), to_original(b)) for a, b in e.cue_spans]
+        fields = e.__dict__
+        span = fields["span"]
+        if span is not None:
+            start, end = to_original(span[0]), to_original(span[1])
+            fields["span"] = (start, end)
+            fields["text"] = text[start:end]
+            if fields["cue_spans"]:
+                fields["cue_spans"] = [(to_original(a), to_original(b)) for a, b in e.cue_spans]
     for e in _imaging_phrases(normalized, spans, vocab, kb.findings):  # spans already original
         if e.span is not None:
             e.text = text[e.span[0] : e.span[1]]

@@ -13,6 +13,7 @@ import bz2
 import hashlib
 import importlib.metadata
 import importlib.util
+import itertools
 import logging
 import os
 import pickle
@@ -110,6 +111,24 @@ def drug_names() -> dict[str, str]:
 def _two_word_firsts() -> frozenset[str]:
     """First words of the two-word names (a pair is looked up only when its first word is one)."""
     return frozenset(name.split(" ", 1)[0] for name in drug_names() if " " in name)
+
+
+@lru_cache(maxsize=1)
+def _name_sets() -> tuple[frozenset[str], frozenset[str]]:
+    """The one-word names and the two-word names, as sets."""
+    one, two = [], []
+    for name in drug_names():
+        (two if " " in name else one).append(name)
+    return frozenset(one), frozenset(two)
+
+
+def may_hold_drug_name(lowered: list[str]) -> bool:
+    """Whether lower-case tokens hold a dictionary name (a word, or two words in a row)."""
+    one, two = _name_sets()
+    if not one.isdisjoint(lowered):
+        return True
+    firsts = _two_word_firsts()
+    return any(a in firsts and f"{a} {b}" in two for a, b in itertools.pairwise(lowered))
 
 
 def find_drug_names(tokens: list[str]) -> list[tuple[str, int, int]]:

@@ -20,7 +20,7 @@ from typing import Any
 from spineguide.knowledge.loader import read_yaml
 from spineguide.reasoning.evidence import Choice, Evidence
 from spineguide.text.context import ContextEngine, ContextRules, tokenise
-from spineguide.text.drug_lexicon import find_drug_names
+from spineguide.text.drug_lexicon import find_drug_names, may_hold_drug_name
 from spineguide.text.pipeline import MedicationMention
 from spineguide.text.prefilter import LiteralFinder
 
@@ -109,11 +109,13 @@ def find_medications(text: str) -> list[MedicationMention]:
     vocab = _vocab()
     mentions: list[MedicationMention] = []
     start = 0
-    bounds = [m.end() for m in _SENTENCE.finditer(text)] + [len(text)]
     lower = text.lower()
     # where a class word may start: a sentence holding none is not scanned for them (an ASCII
     # text lower-cases character for character, so the offsets are the note's; else scan all)
     class_starts = vocab.class_word_starts.starts(lower) if lower.isascii() else None
+    if class_starts == [] and not may_hold_drug_name(_WORD.findall(lower)):
+        return []  # no class word and no dictionary name anywhere: nothing to read per sentence
+    bounds = [m.end() for m in _SENTENCE.finditer(text)] + [len(text)]
     for end in bounds:
         if end > start:
             mentions += _sentence_mentions(text, start, end, vocab, class_starts)

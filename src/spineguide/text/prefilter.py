@@ -384,29 +384,30 @@ class LiteralHits:
 _MAX_FIRST = 40  # more possible first characters than this: not worth a test
 
 
-def first_chars(pattern: str) -> frozenset[str] | None:
+def first_chars(pattern: str, ascii_text: bool = False) -> frozenset[str] | None:
     """The characters (as written, before case folding) a non-empty match must start with.
 
     None when the pattern can match the empty string or start with a character from a class
-    (`\\w`, `.`, a negated set) or more than a few characters.
+    (`\\w`, `.`, a negated set) or more than a few characters. With `ascii_text`, the answer
+    holds for ASCII texts only, and a digit class (`\\d`) stands for 0-9.
     """
     try:
         tree = _sre_parse.parse(pattern, re.I)
     except re.error:
         return None
-    chars, can_be_empty = _first(tree)
+    chars, can_be_empty = _first(tree, ascii_text)
     if chars is None or can_be_empty or len(chars) > _MAX_FIRST:
         return None
     return frozenset(chars)
 
 
-def _first(items: Any) -> tuple[set[str] | None, bool]:
+def _first(items: Any, ascii_text: bool = False) -> tuple[set[str] | None, bool]:
     """(characters a match of the node sequence may start with, whether it may be empty)."""
     chars: set[str] = set()
     for op, av in items:
         if op in _ZERO_WIDTH:
             continue  # lookarounds and anchors consume nothing
-        found, empty = _first_of(op, av)
+        found, empty = _first_of(op, av, ascii_text)
         if found is None:
             return None, False
         chars |= found
@@ -415,7 +416,10 @@ def _first(items: Any) -> tuple[set[str] | None, bool]:
     return chars, True
 
 
-def _first_of(op: Any, av: Any) -> tuple[set[str] | None, bool]:
+_DIGITS = frozenset("0123456789")
+
+
+def _first_of(op: Any, av: Any, ascii_text: bool = False) -> tuple[set[str] | None, bool]:
     if op is _C.LITERAL:
         return {chr(av)}, False
     if op is _C.IN:
@@ -425,25 +429,27 @@ def _first_of(op: Any, av: Any) -> tuple[set[str] | None, bool]:
                 chars.add(chr(value))
             elif kind is _C.RANGE and value[1] - value[0] < _MAX_FIRST:
                 chars.update(chr(c) for c in range(value[0], value[1] + 1))
+            elif kind is _C.CATEGORY and value is _C.CATEGORY_DIGIT and ascii_text:
+                chars |= _DIGITS  # in an ASCII text, \d is 0-9
             else:
-                return None, False  # negated sets, categories, wide ranges
+                return None, False  # negated sets, other categories, wide ranges
         return chars, False
     if op is _C.BRANCH:
         out: set[str] = set()
         any_empty = False
         for alt in av[1]:
-            found, empty = _first(alt)
+            found, empty = _first(alt, ascii_text)
             if found is None:
                 return None, False
             out |= found
             any_empty = any_empty or empty
         return out, any_empty
     if op in _REPEATS:
-        found, empty = _first(av[2])
+        found, empty = _first(av[2], ascii_text)
         return found, empty or av[0] == 0
     body = _group_body(op, av)
     if body is not None:
-        return _first(body)
+        return _first(body, ascii_text)
     return None, False  # any character, classes, back references
 
 

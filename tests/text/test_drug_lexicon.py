@@ -43,12 +43,25 @@ def test_a_torn_cache_file_is_rebuilt(fresh_cache: Path) -> None:
     assert cache.read_text(encoding="utf-8").endswith("\n#end\n")
 
 
-def test_whole_note_test_for_a_drug_name_sees_single_and_two_word_names() -> None:
-    two = next(name for name in drug_lexicon.drug_names() if " " in name)
+def test_whole_note_pass_finds_the_words_of_single_and_two_word_names() -> None:
+    one = set(drug_lexicon.drug_names())
+    two = next(name for name in one if " " in name and name.split(" ")[1] not in one)
     first, second = two.split(" ", 1)
-    assert drug_lexicon.may_hold_drug_name(["on", "apixaban", "5", "mg"])
-    assert drug_lexicon.may_hold_drug_name(["takes", first, second, "daily"])
-    assert not drug_lexicon.may_hold_drug_name(["back", "pain", "after", "lifting", "a", "box"])
+    assert drug_lexicon.drug_name_tokens(["on", "apixaban", "5", "mg"]) == [1]
+    assert drug_lexicon.drug_name_tokens(["takes", first, second, "daily"])[-1] == 2
+    assert drug_lexicon.drug_name_tokens(["back", "pain", "after", "lifting", "a", "box"]) == []
+
+
+def test_only_sentences_naming_a_medicine_are_read_for_one() -> None:
+    from spineguide.text.medications import find_medications
+
+    note = (
+        "Low back pain for 3 weeks after lifting. No leg symptoms. "
+        "Stopped taking warfarin last year. Now on co-codamol and blood thinners."
+    )
+    found = [(m.name, m.negated, m.historical) for m in find_medications(note)]
+    assert [f[0] for f in found] == ["warfarin", "co-codamol", "blood thinners"]
+    assert found[0][1] or found[0][2]  # the stopped anticoagulant is not current
 
 
 def test_a_note_without_medicines_has_no_mentions_and_one_with_them_keeps_them() -> None:

@@ -22,7 +22,13 @@ from spineguide.knowledge.loader import read_yaml
 from spineguide.reasoning.evidence import Choice, Evidence, trusted_evidence
 from spineguide.text.context import ContextEngine, ContextRules, CueMatch, context_path, tokenise
 from spineguide.text.pipeline import MedicationMention, Uninterpreted
-from spineguide.text.prefilter import LiteralFinder, LiteralHits, LiteralIndex, first_chars
+from spineguide.text.prefilter import (
+    LiteralFinder,
+    LiteralHits,
+    LiteralIndex,
+    first_chars,
+    folds_like_ascii,
+)
 
 MAX_TEXT_CHARS = 100_000  # documented input limit for one presentation
 VOCAB_PATH = Path(__file__).parent / "vocabulary" / "clinical.yaml"
@@ -772,7 +778,7 @@ class _Collector:
         self.conditional: list[tuple[Evidence, tuple[str, ...]]] = []  # kept if all are present
         self._candidates: dict[str, frozenset[int]] | None = None
         self._hits: LiteralHits | None = None  # where the literals are (None: offsets differ)
-        self.ascii = doc.text.isascii()
+        self.ascii = folds_like_ascii(doc.text)  # first-character and offset tests hold
         # per pattern (by its index number): where a match may start (None: anywhere)
         self._where: dict[int, list[int] | None] = {}
 
@@ -782,9 +788,9 @@ class _Collector:
             lower = self.doc.text.lower()
             hits = vocab.index.hits(lower)
             self._candidates = vocab.by_family(hits.candidates)
-            # an ASCII text lower-cases character for character, so offsets into the lower-cased
+            # such a text lower-cases character for character, so offsets into the lower-cased
             # text are offsets into the note
-            self._hits = hits if lower.isascii() else None
+            self._hits = hits if self.ascii else None
         return self._candidates[family]
 
     def may_match_within(self, vocab: _Vocab, family: str, pos: int, start: int, end: int) -> bool:
@@ -1271,8 +1277,9 @@ def _first_char_regex(alts: tuple[str, ...]) -> re.Pattern[str]:
 
     For speed: most word starts in a note cannot open any of the patterns, and one character
     test rejects them before the alternation is tried. The lookahead consumes nothing and adds
-    no group, so matches and group numbers are those of the plain alternation. Used for ASCII
-    notes only (where the set test and the patterns' own letters fold case alike).
+    no group, so matches and group numbers are those of the plain alternation. Used only for
+    notes whose letters and digits are all ASCII (`folds_like_ascii`: the set test and the
+    patterns' own letters fold case alike, and a digit is 0-9).
     """
     body = "|".join(alts)
     first = first_chars(f"(?:{body})", ascii_text=True)

@@ -122,13 +122,17 @@ def _name_sets() -> tuple[frozenset[str], frozenset[str]]:
     return frozenset(one), frozenset(two)
 
 
-def may_hold_drug_name(lowered: list[str]) -> bool:
-    """Whether lower-case tokens hold a dictionary name (a word, or two words in a row)."""
+def drug_name_tokens(lowered: list[str]) -> list[int]:
+    """Positions of the lower-case tokens that are a dictionary name or part of a two-word one."""
     one, two = _name_sets()
-    if not one.isdisjoint(lowered):
-        return True
     firsts = _two_word_firsts()
-    return any(a in firsts and f"{a} {b}" in two for a, b in itertools.pairwise(lowered))
+    out: set[int] = set()
+    if not one.isdisjoint(lowered):
+        out.update(i for i, w in enumerate(lowered) if w in one)
+    for i, (a, b) in enumerate(itertools.pairwise(lowered)):
+        if a in firsts and f"{a} {b}" in two:
+            out.update((i, i + 1))
+    return sorted(out)
 
 
 def find_drug_names(tokens: list[str]) -> list[tuple[str, int, int]]:

@@ -20,9 +20,9 @@ from typing import Any
 from spineguide.knowledge.loader import read_yaml
 from spineguide.reasoning.evidence import Choice, Evidence
 from spineguide.text.context import ContextEngine, ContextRules, tokenise
-from spineguide.text.drug_lexicon import find_drug_names, may_hold_drug_name
+from spineguide.text.drug_lexicon import drug_name_tokens, find_drug_names
 from spineguide.text.pipeline import MedicationMention
-from spineguide.text.prefilter import LiteralFinder
+from spineguide.text.prefilter import LiteralFinder, folds_like_ascii
 
 VOCAB_PATH = Path(__file__).parent / "vocabulary" / "medications.yaml"
 REPORTED_CLASSES = (
@@ -110,17 +110,36 @@ def find_medications(text: str) -> list[MedicationMention]:
     mentions: list[MedicationMention] = []
     start = 0
     lower = text.lower()
-    # where a class word may start: a sentence holding none is not scanned for them (an ASCII
-    # text lower-cases character for character, so the offsets are the note's; else scan all)
-    class_starts = vocab.class_word_starts.starts(lower) if lower.isascii() else None
-    if class_starts == [] and not may_hold_drug_name(_WORD.findall(lower)):
-        return []  # no class word and no dictionary name anywhere: nothing to read per sentence
+    # where a class word may start: a sentence holding none is not scanned for them (such a
+    # text lower-cases character for character, so the offsets are the note's; else the class
+    # pattern itself is asked, sentence by sentence)
+    class_starts = vocab.class_word_starts.starts(lower) if folds_like_ascii(text) else None
+    # where a dictionary name may be: the note's words are its sentences' words (a sentence end
+    # never splits a word), so a sentence holding none of these has no name to read
+    words = list(_WORD.finditer(text))
+    named = drug_name_tokens([w.group().lower() for w in words])
+    name_starts = [words[i].start() for i in named]
+    if class_starts == [] and not name_starts:
+        return []
     bounds = [m.end() for m in _SENTENCE.finditer(text)] + [len(text)]
     for end in bounds:
-        if end > start:
+        if end <= start:
+            continue
+        has_class = (
+            _any_within(class_starts, start, end)
+            if class_starts is not None
+            else vocab.class_words.search(text, start, end) is not None
+        )
+        if has_class or _any_within(name_starts, start, end):
             mentions += _sentence_mentions(text, start, end, vocab, class_starts)
         start = end
     return mentions
+
+
+def _any_within(starts: list[int], start: int, end: int) -> bool:
+    """Whether the sorted offsets hold one in [start, end)."""
+    k = bisect.bisect_left(starts, start)
+    return k < len(starts) and starts[k] < end
 
 
 def _sentence_mentions(

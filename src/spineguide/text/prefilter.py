@@ -337,6 +337,21 @@ class LiteralIndex:
         return out
 
 
+_NON_ASCII_WORD = re.compile(r"[^\W\x00-\x7f]")  # a letter or digit outside ASCII
+
+
+def folds_like_ascii(text: str) -> bool:
+    """Whether case-insensitive matching treats `text` as it treats an ASCII text.
+
+    True when every character outside ASCII is a symbol or punctuation ("°", "↓", "→"), not a
+    letter or digit. Lower-casing such a text maps each character to one character, so offsets
+    into the lower-cased text are offsets into it, and no character in it folds to an ASCII
+    letter or is a digit other than 0-9: the literal and first-character tests built for ASCII
+    text give the same answers.
+    """
+    return text.isascii() or _NON_ASCII_WORD.search(text) is None
+
+
 class LiteralHits:
     """One literal pass over a text: the candidate patterns, and where each may match.
 

@@ -1,0 +1,81 @@
+"""Notes with symbols outside ASCII ("°", "↓", "→") take the same fast paths as ASCII notes.
+
+The literal offsets, clause-level literal tests, first-character tests and the medicine gate were
+once kept for pure ASCII text, so a note writing "reflexes ↓" or "38.5°C" was read the slow way.
+They hold for any text whose letters and digits are all ASCII; these tests check that reading
+such a note with and without the fast paths gives the same evidence and medicines.
+"""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from spineguide.text import clinical, medications
+from spineguide.text.pipeline import extract
+from spineguide.text.prefilter import folds_like_ascii
+
+NOTES = [
+    "58M, 3/52 L leg pain to the dorsum of foot. EHL 4/5 L, ankle jerk ↓ L, SLR 40° L. "
+    "No saddle anaesthesia, bladder and bowels normal. On apixaban for AF.",
+    "ED: 44F, sudden back pain → both legs weak, urinary retention, T 38.6°C, CRP 180. "
+    "Stopped prednisolone last month; takes blood thinners.",
+    "Physio: 67M, walking tolerance ↓ to 100 m, eases on sitting; pulses palpable. "
+    "Reflexes ↑ knees, ↓ ankles bilat. Denies weight loss. Co-codamol PRN.",
+]
+
+
+def _reading(text: str) -> tuple[list[tuple[object, ...]], list[tuple[object, ...]]]:
+    out = extract(text)
+    evidence = [(e.id, e.choice, e.side, e.value, e.span) for e in out.evidence]
+    meds = [(m.name, m.span, m.negated, m.historical) for m in out.medications]
+    return evidence, meds
+
+
+def _slow_reading(text: str, monkeypatch: pytest.MonkeyPatch) -> object:
+    with monkeypatch.context() as m:
+        m.setattr(clinical, "folds_like_ascii", lambda _text: False)
+        m.setattr(medications, "folds_like_ascii", lambda _text: False)
+        return _reading(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("reflexes ↓ L, 38.5°C", True),
+        ("plain ascii note", True),
+        ("naïve patient", False),  # a letter outside ASCII
+        ("Kelvin \u212a", False),  # folds to an ASCII k under case-insensitive matching
+        ("digit \u0663", False),  # an Arabic-Indic three is a digit that is not 0-9
+    ],
+)
+def test_which_texts_fold_like_ascii(text: str, expected: bool) -> None:
+    assert folds_like_ascii(text) is expected
+
+
+@pytest.mark.parametrize("text", NOTES)
+def test_symbol_notes_read_the_same_with_and_without_the_fast_paths(
+    text: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert folds_like_ascii(text) and not text.isascii()
+    fast = _reading(text)
+    assert fast[0] and fast[1]  # the notes do carry findings and medicines
+    assert fast == _slow_reading(text, monkeypatch)
+
+
+_PIECES = st.sampled_from(
+    [
+        "ankle jerk ↓", "SLR 30°", "pain → calf", "power 4/5", "no saddle numbness", "L5",
+        "on warfarin", "stopped naproxen", "CRP 120", "fever 38.9°C", "bilat", "↑ reflexes",
+        "urinary retention", "numb L foot", "walks 200 m", ", ", ". ", "; ", "\n",
+    ]
+)  # fmt: skip
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(_PIECES, min_size=1, max_size=14))
+def test_random_symbol_notes_read_the_same_either_way(pieces: list[str]) -> None:
+    text = " ".join(pieces)
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        assert _reading(text) == _slow_reading(text, monkeypatch)

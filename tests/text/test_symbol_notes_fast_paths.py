@@ -79,3 +79,35 @@ def test_random_symbol_notes_read_the_same_either_way(pieces: list[str]) -> None
     text = " ".join(pieces)
     with pytest.MonkeyPatch.context() as monkeypatch:
         assert _reading(text) == _slow_reading(text, monkeypatch)
+
+
+_SETTING_PIECES = st.sampled_from(
+    [
+        "seen in ED", "attended A&E", "admitted under orthopaedics", "brought in by ambulance",
+        "referred to the spinal clinic", "not seen in ED", "MRI shows", "x-ray: normal",
+        "CT of the lumbar spine showed", "on the ward", "POD 2", "pain", "L4/5", "°", "↓", ". ",
+        ", ", "\n", "presented to our hospital", "will be referred to the spine team",
+    ]
+)  # fmt: skip
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.lists(_SETTING_PIECES, min_size=1, max_size=12))
+def test_first_character_tests_leave_setting_and_imaging_matches_unchanged(
+    pieces: list[str],
+) -> None:
+    from spineguide.text import pipeline
+
+    text = " ".join(pieces)
+    plain = (
+        pipeline._EMERGENCY_SETTING,
+        pipeline._HOSPITAL_SETTING,
+        pipeline._SPINE_CLINIC,
+        pipeline._IMAGING_SENTENCE,
+    )
+    fast = (*pipeline._fast_setting(), pipeline._fast_imaging_sentence())
+    for slow_rx, fast_rx in zip(plain, fast, strict=True):
+        assert fast_rx is not slow_rx  # each pattern has a first-character test
+        assert [m.span() for m in fast_rx.finditer(text)] == [
+            m.span() for m in slow_rx.finditer(text)
+        ]

@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, SerializerFunctionWrapHandler
 
 from spineguide.reasoning.evidence import Evidence
 from spineguide.text.models import ImagingFinding, ImagingReport, ReportSection, UninterpretedPhrase
-from spineguide.text.prefilter import LiteralIndex
+from spineguide.text.prefilter import LiteralIndex, folds_like_ascii, with_first_char_test
 
 TextKind = Literal["note", "report"]
 
@@ -182,6 +182,20 @@ _PLANNED_BEFORE = re.compile(
 )
 
 
+@lru_cache(maxsize=1)
+def _fast_setting() -> tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str]]:
+    """The emergency, hospital and spine-clinic patterns with a first-character test."""
+    return tuple(  # type: ignore[return-value]
+        with_first_char_test(rx) for rx in (_EMERGENCY_SETTING, _HOSPITAL_SETTING, _SPINE_CLINIC)
+    )
+
+
+@lru_cache(maxsize=1)
+def _fast_imaging_sentence() -> re.Pattern[str]:
+    """The imaging-sentence pattern with a first-character test."""
+    return with_first_char_test(_IMAGING_SENTENCE)
+
+
 def note_setting(text: str) -> Literal["emergency", "spine-clinic"] | None:
     """The care setting a note states, else None.
 
@@ -192,17 +206,22 @@ def note_setting(text: str) -> Literal["emergency", "spine-clinic"] | None:
         return None
     text = text[:20_000]
     possible = _setting_prefilter().candidates(text.lower())  # words each pattern needs
-    for k, pattern in enumerate((_EMERGENCY_SETTING, _HOSPITAL_SETTING)):
+    # the same patterns with a first-character test where it holds (same matches, faster)
+    emergency, hospital, spine_clinic = (
+        _fast_setting() if folds_like_ascii(text) else (_EMERGENCY_SETTING, _HOSPITAL_SETTING,
+                                                         _SPINE_CLINIC)
+    )  # fmt: skip
+    for k, pattern in enumerate((emergency, hospital)):
         if k not in possible:
             continue
         for m in pattern.finditer(text):
             if _NOT_NOW_BEFORE.search(text[max(0, m.start() - 30) : m.start()]):
                 continue  # "not seen in ED", "previously admitted", "no hospital admission"
-            if pattern is _HOSPITAL_SETTING and _PAST_AFTER.search(text[m.end() : m.end() + 60]):
+            if pattern is hospital and _PAST_AFTER.search(text[m.end() : m.end() + 60]):
                 continue  # "admitted 4 weeks ago", "hospitalised in 2019"
             return "emergency"
     if "spin" in text.lower():
-        for m in _SPINE_CLINIC.finditer(text):
+        for m in spine_clinic.finditer(text):
             before = text[max(0, m.start() - 30) : m.start()]
             if _NOT_NOW_BEFORE.search(before) or _PLANNED_BEFORE.search(before):
                 continue  # "not seen in spine clinic", "will be referred to the spinal team"
@@ -220,8 +239,9 @@ def imaging_spans(text: str) -> list[tuple[int, int]]:
         return spans  # no modality word: no imaging sentence
     pos = 0
     n = len(text)
+    sentence = _fast_imaging_sentence() if folds_like_ascii(text) else _IMAGING_SENTENCE
     while pos < n:
-        m = _IMAGING_SENTENCE.search(text, pos)
+        m = sentence.search(text, pos)
         if not m:
             break
         start = max(text.rfind(".", 0, m.start()), text.rfind("\n", 0, m.start())) + 1

@@ -416,6 +416,20 @@ def first_chars(pattern: str, ascii_text: bool = False) -> frozenset[str] | None
     return frozenset(chars)
 
 
+def with_first_char_test(regex: re.Pattern[str]) -> re.Pattern[str]:
+    """`regex` with a lookahead for the characters its matches start with (same matches).
+
+    For texts that fold like ASCII (`folds_like_ascii`) only: one character test rejects most
+    positions before the pattern is tried. The lookahead consumes nothing and adds no group.
+    The pattern itself when no such set exists.
+    """
+    first = first_chars(regex.pattern, ascii_text=True)
+    if first is None:
+        return regex
+    chars = "".join(re.escape(c) for c in sorted(first))
+    return re.compile(f"(?=[{chars}])(?:{regex.pattern})", regex.flags)
+
+
 def _first(items: Any, ascii_text: bool = False) -> tuple[set[str] | None, bool]:
     """(characters a match of the node sequence may start with, whether it may be empty)."""
     chars: set[str] = set()

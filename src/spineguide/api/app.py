@@ -204,6 +204,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
         docs_url=None,
         redoc_url=None,
+        # FastAPI's native OpenTelemetry hooks switch themselves on when any OTel provider is
+        # configured and then record exception messages and request data (patient text must
+        # never reach logs or traces); off, they also stop costing a provider lookup per request.
+        telemetry={"tracing": False, "metrics": False, "logs": False, "operation_spans": False},
     )
     app.state.sg = services
     install_problem_handlers(app)

@@ -37,6 +37,8 @@ REQUESTS: list[tuple[str, Any]] = [
     # refused or unusual requests: the fast path must leave them to the endpoint
     ("?fields=bogus", {"text": SCIATICA}),
     ("?fields=Triage", {"text": SCIATICA}),
+    ("?fields=triage%0A", {"text": SCIATICA}),  # a regex "$" would accept the newline
+    ("?fields=" + "triage," * 50 + "plan", {"text": SCIATICA}),
     ("?fields=triage&fields=plan", {"text": SCIATICA}),
     ("?detail=brief", {"text": SCIATICA}),
     ("?save=true&patient_id=p1", {"text": SCIATICA}),
@@ -115,3 +117,18 @@ def test_long_notes_are_assessed_off_the_event_loop(client, monkeypatch) -> None
     r = _post(client, "", {"text": long_note})
     assert r.status_code == 200 and r.json()["differential"]
     assert hops == ["_assess_json"]
+
+
+def test_dependency_overrides_still_apply(app, client) -> None:
+    from spineguide.api.problems import ProblemError
+    from spineguide.api.security import current_user
+
+    async def closed() -> None:
+        raise ProblemError(503, "assessments are switched off for maintenance")
+
+    app.dependency_overrides[current_user] = closed
+    try:
+        assert_problem(_post(client, "", {"text": SCIATICA}), 503)
+    finally:
+        app.dependency_overrides.clear()
+    assert _post(client, "", {"text": SCIATICA}).status_code == 200

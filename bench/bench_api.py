@@ -111,21 +111,32 @@ def in_process_rate(seconds: float = 3.0) -> tuple[float, float, float]:
     return len(times) / cpu, statistics.median(times) * 1000, len(times) / wall
 
 
-def _tree_cpu(pid: int) -> float | None:
-    """User + system CPU seconds of a process and its children (the uvicorn workers)."""
+def _tree_cpu(pid: int) -> dict[int, float] | None:
+    """User + system CPU seconds of a process and of each child (the uvicorn workers), by pid."""
     try:
         import psutil
     except ImportError:
         return None
     try:
         root = psutil.Process(pid)
-        total = 0.0
+        out = {}
         for proc in [root, *root.children(recursive=True)]:
             t = proc.cpu_times()
-            total += t.user + t.system
-        return total
+            out[proc.pid] = t.user + t.system
+        return out
     except psutil.Error:
         return None
+
+
+def _worker_split(cpu0: dict[int, float], cpu1: dict[int, float]) -> str:
+    """Each worker's share of the server CPU used in a run (shows a worker left idle).
+
+    Workers are the processes that loaded the knowledge base (over 0.5 s of CPU at the start);
+    the supervisor and multiprocessing's resource tracker stay far below that.
+    """
+    used = {pid: cpu1[pid] - cpu0[pid] for pid in cpu1 if cpu0.get(pid, 0.0) > 0.5}
+    total = sum(used.values()) or 1.0
+    return " / ".join(f"{u / total:.0%}" for u in sorted(used.values(), reverse=True))
 
 
 async def _drive_httpx(url: str, concurrency: int, duration: float, max_requests: int) -> dict:
@@ -295,11 +306,16 @@ def main() -> None:
                 print(json.dumps(res))
                 done = res.get("requests") or res["rps"] * res.get("seconds", args.duration)
                 if cpu0 is not None and cpu1 is not None and done:
-                    per = (cpu1 - cpu0) / done * 1000
+                    per = (sum(cpu1.values()) - sum(cpu0.values())) / done * 1000
                     print(
                         f"server CPU per request {per:.2f} ms vs in-process {1000 / rate:.2f} ms "
                         f"per assessment: HTTP + JSON + storage cost {per / (1000 / rate):.2f}x "
                         "the assessment (CPU time, unaffected by other jobs)"
+                    )
+                    print(
+                        f"server CPU split between workers: {_worker_split(cpu0, cpu1)} "
+                        "(uvicorn workers share one listening socket and each keeps the "
+                        "connections it accepted: with few clients one worker can get them all)"
                     )
                 print(
                     f"API/in-process ratio: {res['rps'] / rate:.2f}x of one core "

@@ -1,7 +1,8 @@
 """The FastAPI application: REST API under /api/v1, CDS Hooks under /cds-services, OpenAPI docs.
 
 The knowledge base is loaded once at startup; CPU-heavy work (assessment, parsing, FHIR
-mapping) runs in the thread pool so one large request never stalls the event loop. Middleware,
+mapping) runs in the thread pool so one large request never stalls the event loop (assessments of
+short inputs, a millisecond or two, run on the loop: see routers/assessments.py). Middleware,
 outermost first: CatchAll (500 with an incident id, nothing sensitive logged), BodySizeLimit,
 InputGuard (NUL, surrogates, nesting depth), SecurityHeaders (no-store, nosniff).
 """
@@ -204,6 +205,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
         docs_url=None,
         redoc_url=None,
+        # FastAPI's native OpenTelemetry hooks switch themselves on when any OTel provider is
+        # configured and then record exception messages and request data (patient text must
+        # never reach logs or traces); off, they also stop costing a provider lookup per request.
+        telemetry={"tracing": False, "metrics": False, "logs": False, "operation_spans": False},
     )
     app.state.sg = services
     install_problem_handlers(app)

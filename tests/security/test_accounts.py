@@ -61,15 +61,15 @@ def test_account_lockout_after_repeated_failures(make_app, new_client, db_url) -
 
 
 def test_login_limit_is_shared_between_workers(make_app, new_client) -> None:
-    first = make_app(login_rate=(3.0, 3.0 / 60.0))
-    second = make_app(login_rate=(3.0, 3.0 / 60.0))
+    first = make_app(login_rate=(3.0, 3.0 / 3600.0))
+    second = make_app(login_rate=(3.0, 3.0 / 3600.0))
     with new_client(first) as a, new_client(second) as b:
         codes = [_login(c, "someone", "wrong password here").status_code for c in (a, b, a, b, a)]
     assert codes[:3] == [401, 401, 401] and codes[3:] == [429, 429]
 
 
 def test_forwarded_for_is_ignored_unless_the_peer_is_a_trusted_proxy(make_app, new_client):
-    untrusted = make_app(login_rate=(2.0, 2.0 / 60.0))
+    untrusted = make_app(login_rate=(2.0, 2.0 / 3600.0))
     with new_client(untrusted, client=("127.0.0.1", 40000)) as c:
         codes = [
             _login(
@@ -81,7 +81,7 @@ def test_forwarded_for_is_ignored_unless_the_peer_is_a_trusted_proxy(make_app, n
     with untrusted.state.sg.sessions() as s:
         clients = {a.client for a in s.scalars(select(AuditEntry))}
     assert clients == {"127.0.0.1"}  # and it is not what the audit records
-    behind_proxy = make_app(login_rate=(2.0, 2.0 / 60.0), trusted_proxies=["127.0.0.1/32"])
+    behind_proxy = make_app(login_rate=(2.0, 2.0 / 3600.0), trusted_proxies=["127.0.0.1/32"])
     with new_client(behind_proxy, client=("127.0.0.1", 40000)) as c:
         r = _login(c, "y", "wrong password here", headers={"X-Forwarded-For": "203.0.113.9"})
         assert r.status_code == 401

@@ -99,9 +99,18 @@ class Gate(BaseModel):
     name: str
     ask: list[str] = Field(min_length=1)
     any_present: list[str] = Field(default_factory=list)
+    requires: list[str] = Field(default_factory=list)
     conditions: list[str] = Field(default_factory=list)
-    min_probability: Number
+    min_probability: Number | None = None
     rationale: str = Field(min_length=10)
+
+    @model_validator(mode="after")
+    def _complete(self) -> Gate:
+        if (self.min_probability is None) != (not self.conditions):
+            raise ValueError(f"gate {self.name!r}: conditions and min_probability go together")
+        if not self.conditions and not self.any_present:
+            raise ValueError(f"gate {self.name!r}: needs any_present or conditions")
+        return self
 
 
 class QuestionBank(BaseModel):
@@ -153,13 +162,14 @@ class QuestionBank(BaseModel):
         for gate in self.gates:
             ids.update(gate.ask)
             ids.update(gate.any_present)
+            ids.update(gate.requires)
         return ids
 
     def referenced_sources(self) -> set[str]:
         """Source ids the bank cites."""
         out = set(self.sources)
         numbers = [getattr(self.settings, name) for name in Settings.model_fields]
-        for n in numbers + [g.min_probability for g in self.gates]:
+        for n in numbers + [g.min_probability for g in self.gates if g.min_probability]:
             out.update(n.sources)
         return out
 
@@ -275,8 +285,9 @@ class _Policy(NamedTuple):
     about: dict[str, tuple[int, ...]]  # condition → those of `gates` about it
 
 
-# gate number → (findings that open it, conditions that open it, their minimum probability)
-_GateSpec = tuple[frozenset[str], tuple[str, ...], float]
+# gate number → (findings that open it, findings all needed with them, conditions that open it,
+# their minimum probability)
+_GateSpec = tuple[frozenset[str], frozenset[str], tuple[str, ...], float]
 # finding id → policy (findings without one are asked as they are), the gates, the findings
 # whose questions come last (blood tests)
 _Policies = tuple[dict[str, _Policy], list[_GateSpec], frozenset[str]]
@@ -288,8 +299,15 @@ def _policies(kb: KnowledgeBase, bank: QuestionBank) -> _Policies:
     key = (kb.version, id(bank))
     got = _POLICIES.get(key)
     if got is None:
-        gates = [(frozenset(g.any_present), tuple(g.conditions), g.min_probability.value)
-                 for g in bank.gates]  # fmt: skip
+        gates = [
+            (
+                frozenset(g.any_present),
+                frozenset(g.requires),
+                tuple(g.conditions),
+                g.min_probability.value if g.min_probability else 1.0,
+            )
+            for g in bank.gates
+        ]
         gates_of: dict[str, list[int]] = {}
         for i, g in enumerate(bank.gates):
             for fid in g.ask:
@@ -304,7 +322,7 @@ def _policies(kb: KnowledgeBase, bank: QuestionBank) -> _Policies:
             own = tuple(gates_of.get(ask, ()))
             about: dict[str, tuple[int, ...]] = {}
             for i in own:
-                for c in gates[i][1]:
+                for c in gates[i][2]:
                     about[c] = (*about.get(c, ()), i)
             policy[fid] = _Policy(
                 ask,
@@ -386,11 +404,11 @@ class _Resolver:
     def _open(self, i: int) -> bool:
         got = self.open.get(i)
         if got is None:
-            findings, conditions, min_p = self.gates[i]
-            prob = self.prob
-            got = self.open[i] = not findings.isdisjoint(self.present) or any(
-                prob.get(c, 0.0) >= min_p for c in conditions
-            )
+            findings, requires, conditions, min_p = self.gates[i]
+            prob, present = self.prob, self.present
+            got = self.open[i] = (
+                not findings.isdisjoint(present) and requires.issubset(present)
+            ) or any(prob.get(c, 0.0) >= min_p for c in conditions)
         return got
 
 

@@ -102,6 +102,11 @@ class Gate(BaseModel):
     requires: list[str] = Field(default_factory=list)
     conditions: list[str] = Field(default_factory=list)
     min_probability: Number | None = None
+    about: list[str] = Field(
+        default_factory=list,
+        description="the conditions this gate is about (default: `conditions`): a question a "
+        "red-flag rule offers passes only the gates about that rule's condition, when it has any",
+    )
     rationale: str = Field(min_length=10)
 
     @model_validator(mode="after")
@@ -196,7 +201,7 @@ def check_questions(kb: KnowledgeBase) -> list[str]:
                  for s in sorted(bank.referenced_sources()) if s not in kb.sources]  # fmt: skip
     diagnoses = (kb.raw.get("differential") or {}).get("diagnoses") or {}
     problems += [f"questions.yaml: gate {g.name!r}: unknown diagnosis {c!r}"
-                 for g in bank.gates for c in g.conditions if c not in diagnoses]  # fmt: skip
+                 for g in bank.gates for c in g.conditions + g.about if c not in diagnoses]  # fmt: skip
     return problems
 
 
@@ -322,7 +327,7 @@ def _policies(kb: KnowledgeBase, bank: QuestionBank) -> _Policies:
             own = tuple(gates_of.get(ask, ()))
             about: dict[str, tuple[int, ...]] = {}
             for i in own:
-                for c in gates[i][2]:
+                for c in bank.gates[i].about or bank.gates[i].conditions:
                     about[c] = (*about.get(c, ()), i)
             policy[fid] = _Policy(
                 ask,

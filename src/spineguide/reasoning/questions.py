@@ -132,6 +132,7 @@ class QuestionBank(BaseModel):
     same_question: list[list[str]] = Field(default_factory=list)
     follow_up: dict[str, list[str]] = Field(default_factory=dict)
     answered_by: dict[str, list[str]] = Field(default_factory=dict)
+    answered_by_absent: dict[str, list[str]] = Field(default_factory=dict)
     gates: list[Gate] = Field(default_factory=list)
     questions: dict[str, str]
     ask_instead: dict[str, list[str]] = Field(default_factory=dict)
@@ -160,7 +161,7 @@ class QuestionBank(BaseModel):
             ids.update(alts)
         for group in self.same_question:
             ids.update(group)
-        for table in (self.follow_up, self.answered_by):
+        for table in (self.follow_up, self.answered_by, self.answered_by_absent):
             ids.update(table)
             for alts in table.values():
                 ids.update(alts)
@@ -286,6 +287,7 @@ class _Policy(NamedTuple):
     group: frozenset[str]  # the group's members: none is asked once any is answered
     premises: frozenset[str] | None  # asked only when one of these is present
     answered_by: frozenset[str]  # already answered when one of these is present
+    answered_by_absent: frozenset[str]  # already answered when one of these is absent
     gates: tuple[int, ...]  # asked only when one of these gates is open (none: always)
     about: dict[str, tuple[int, ...]]  # condition → those of `gates` about it
 
@@ -318,7 +320,8 @@ def _policies(kb: KnowledgeBase, bank: QuestionBank) -> _Policies:
             for fid in g.ask:
                 gates_of.setdefault(fid, []).append(i)
         group_of = {fid: group for group in bank.same_question for fid in group}
-        ids = set(group_of) | set(bank.follow_up) | set(bank.answered_by) | set(gates_of)
+        ids = set(group_of) | set(bank.follow_up) | set(gates_of)
+        ids |= set(bank.answered_by) | set(bank.answered_by_absent)
         policy: dict[str, _Policy] = {}
         for fid in ids:
             group = group_of.get(fid, [fid])
@@ -334,6 +337,7 @@ def _policies(kb: KnowledgeBase, bank: QuestionBank) -> _Policies:
                 frozenset(group) if len(group) > 1 else frozenset(),
                 frozenset(premises) if premises is not None else None,
                 frozenset(bank.answered_by.get(ask, ())),
+                frozenset(bank.answered_by_absent.get(ask, ())),
                 own,
                 about,
             )
@@ -387,6 +391,8 @@ class _Resolver:
         if pol.premises is not None and pol.premises.isdisjoint(present):
             return None  # a follow-up without the yes it follows
         if pol.answered_by and not pol.answered_by.isdisjoint(present):
+            return None
+        if pol.answered_by_absent and not pol.answered_by_absent.isdisjoint(self.stated - present):
             return None
         if gated and pol.gates:
             for i in pol.gates:

@@ -122,7 +122,7 @@ def test_screened_mechanical_back_pain_still_gets_no_blood_tests() -> None:
 
 
 def test_denied_leg_pain_answers_whether_the_pain_is_axial() -> None:
-    text = "40-year-old woman with three days of low back pain after lifting a box."
+    text = "50-year-old man on dialysis with a week of low back pain and focal spinal tenderness."
     qs = assess({"text": text, "evidence": SCREENED}).next_questions
     assert "axial_pain_only" not in {q.finding_id for q in qs}
 

@@ -380,36 +380,36 @@ class _Resolver:
         return got
 
     def _resolve(self, fid: str, gated: bool) -> str | None:
-        if fid in self.stated:
+        stated = self.stated
+        if fid in stated:
             return None
         pol = self.policy.get(fid)
         if pol is None:
             return fid
+        ask, group, premises, answered_by, answered_by_absent, gates, _ = pol
         present = self.present
-        if pol.group and not pol.group.isdisjoint(self.stated):
+        if group and not group.isdisjoint(stated):
             return None  # the same question has been answered under another id
-        if pol.premises is not None and pol.premises.isdisjoint(present):
+        if premises is not None and premises.isdisjoint(present):
             return None  # a follow-up without the yes it follows
-        if pol.answered_by and not pol.answered_by.isdisjoint(present):
+        if answered_by and not answered_by.isdisjoint(present):
             return None
-        if pol.answered_by_absent and not pol.answered_by_absent.isdisjoint(self.stated - present):
+        if answered_by_absent and not answered_by_absent.isdisjoint(stated - present):
             return None
-        if gated and pol.gates:
-            for i in pol.gates:
+        if gated and gates:
+            for i in gates:
                 if self._open(i):
-                    return pol.ask
+                    return ask
             return None
-        return pol.ask
+        return ask
 
     def plausible(self, q: str, condition: str | None) -> bool:
-        """Whether question `q` passes its gates when a rule about `condition` offers it.
+        """Whether gated question `q` passes its gates when a rule about `condition` offers it.
 
         Only the gates about that condition count when there are any (a blood-pressure question
         offered by the aneurysm rule needs the aortic gate open, not the sepsis one).
         """
-        pol = self.policy.get(q)
-        if pol is None or not pol.gates:
-            return True
+        pol = self.policy[q]
         return any(self._open(i) for i in pol.about.get(condition or "", pol.gates))
 
     def _open(self, i: int) -> bool:
@@ -451,13 +451,18 @@ def _urgency_gains(
     screen_ids = _screen_ids(screen)
     current = URGENCY_RANK[triage.urgency]
     gains: dict[str, tuple[float, str]] = {}
-    max_per_rule = par.max_per_rule
+    max_per_rule, screen_weight, other_weight = (
+        par.max_per_rule,
+        par.screen_weight,
+        par.other_weight,
+    )
+    condition_weight = par.condition_weight
     policy, stated, memo = resolve.policy, resolve.stated, resolve.memo_ungated
 
     def offer(askable: list[str], rank: int, why: str, condition: str | None, fired: bool) -> None:
         if rank <= current:
             return
-        likely = par.condition_weight * prob.get(condition or "", 0.0)
+        likely = condition_weight * prob.get(condition or "", 0.0)
         asked: list[str] = []  # the questions this rule offers (two findings can share one)
         for fid in askable:
             if fid in stated:
@@ -465,9 +470,11 @@ def _urgency_gains(
             if fid in policy:  # most findings have none: asked as they are
                 q = memo.get(fid, _UNSET)  # (the memo read in line: this loop is hot)
                 if q is _UNSET:
-                    q = resolve(fid, False)
+                    q = memo[fid] = resolve._resolve(fid, False)
+                if q is None:
+                    continue
                 # (a rule that has fired has made its escalators plausible: no gate then)
-                if q is None or not (fired or resolve.plausible(q, condition)):
+                if not fired and policy[q].gates and not resolve.plausible(q, condition):
                     continue
             else:
                 q = fid
@@ -476,7 +483,7 @@ def _urgency_gains(
             if len(asked) >= max_per_rule:
                 break
             asked.append(q)
-            weight = par.screen_weight if fid in screen_ids else par.other_weight
+            weight = screen_weight if fid in screen_ids else other_weight
             gain = (rank - current) / 3 * min(1.0, weight + likely)
             if gain > gains.get(q, (0.0, ""))[0]:
                 gains[q] = (gain, why)
@@ -497,15 +504,18 @@ def _urgency_gains(
             if len(rule.groups) > 1:
                 continue  # no finding in any of several groups: at least two short
             counts = [0]
-        unmet = [
-            (group, need - got)
-            for group, got in zip(rule.groups, counts, strict=True)
-            if got < (need := group[2])
-        ]
-        if len(unmet) == 1 and unmet[0][1] == 1:
-            offer(unmet[0][0][1], rule.rank, rule.fire_why, rule.condition, False)
-        elif not unmet and rule.esc_rank > rule.rank and rule.escalate.isdisjoint(present):
-            offer(rule.escalate_askable, rule.esc_rank, rule.raise_why, rule.condition, True)
+        # the one group still short, by exactly one finding (a plain loop: no list per rule)
+        short: tuple[frozenset[str], list[str], int] | None = None
+        for group, got in zip(rule.groups, counts, strict=True):
+            if got < group[2]:
+                if short is not None or group[2] - got > 1:
+                    break  # two findings or more short: no one answer fires it
+                short = group
+        else:
+            if short is not None:
+                offer(short[1], rule.rank, rule.fire_why, rule.condition, False)
+            elif rule.esc_rank > rule.rank and rule.escalate.isdisjoint(present):
+                offer(rule.escalate_askable, rule.esc_rank, rule.raise_why, rule.condition, True)
     # Answering "no" to the unanswered screen domains is what allows self-care.
     if triage.unanswered_red_flags and triage.urgency == Urgency.routine and not triage.red_flags:
         for dom in screen.domains.values():
@@ -667,7 +677,9 @@ def _diagnosis_gains(
                 continue
             if fid in policy:  # most findings have none: asked as they are
                 q = memo.get(fid, _UNSET)  # (the memo read in line: this loop is hot)
-                if q is None or (q is _UNSET and resolve(fid) is None):
+                if q is _UNSET:
+                    q = memo[fid] = resolve._resolve(fid, True)
+                if q is None:
                     continue
             candidates.setdefault(fid, []).append((i, lr, lr_abs, sens))
     gains: dict[str, tuple[float, Any]] = {}

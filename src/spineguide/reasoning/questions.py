@@ -6,7 +6,10 @@ Value of information over the two models SpineGuide reasons with:
   domain that stands between routine and self-care gains 1/3 for its answer "no";
 - diagnosis: the likelihood ratios (differential.yaml) of the leading diagnoses — the larger of the
   yes/no outcomes of the total change in their probabilities, plus a bonus when the leader changes.
-Wording lives in knowledge/data/questions.yaml.
+Then the clinician's view (knowledge/data/questions.yaml): near-duplicates are asked once, narrower
+questions only after a yes to the broader one, nothing the note already answers, questions about
+uncommon emergencies or blood tests only when the presentation makes them plausible; open red
+flags come first, then history and examination, blood tests last. Wording lives there too.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from spineguide.errors import KnowledgeBaseError
 from spineguide.knowledge.loader import read_yaml
@@ -33,9 +36,6 @@ if TYPE_CHECKING:
 DATA = Path(__file__).resolve().parents[1] / "knowledge" / "data"
 QUESTIONS_PATH = DATA / "questions.yaml"
 DERIVED_PATH = DATA / "findings" / "derived.yaml"
-TOP_DIAGNOSES = 4
-MIN_LR = 1.5
-LEADER_CHANGE_BONUS = 0.25
 
 
 class NextQuestion(BaseModel):
@@ -55,6 +55,69 @@ class NextQuestion(BaseModel):
 _QUESTION_FIELDS = field_names(NextQuestion)
 
 
+class Number(BaseModel):
+    """A number used in ranking, with where it comes from."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    value: float
+    sources: list[str] = Field(default_factory=list)
+    expert_estimate: bool = False
+    rationale: str = Field(min_length=10)
+
+    @model_validator(mode="after")
+    def _sourced(self) -> Number:
+        if not self.sources and not self.expert_estimate:
+            raise ValueError("needs a source id or expert_estimate: true")
+        return self
+
+
+class Settings(BaseModel):
+    """The ranking numbers of questions.yaml."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    max_questions: Number
+    max_per_rule: Number
+    screen_weight: Number
+    other_weight: Number
+    condition_weight: Number
+    default_yes_probability: Number
+    yes_probability_floor: Number
+    yes_probability_ceiling: Number
+    top_diagnoses: Number
+    min_likelihood_ratio: Number
+    leader_change_bonus: Number
+    min_expected_gain: Number
+
+
+class Gate(BaseModel):
+    """Questions asked only when the presentation makes their condition plausible."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str
+    ask: list[str] = Field(min_length=1)
+    any_present: list[str] = Field(default_factory=list)
+    requires: list[str] = Field(default_factory=list)
+    conditions: list[str] = Field(default_factory=list)
+    min_probability: Number | None = None
+    about: list[str] = Field(
+        default_factory=list,
+        description="the conditions this gate is about (default: `conditions`): a question a "
+        "red-flag rule offers passes only the gates about that rule's condition, when it has any",
+    )
+    rationale: str = Field(min_length=10)
+
+    @model_validator(mode="after")
+    def _complete(self) -> Gate:
+        if (self.min_probability is None) != (not self.conditions):
+            raise ValueError(f"gate {self.name!r}: conditions and min_probability go together")
+        if not self.conditions and not self.any_present:
+            raise ValueError(f"gate {self.name!r}: needs any_present or conditions")
+        return self
+
+
 class QuestionBank(BaseModel):
     """knowledge/data/questions.yaml."""
 
@@ -62,22 +125,59 @@ class QuestionBank(BaseModel):
 
     sources: list[str] = Field(min_length=1)
     skip_kinds: list[str] = Field(default_factory=list)
-    max_questions: int = Field(6, ge=1, le=20)
-    max_per_rule: int = Field(2, ge=1, le=10)
-    screen_weight: float = Field(1.0, ge=0, le=1)
-    other_weight: float = Field(0.6, ge=0, le=1)
-    condition_weight: float = Field(2.0, ge=0)
-    default_yes_probability: float = Field(0.2, gt=0, lt=1)
-    rationale: str
+    never_ask: list[str] = Field(default_factory=list)
+    last_kinds: list[str] = Field(default_factory=list)
+    last_findings: list[str] = Field(default_factory=list)
+    settings: Settings
+    same_question: list[list[str]] = Field(default_factory=list)
+    follow_up: dict[str, list[str]] = Field(default_factory=dict)
+    answered_by: dict[str, list[str]] = Field(default_factory=dict)
+    answered_by_absent: dict[str, list[str]] = Field(default_factory=dict)
+    gates: list[Gate] = Field(default_factory=list)
     questions: dict[str, str]
     ask_instead: dict[str, list[str]] = Field(default_factory=dict)
 
+    @model_validator(mode="after")
+    def _consistent(self) -> QuestionBank:
+        s = self.settings
+        if not 0 < s.yes_probability_floor.value <= s.yes_probability_ceiling.value < 1:
+            raise ValueError("settings: need 0 < yes_probability_floor <= ceiling < 1")
+        if s.max_questions.value < 1 or s.max_per_rule.value < 1 or s.top_diagnoses.value < 2:
+            raise ValueError("settings: max_questions, max_per_rule >= 1 and top_diagnoses >= 2")
+        if s.min_likelihood_ratio.value <= 1:
+            raise ValueError("settings: min_likelihood_ratio must be above 1")
+        seen: set[str] = set()
+        for group in self.same_question:
+            if len(group) < 2 or seen & set(group):
+                raise ValueError(f"same_question: {group} (two or more ids, each in one group)")
+            seen.update(group)
+        return self
+
     def referenced_ids(self) -> set[str]:
         """Finding ids the bank refers to."""
-        ids = set(self.questions) | set(self.ask_instead)
+        ids = set(self.questions) | set(self.ask_instead) | set(self.never_ask)
+        ids.update(self.last_findings)
         for alts in self.ask_instead.values():
             ids.update(alts)
+        for group in self.same_question:
+            ids.update(group)
+        for table in (self.follow_up, self.answered_by, self.answered_by_absent):
+            ids.update(table)
+            for alts in table.values():
+                ids.update(alts)
+        for gate in self.gates:
+            ids.update(gate.ask)
+            ids.update(gate.any_present)
+            ids.update(gate.requires)
         return ids
+
+    def referenced_sources(self) -> set[str]:
+        """Source ids the bank cites."""
+        out = set(self.sources)
+        numbers = [getattr(self.settings, name) for name in Settings.model_fields]
+        for n in numbers + [g.min_probability for g in self.gates if g.min_probability]:
+            out.update(n.sources)
+        return out
 
 
 @lru_cache(maxsize=2)
@@ -98,9 +198,11 @@ def check_questions(kb: KnowledgeBase) -> list[str]:
     bank = load_questions()
     problems = [f"questions.yaml: unknown finding {f!r}" for f in sorted(bank.referenced_ids())
                 if f not in kb.findings]  # fmt: skip
-    problems += [
-        f"questions.yaml: unknown source {s!r}" for s in bank.sources if s not in kb.sources
-    ]
+    problems += [f"questions.yaml: unknown source {s!r}"
+                 for s in sorted(bank.referenced_sources()) if s not in kb.sources]  # fmt: skip
+    diagnoses = (kb.raw.get("differential") or {}).get("diagnoses") or {}
+    problems += [f"questions.yaml: gate {g.name!r}: unknown diagnosis {c!r}"
+                 for g in bank.gates for c in g.conditions + g.about if c not in diagnoses]  # fmt: skip
     return problems
 
 
@@ -124,8 +226,10 @@ def _askable(fid: str, kb: KnowledgeBase, bank: QuestionBank) -> list[str]:
 
 def _askable_uncached(fid: str, kb: KnowledgeBase, bank: QuestionBank) -> list[str]:
     if fid in bank.ask_instead:
-        return list(bank.ask_instead[fid])
+        return [f for f in bank.ask_instead[fid] if f not in bank.never_ask]
     if fid in _derived_ids() or fid.startswith("img_") or fid.startswith("age_"):
+        return []
+    if fid in bank.never_ask:
         return []
     f = kb.findings.get(fid)
     if f is None or f.kind.value in bank.skip_kinds:
@@ -141,6 +245,184 @@ def _wording(fid: str, kb: KnowledgeBase, bank: QuestionBank) -> str:
     return f"Is this present: {name[0].lower() + name[1:]}?"
 
 
+class _Params(NamedTuple):
+    """The settings of questions.yaml as plain numbers (read once per loaded bank)."""
+
+    max_questions: int
+    max_per_rule: int
+    screen_weight: float
+    other_weight: float
+    condition_weight: float
+    default_yes: float
+    yes_floor: float
+    yes_ceiling: float
+    top_diagnoses: int
+    min_lr: float
+    leader_bonus: float
+    min_gain: float
+
+
+_PARAMS: dict[int, _Params] = {}
+
+
+def _params(bank: QuestionBank) -> _Params:
+    """The bank's ranking numbers (cached per loaded bank)."""
+    got = _PARAMS.get(id(bank))
+    if got is None:
+        s = bank.settings
+        got = _PARAMS[id(bank)] = _Params(
+            int(s.max_questions.value), int(s.max_per_rule.value), s.screen_weight.value,
+            s.other_weight.value, s.condition_weight.value, s.default_yes_probability.value,
+            s.yes_probability_floor.value, s.yes_probability_ceiling.value,
+            int(s.top_diagnoses.value), s.min_likelihood_ratio.value,
+            s.leader_change_bonus.value, s.min_expected_gain.value,
+        )  # fmt: skip
+    return got
+
+
+class _Policy(NamedTuple):
+    """How one finding is asked: the clinician's view of questions.yaml, compiled per finding."""
+
+    ask: str  # the question actually asked (the first of its same_question group)
+    group: frozenset[str]  # the group's members: none is asked once any is answered
+    premises: frozenset[str] | None  # asked only when one of these is present
+    answered_by: frozenset[str]  # already answered when one of these is present
+    answered_by_absent: frozenset[str]  # already answered when one of these is absent
+    gates: tuple[int, ...]  # asked only when one of these gates is open (none: always)
+    about: dict[str, tuple[int, ...]]  # condition → those of `gates` about it
+
+
+# gate number → (findings that open it, findings all needed with them, conditions that open it,
+# their minimum probability)
+_GateSpec = tuple[frozenset[str], frozenset[str], tuple[str, ...], float]
+# finding id → policy (findings without one are asked as they are), the gates, the findings
+# whose questions come last (blood tests)
+_Policies = tuple[dict[str, _Policy], list[_GateSpec], frozenset[str]]
+_POLICIES: dict[tuple[str, int], _Policies] = {}
+
+
+def _policies(kb: KnowledgeBase, bank: QuestionBank) -> _Policies:
+    """The per-finding policies of questions.yaml (cached per knowledge base and bank)."""
+    key = (kb.version, id(bank))
+    got = _POLICIES.get(key)
+    if got is None:
+        gates = [
+            (
+                frozenset(g.any_present),
+                frozenset(g.requires),
+                tuple(g.conditions),
+                g.min_probability.value if g.min_probability else 1.0,
+            )
+            for g in bank.gates
+        ]
+        gates_of: dict[str, list[int]] = {}
+        for i, g in enumerate(bank.gates):
+            for fid in g.ask:
+                gates_of.setdefault(fid, []).append(i)
+        group_of = {fid: group for group in bank.same_question for fid in group}
+        ids = set(group_of) | set(bank.follow_up) | set(gates_of)
+        ids |= set(bank.answered_by) | set(bank.answered_by_absent)
+        policy: dict[str, _Policy] = {}
+        for fid in ids:
+            group = group_of.get(fid, [fid])
+            ask = group[0]  # the constraints that apply are those of the question asked
+            premises = bank.follow_up.get(ask)
+            own = tuple(gates_of.get(ask, ()))
+            about: dict[str, tuple[int, ...]] = {}
+            for i in own:
+                for c in bank.gates[i].about or bank.gates[i].conditions:
+                    about[c] = (*about.get(c, ()), i)
+            policy[fid] = _Policy(
+                ask,
+                frozenset(group) if len(group) > 1 else frozenset(),
+                frozenset(premises) if premises is not None else None,
+                frozenset(bank.answered_by.get(ask, ())),
+                frozenset(bank.answered_by_absent.get(ask, ())),
+                own,
+                about,
+            )
+        last = frozenset(
+            fid for fid, f in kb.findings.items() if f.kind.value in bank.last_kinds
+        ) | frozenset(bank.last_findings)
+        got = _POLICIES[key] = (policy, gates, last)
+    return got
+
+
+_UNSET: Any = object()  # "not resolved yet" in the resolver's memo (None means "do not ask")
+
+
+class _Resolver:
+    """Which question, if any, stands for a finding in this presentation (memoised per call)."""
+
+    __slots__ = ("gates", "memo", "memo_ungated", "open", "policy", "present", "prob", "stated")
+
+    def __init__(
+        self, policies: _Policies, present: set[str], stated: set[str], prob: dict[str, float]
+    ) -> None:
+        self.policy, self.gates, _ = policies
+        self.present = present
+        self.stated = stated
+        self.prob = prob
+        self.memo: dict[str, str | None] = {}
+        self.memo_ungated: dict[str, str | None] = {}
+        self.open: dict[int, bool] = {}
+
+    def __call__(self, fid: str, gated: bool = True) -> str | None:
+        """The finding to ask about for `fid`, or None when it should not be asked.
+
+        `gated=False` skips the plausibility gates (for a red-flag rule that has already fired).
+        """
+        memo = self.memo if gated else self.memo_ungated
+        got = memo.get(fid, _UNSET)
+        if got is not _UNSET:
+            return got
+        got = memo[fid] = self._resolve(fid, gated)
+        return got
+
+    def _resolve(self, fid: str, gated: bool) -> str | None:
+        stated = self.stated
+        if fid in stated:
+            return None
+        pol = self.policy.get(fid)
+        if pol is None:
+            return fid
+        ask, group, premises, answered_by, answered_by_absent, gates, _ = pol
+        present = self.present
+        if group and not group.isdisjoint(stated):
+            return None  # the same question has been answered under another id
+        if premises is not None and premises.isdisjoint(present):
+            return None  # a follow-up without the yes it follows
+        if answered_by and not answered_by.isdisjoint(present):
+            return None
+        if answered_by_absent and not answered_by_absent.isdisjoint(stated - present):
+            return None
+        if gated and gates:
+            for i in gates:
+                if self._open(i):
+                    return ask
+            return None
+        return ask
+
+    def plausible(self, q: str, condition: str | None) -> bool:
+        """Whether gated question `q` passes its gates when a rule about `condition` offers it.
+
+        Only the gates about that condition count when there are any (a blood-pressure question
+        offered by the aneurysm rule needs the aortic gate open, not the sepsis one).
+        """
+        pol = self.policy[q]
+        return any(self._open(i) for i in pol.about.get(condition or "", pol.gates))
+
+    def _open(self, i: int) -> bool:
+        got = self.open.get(i)
+        if got is None:
+            findings, requires, conditions, min_p = self.gates[i]
+            prob, present = self.prob, self.present
+            got = self.open[i] = (
+                not findings.isdisjoint(present) and requires.issubset(present)
+            ) or any(prob.get(c, 0.0) >= min_p for c in conditions)
+        return got
+
+
 _SCREEN_IDS: dict[int, frozenset[str]] = {}
 
 
@@ -154,41 +436,57 @@ def _screen_ids(screen: Any) -> frozenset[str]:
 
 
 def _urgency_gains(
-    es: EvidenceSet,
-    stated: set[str],
+    present: set[str],
+    resolve: _Resolver,
     triage: Triage,
-    differential: list[DiagnosisResult],
+    prob: dict[str, float],
     kb: KnowledgeBase,
     bank: QuestionBank,
+    par: _Params,
 ) -> dict[str, tuple[float, str]]:
-    """finding id → (gain, why) for answers that would change the urgency."""
+    """Question id → (gain, why) for answers that would change the urgency."""
     from spineguide.reasoning.derive import load_thresholds
 
     screen = load_thresholds().red_flag_screen
     screen_ids = _screen_ids(screen)
-    present = es.present_ids()
     current = URGENCY_RANK[triage.urgency]
     gains: dict[str, tuple[float, str]] = {}
-    prob: dict[str, float] | None = None  # diagnosis id → probability, built on first need
+    max_per_rule, screen_weight, other_weight = (
+        par.max_per_rule,
+        par.screen_weight,
+        par.other_weight,
+    )
+    condition_weight = par.condition_weight
+    policy, stated, memo = resolve.policy, resolve.stated, resolve.memo_ungated
 
-    def offer(askable: list[str], rank: int, why: str, condition: str | None) -> None:
-        nonlocal prob
+    def offer(askable: list[str], rank: int, why: str, condition: str | None, fired: bool) -> None:
         if rank <= current:
             return
-        if prob is None:
-            prob = {d.id: d.probability for d in differential}
-        likely = bank.condition_weight * prob.get(condition or "", 0.0)
-        count = 0
+        likely = condition_weight * prob.get(condition or "", 0.0)
+        asked: list[str] = []  # the questions this rule offers (two findings can share one)
         for fid in askable:
             if fid in stated:
                 continue
-            if count >= bank.max_per_rule:
+            if fid in policy:  # most findings have none: asked as they are
+                q = memo.get(fid, _UNSET)  # (the memo read in line: this loop is hot)
+                if q is _UNSET:
+                    q = memo[fid] = resolve._resolve(fid, False)
+                if q is None:
+                    continue
+                # (a rule that has fired has made its escalators plausible: no gate then)
+                if not fired and policy[q].gates and not resolve.plausible(q, condition):
+                    continue
+            else:
+                q = fid
+            if q in asked:
+                continue
+            if len(asked) >= max_per_rule:
                 break
-            count += 1
-            weight = bank.screen_weight if fid in screen_ids else bank.other_weight
+            asked.append(q)
+            weight = screen_weight if fid in screen_ids else other_weight
             gain = (rank - current) / 3 * min(1.0, weight + likely)
-            if gain > gains.get(fid, (0.0, ""))[0]:
-                gains[fid] = (gain, why)
+            if gain > gains.get(q, (0.0, ""))[0]:
+                gains[q] = (gain, why)
 
     rules, group_index, above = _compiled_rules(kb, bank)
     # Present findings per rule group, counted through the inverted index (finding → groups):
@@ -206,26 +504,30 @@ def _urgency_gains(
             if len(rule.groups) > 1:
                 continue  # no finding in any of several groups: at least two short
             counts = [0]
-        unmet = [
-            (group, need - got)
-            for group, got in zip(rule.groups, counts, strict=True)
-            if got < (need := group[2])
-        ]
-        if len(unmet) == 1 and unmet[0][1] == 1:
-            offer(unmet[0][0][1], rule.rank, rule.fire_why, rule.condition)
-        elif not unmet and rule.esc_rank > rule.rank and rule.escalate.isdisjoint(present):
-            offer(rule.escalate_askable, rule.esc_rank, rule.raise_why, rule.condition)
+        # the one group still short, by exactly one finding (a plain loop: no list per rule)
+        short: tuple[frozenset[str], list[str], int] | None = None
+        for group, got in zip(rule.groups, counts, strict=True):
+            if got < group[2]:
+                if short is not None or group[2] - got > 1:
+                    break  # two findings or more short: no one answer fires it
+                short = group
+        else:
+            if short is not None:
+                offer(short[1], rule.rank, rule.fire_why, rule.condition, False)
+            elif rule.esc_rank > rule.rank and rule.escalate.isdisjoint(present):
+                offer(rule.escalate_askable, rule.esc_rank, rule.raise_why, rule.condition, True)
     # Answering "no" to the unanswered screen domains is what allows self-care.
     if triage.unanswered_red_flags and triage.urgency == Urgency.routine and not triage.red_flags:
         for dom in screen.domains.values():
             if dom.label not in triage.unanswered_red_flags:
                 continue
-            for fid in dom.ask[: bank.max_per_rule]:
-                if fid in stated:
+            for fid in dom.ask[:max_per_rule]:
+                q = resolve(fid)
+                if q is None:
                     continue
-                yes_gain, yes_why = gains.get(fid, (0.0, ""))
+                yes_gain, yes_why = gains.get(q, (0.0, ""))
                 why = f"part of the red-flag screen ({dom.label}): all 'no' allows self-care"
-                gains[fid] = (min(1.0, yes_gain + 1 / 3), f"{yes_why}; {why}" if yes_why else why)
+                gains[q] = (min(1.0, yes_gain + 1 / 3), f"{yes_why}; {why}" if yes_why else why)
     return gains
 
 
@@ -310,16 +612,16 @@ def _lr_table(kb: KnowledgeBase) -> dict[str, dict[str, tuple[float, float]]]:
     return out
 
 
-def _informative(lr: float) -> bool:
-    """A likelihood ratio far enough from 1 to be worth asking about (beyond 1.5 or 1/1.5)."""
-    return lr >= MIN_LR or lr <= 1 / MIN_LR
+def _informative(lr: float, min_lr: float) -> bool:
+    """A likelihood ratio far enough from 1 to be worth asking about (beyond min_lr or 1/min_lr)."""
+    return lr >= min_lr or lr <= 1 / min_lr
 
 
 # (model finding, askable finding, LR present, LR absent, sensitivity implied by both LRs or
 # None when they do not imply one): the per-feature part of the value of information, computed
 # once per knowledge-base version
 _AskableLR = tuple[str, str, float, float, float | None]
-_ASKABLE_LRS: dict[str, dict[str, list[_AskableLR]]] = {}
+_ASKABLE_LRS: dict[tuple[str, int], dict[str, list[_AskableLR]]] = {}
 # one answer's effect on one leading diagnosis: (its number, LR+, LR-, sensitivity or None)
 _Effect = tuple[int, float, float, float | None]
 
@@ -333,29 +635,37 @@ def _sensitivity(lr: float, lr_abs: float) -> float | None:
 
 def _askable_lrs(kb: KnowledgeBase, bank: QuestionBank) -> dict[str, list[_AskableLR]]:
     """diagnosis id → [(model finding, askable finding, LR+, LR-, sensitivity)] (cached)."""
-    cached = _ASKABLE_LRS.get(kb.version)
+    key = (kb.version, id(bank))
+    cached = _ASKABLE_LRS.get(key)
     if cached is None:
+        min_lr = _params(bank).min_lr
         cached = {
             dx: [
                 (raw, fid, lr, lr_abs, _sensitivity(lr, lr_abs))
                 for raw, (lr, lr_abs) in feats.items()
-                if _informative(lr) or _informative(lr_abs)
+                if _informative(lr, min_lr) or _informative(lr_abs, min_lr)
                 for fid in _askable(raw, kb, bank)
             ]
             for dx, feats in _lr_table(kb).items()
         }
-        _ASKABLE_LRS[kb.version] = cached
+        _ASKABLE_LRS[key] = cached
     return cached
 
 
 def _diagnosis_gains(
-    stated: set[str], differential: list[DiagnosisResult], kb: KnowledgeBase, bank: QuestionBank
+    stated: set[str],
+    resolve: _Resolver,
+    differential: list[DiagnosisResult],
+    kb: KnowledgeBase,
+    bank: QuestionBank,
+    par: _Params,
 ) -> dict[str, tuple[float, Any]]:
     """finding id → (gain, why) for answers that would change the leading diagnoses."""
-    top = [d for d in differential[:TOP_DIAGNOSES] if 0 < d.probability < 1]
+    top = [d for d in differential[: par.top_diagnoses] if 0 < d.probability < 1]
     if len(top) < 2:
         return {}
     table = _askable_lrs(kb, bank)
+    policy, memo = resolve.policy, resolve.memo
     odds = [d.probability / (1 - d.probability) for d in top]
     probs = [d.probability for d in top]
     leader = probs.index(max(probs))  # the first highest
@@ -365,9 +675,16 @@ def _diagnosis_gains(
         for raw, fid, lr, lr_abs, sens in table.get(d.id, ()):
             if fid in stated or raw in stated:
                 continue
+            if fid in policy:  # most findings have none: asked as they are
+                q = memo.get(fid, _UNSET)  # (the memo read in line: this loop is hot)
+                if q is _UNSET:
+                    q = memo[fid] = resolve._resolve(fid, True)
+                if q is None:
+                    continue
             candidates.setdefault(fid, []).append((i, lr, lr_abs, sens))
     gains: dict[str, tuple[float, Any]] = {}
-    default_yes = bank.default_yes_probability
+    default_yes, lo, hi = par.default_yes, par.yes_floor, par.yes_ceiling
+    bonus, min_gain = par.leader_bonus, par.min_gain
     # for each leading diagnosis, the first-highest of the others: with it the new leader after
     # an answer that moves one diagnosis (most questions) is one comparison, not a list copy
     # (the leader is the first highest, so it is every other diagnosis's rival; the leader's own
@@ -383,7 +700,7 @@ def _diagnosis_gains(
             i, lr, lr_abs, sens = effects[0]
             before, o, r = probs[i], odds[i], rival[i]
             # the same arithmetic as _p_yes for one effect
-            p_yes = default_yes if sens is None else min(0.95, max(0.05, before * sens / before))
+            p_yes = default_yes if sens is None else min(hi, max(lo, before * sens / before))
             o_yes = o * lr
             p = o_yes / (1 + o_yes)
             shift_yes = abs(p - before)
@@ -393,7 +710,7 @@ def _diagnosis_gains(
             shift_no = abs(p - before)
             leader_no = _leader(i, p, r, probs[r])
         else:
-            p_yes = _p_yes(effects, probs, default_yes)
+            p_yes = _p_yes(effects, probs, default_yes, lo, hi)
             # both answers in one pass over the effects: the new probabilities after a yes and
             # after a no, and the total change each makes (halved below: its shift)
             new_yes = probs[:]
@@ -412,13 +729,13 @@ def _diagnosis_gains(
         shift_yes *= 0.5
         shift_no *= 0.5
         if leader_yes != leader:
-            shift_yes += LEADER_CHANGE_BONUS
+            shift_yes += bonus
         if leader_no != leader:
-            shift_no += LEADER_CHANGE_BONUS
+            shift_no += bonus
         weighted_yes = p_yes * shift_yes
         weighted_no = (1 - p_yes) * shift_no
         expected = weighted_yes + weighted_no
-        if expected >= 0.02:
+        if expected >= min_gain:
             # the answer that moves most tells the story (yes on a tie), worded only when shown
             if weighted_no > weighted_yes or not weighted_yes > 0.0:
                 outcome, new_leader = (1, leader_no) if weighted_no > 0.0 else (0, leader)
@@ -464,7 +781,9 @@ def effects_lr(effects: list[_Effect], i: int, outcome: int) -> float:
     return 1.0
 
 
-def _p_yes(effects: list[_Effect], probs: list[float], default: float) -> float:
+def _p_yes(
+    effects: list[_Effect], probs: list[float], default: float, lo: float, hi: float
+) -> float:
     """Chance the answer is yes: sensitivity implied by LR+ and LR- where both are known."""
     weighted = total = 0.0
     for i, _, _, sens in effects:
@@ -473,7 +792,7 @@ def _p_yes(effects: list[_Effect], probs: list[float], default: float) -> float:
             total += probs[i]
     if total == 0:
         return default
-    return min(0.95, max(0.05, weighted / total))
+    return min(hi, max(lo, weighted / total))
 
 
 def next_questions(
@@ -481,21 +800,34 @@ def next_questions(
 ) -> list[NextQuestion]:
     """Rank unanswered findings by how much their answers would change urgency or diagnosis."""
     bank = load_questions()
-    stated = es.present_ids() | es.absent_ids()  # answered either way
-    urgency = _urgency_gains(es, stated, triage, differential, kb, bank)
-    diagnosis = _diagnosis_gains(stated, differential, kb, bank)
-    # (-gain, not by urgency, finding): sorted as is, highest gain first, urgency before
-    # diagnosis on a tie, then by finding id (unique, so the order is total)
-    scored: list[tuple[float, bool, str]] = []
+    par = _params(bank)
+    policies = _policies(kb, bank)
+    present = es.present_ids()
+    stated = present | es.absent_ids()  # answered either way
+    prob = {d.id: d.probability for d in differential}
+    resolve = _Resolver(policies, present, stated, prob)
+    urgency = _urgency_gains(present, resolve, triage, prob, kb, bank, par)
+    diagnosis = _diagnosis_gains(stated, resolve, differential, kb, bank, par)
+    # near-duplicates asked under one id: the best value of each kind for that question
+    policy = policies[0]
+    for fid in [f for f in diagnosis if f in policy and resolve(f) != f]:
+        q, got = resolve(fid), diagnosis.pop(fid)
+        if q is not None and got[0] > diagnosis.get(q, (0.0, ""))[0]:
+            diagnosis[q] = got
+    last = policies[2]
+    # (blood test, not by urgency, -gain, finding): sorted as is: open red flags first, then
+    # history and examination, blood tests last; highest gain first within each; by finding id
+    # on a tie (unique, so the order is total)
+    scored: list[tuple[bool, bool, float, str]] = []
     for fid in set(urgency) | set(diagnosis):
         u = urgency.get(fid, (0.0, ""))
         d = diagnosis.get(fid, (0.0, ""))
         by_urgency = u[0] >= d[0]
         gain = u[0] if by_urgency else d[0]
-        scored.append((-round(min(1.0, gain), 3), not by_urgency, fid))
+        scored.append((fid in last, not by_urgency, -round(min(1.0, gain), 3), fid))
     scored.sort()
     out = []
-    for neg_gain, by_diagnosis, fid in scored[: bank.max_questions]:
+    for _, by_diagnosis, neg_gain, fid in scored[: par.max_questions]:
         u = urgency.get(fid, (0.0, ""))
         d = diagnosis.get(fid, (0.0, ""))
         first, other = (d, u) if by_diagnosis else (u, d)

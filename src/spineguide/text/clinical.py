@@ -51,6 +51,7 @@ _CLAUSE_SPLIT = re.compile(
     r"[,;:()]|\s-\s|(?<!\w)(?:but|however|although|though|whereas)(?!\w)", re.I
 )
 _WORD = re.compile(r"\w+")
+_NONE: frozenset[int] = frozenset()  # no candidate pattern in a family
 _AND_LIST = re.compile(r"(?<!\w)and(?!\w)", re.I)
 _WINDOW_CHARS = 240  # context looked at around a mention (negation, side)
 _MAX_LIST_ITEMS = 12
@@ -217,7 +218,7 @@ class _Vocab:
         # each family is one contiguous range of the index: cut the sorted answer at its bounds
         for name, base, stop in self.family_ranges:
             lo, hi = bisect.bisect_left(found, base), bisect.bisect_left(found, stop)
-            out[name] = frozenset(i - base for i in found[lo:hi])
+            out[name] = frozenset(i - base for i in found[lo:hi]) if hi > lo else _NONE
         return out
 
 

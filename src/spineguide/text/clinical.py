@@ -40,6 +40,9 @@ _SIDE = re.compile(
     r"(?<![\w/.])(?-i:(L|R))(?![\w/'-])(?!\.\w)",  # telegraphic "KJ absent L", "SLR +ve at 40° R"
     re.I,
 )
+# "pain into R) lateral calf", "(L) sided LBP": a bracket around a capital L or R marks the side;
+# it is blanked (same length, offsets kept) so it does not split the clause
+_SIDE_BRACKET = re.compile(r"\((?-i:([LR]))\)|(?<![\w(])(?-i:([LR]))\)")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9(\"'])|\n+|(?<=[.!?])$")
 _CLAUSE_SPLIT = re.compile(
     r"[,;:()]|\s-\s|(?<!\w)(?:but|however|although|though|whereas)(?!\w)", re.I
@@ -48,6 +51,7 @@ _WORD = re.compile(r"\w+")
 _AND_LIST = re.compile(r"(?<!\w)and(?!\w)", re.I)
 _WINDOW_CHARS = 240  # context looked at around a mention (negation, side)
 _MAX_LIST_ITEMS = 12
+_DENIAL_VERBS = frozenset({"denies", "denied", "deny", "denying", "denies any", "negative for"})
 _HISTORY_HEADER = re.compile(
     r"^\W*(?:pmh|pmhx|past medical history|past history|background|previous history)(?!\w)", re.I
 )
@@ -181,6 +185,7 @@ class _Vocab:
     muscles: tuple[tuple[str, re.Pattern[str]], ...]
     phrases: tuple[_Phrase, ...]
     reflex_names: tuple[tuple[str, re.Pattern[str]], ...]
+    reflex_stops: tuple[re.Pattern[str], ...]  # reflex names that end a muscle's grade tail
     reflex_both: re.Pattern[str]
     reflex_reduced: re.Pattern[str]
     reflex_normal: re.Pattern[str]
@@ -334,6 +339,11 @@ def _vocab() -> _Vocab:
             (name, bases[name], bases[name] + len(pats)) for name, pats in families.items()
         ),
         reflex_names=tuple((k, _word_regex(v)) for k, v in rf["names"].items()),
+        reflex_stops=(
+            *(_word_regex(v) for v in rf["names"].values()),
+            _word_regex(rf["both"]),
+            _GENERIC_REFLEX,
+        ),
         reflex_both=_word_regex(rf["both"]),
         reflex_reduced=_word_regex(rf["reduced"]),
         reflex_normal=_word_regex(rf["normal"]),
@@ -496,6 +506,13 @@ def _sentence_windows(text: str, s_start: int, s_end: int) -> list[_SentenceCues
     return out
 
 
+def _unbracket_sides(text: str) -> str:
+    """Blank the brackets of side marks ("L)", "(R)") without moving any offset."""
+    if ")" not in text:
+        return text
+    return _SIDE_BRACKET.sub(lambda m: f" {m.group(1)} " if m.group(1) else f"{m.group(2)} ", text)
+
+
 def _segment(text: str) -> _Doc:
     sentences: list[tuple[int, int]] = []
     start = 0
@@ -604,6 +621,13 @@ def _negate_lists(doc: _Doc, comma_before: list[bool]) -> None:
                 close = j
                 break
             j += 1
+        else:  # "Denies fever, rigors, IVDU.": a denial verb's list needs no closing "or"
+            if (
+                j > i + 1
+                and triggers[-1].phrase in _DENIAL_VERBS
+                and (j == n or not comma_before[j])
+            ):
+                close = j - 1
         if close > 0:
             for k in range(i + 1, close + 1):
                 negated[k] = True
@@ -670,10 +694,18 @@ def _is_negated(doc: _Doc, start: int, end: int, ctx: dict[str, CueMatch] | None
     ci = doc.clause_of(start)
     if doc.clauses and doc.clause_negated[ci]:
         return True
+    c_end = doc.clauses[ci][1] if doc.clauses else end
+    if not doc.text[end:c_end].strip(" :-=?") and _ANSWER_NO.match(doc.text, c_end):
+        return True
     return _list_tail_negated(doc, ci, start, end)
 
 
 _END_PUNCT = frozenset({".", "!", "?", ";", ":"})
+# a checklist answer after a label ends the label's clause: "Saddle anaesthesia: No", "Fevers - nil"
+# ("absent" is left out: "Ankle reflex: absent" states a finding)
+_ANSWER_NO = re.compile(
+    r"\s*(?::|-|=|\?)\s*(?:no|nil|none|neg|negative|-ve|denied|denies|n)\s*(?:[.,;)\n]|$)", re.I
+)
 
 
 def _list_tail_negated(doc: _Doc, ci: int, start: int, end: int) -> bool:
@@ -1111,7 +1143,8 @@ def _muscles(col: _Collector, vocab: _Vocab) -> None:
         if not hits:
             continue
         hits.sort()
-        tail_end = _following(doc, ci, (*names, _POWER_NORMAL))
+        # a reflex named after the muscle ends its tail: "quads 4/5, KJ 1+" is not grade 1
+        tail_end = _following(doc, ci, (*names, _POWER_NORMAL, *vocab.reflex_stops))
         tail = doc.text[c_end:tail_end]
         tail_grades = _grades(tail)
         clause_grades = _grades(chunk)
@@ -1762,7 +1795,7 @@ def read_note(text: str) -> NoteReading:
     spans = imaging_spans(normalized)
     masked = _mask(normalized, spans)  # imaging sentences go to the imaging reader, not here
     corrected, to_original = correct(masked)
-    doc = _segment(corrected)
+    doc = _segment(_unbracket_sides(corrected))
     vocab = _vocab()
     lateral_ids = _lateral_ids(kb)
     col = _Collector(doc, lateral_ids | _SIDE_CARRIERS)

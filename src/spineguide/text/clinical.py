@@ -41,8 +41,8 @@ _SIDE = re.compile(
     re.I,
 )
 # "pain into R) lateral calf", "(L) sided LBP": a bracket around a capital L or R marks the side;
-# it is blanked (same length, offsets kept) so it does not split the clause
-_SIDE_BRACKET = re.compile(r"\((?-i:([LR]))\)|(?<![\w(])(?-i:([LR]))\)")
+# it is rewritten as "Rt"/"Lt" (same length, offsets kept) so it does not split the clause
+_SIDE_BRACKET = re.compile(r"\((?-i:([LR]))\)|(?<![\w(])(?-i:([LR]))\)(?=\s|$)")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9(\"'])|\n+|(?<=[.!?])$")
 _CLAUSE_SPLIT = re.compile(
     r"[,;:()]|\s-\s|(?<!\w)(?:but|however|although|though|whereas)(?!\w)", re.I
@@ -507,10 +507,10 @@ def _sentence_windows(text: str, s_start: int, s_end: int) -> list[_SentenceCues
 
 
 def _unbracket_sides(text: str) -> str:
-    """Blank the brackets of side marks ("L)", "(R)") without moving any offset."""
+    """Rewrite side marks ("L)", "(R)") as "Lt"/"Rt" without moving any offset."""
     if ")" not in text:
         return text
-    return _SIDE_BRACKET.sub(lambda m: f" {m.group(1)} " if m.group(1) else f"{m.group(2)} ", text)
+    return _SIDE_BRACKET.sub(lambda m: f" {m.group(1)}t" if m.group(1) else f"{m.group(2)}t", text)
 
 
 def _segment(text: str) -> _Doc:

@@ -41,7 +41,8 @@ _SIDE = re.compile(
     re.I,
 )
 # "pain into R) lateral calf", "(L) sided LBP": a bracket around a capital L or R marks the side;
-# it is rewritten as "Rt"/"Lt" (same length, offsets kept) so it does not split the clause
+# it is rewritten as "Rt"/"Lt" (same length, offsets kept; "(L)" becomes "Lt" and a space) so it
+# does not split the clause
 _SIDE_BRACKET = re.compile(r"\((?-i:([LR]))\)|(?<![\w(])(?-i:([LR]))\)(?=\s|$)")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9(\"'])|\n+|(?<=[.!?])$")
 _CLAUSE_SPLIT = re.compile(
@@ -510,7 +511,7 @@ def _unbracket_sides(text: str) -> str:
     """Rewrite side marks ("L)", "(R)") as "Lt"/"Rt" without moving any offset."""
     if ")" not in text:
         return text
-    return _SIDE_BRACKET.sub(lambda m: f" {m.group(1)}t" if m.group(1) else f"{m.group(2)}t", text)
+    return _SIDE_BRACKET.sub(lambda m: f"{m.group(1)}t " if m.group(1) else f"{m.group(2)}t", text)
 
 
 def _segment(text: str) -> _Doc:
@@ -694,17 +695,24 @@ def _is_negated(doc: _Doc, start: int, end: int, ctx: dict[str, CueMatch] | None
     ci = doc.clause_of(start)
     if doc.clauses and doc.clause_negated[ci]:
         return True
-    c_end = doc.clauses[ci][1] if doc.clauses else end
-    if not doc.text[end:c_end].strip(" :-=?") and _ANSWER_NO.match(doc.text, c_end):
+    if _ANSWER_NO.match(doc.text, end):
         return True
     return _list_tail_negated(doc, ci, start, end)
 
 
 _END_PUNCT = frozenset({".", "!", "?", ";", ":"})
-# a checklist answer after a label ends the label's clause: "Saddle anaesthesia: No", "Fevers - nil"
-# ("absent" is left out: "Ankle reflex: absent" states a finding)
+_EXAM_SUBJECT = re.compile(
+    r"(?<!\w)(?:reflex\w*|jerks?|power|tone|slr|straight leg\w*|fnst|femoral stretch|slump|neuro\w*|"
+    r"exam\w*|gait|pulses?|obs|observations|bloods?|x-?rays?|mri|ct|bp|temp\w*|sats|saturations)"
+    r"(?!\w)",
+    re.I,
+)
+# a checklist answer right after a label: "Saddle anaesthesia: No", "Fevers - nil", "Incontinence
+# denied" at the end of a line ("absent" is left out: "Ankle reflex: absent" states a finding)
 _ANSWER_NO = re.compile(
-    r"\s*(?::|-|=|\?)\s*(?:no|nil|none|neg|negative|-ve|denied|denies|n)\s*(?:[.,;)\n]|$)", re.I
+    r"\s*(?:(?::|-(?=\s)|=|\?)\s*(?:no|nil|none|neg|negative|-ve|denied|denies|n)"
+    r"|\s(?:(?:all|both|is|are|was|were)\s+)?(?:denied|nil|none|negative|-ve))\s*(?:[.,;)\n]|$)",
+    re.I,
 )
 
 
@@ -724,6 +732,8 @@ def _list_tail_negated(doc: _Doc, ci: int, start: int, end: int) -> bool:
             return False
         if len(_WORD.findall(doc.text, a, b)) > 8:
             return False
+        if _EXAM_SUBJECT.search(doc.text, a, b):
+            return False  # "severe sciatica, SLR normal": the verdict is the test's, not a list's
         words = [w for w in _clause_words(doc, cj) if w not in _END_PUNCT]
         verdicts = _note_context().list_verdicts
         # the list closes with a verdict on all of it ("… and saddle sensation normal"); a
@@ -1182,7 +1192,7 @@ def _reflexes(col: _Collector, vocab: _Vocab) -> None:
     verdicts = col.can_match(vocab, "reflex_words")  # reduced / normal wording in the note
     if not verdicts:
         return  # every reading needs one of them
-    for c_start, c_end in doc.clauses:
+    for ci, (c_start, c_end) in enumerate(doc.clauses):
         chunk = doc.text[c_start:c_end]
         # the verdict words are searched only in the clauses the literal pass puts them in
         reduced = (
@@ -1196,7 +1206,9 @@ def _reflexes(col: _Collector, vocab: _Vocab) -> None:
             else None
         )
         if not (reduced or normal):
-            continue
+            reduced, normal = _reflex_verdict_after(doc, ci, vocab)
+            if not (reduced or normal):
+                continue
         names: list[tuple[str, int, int]] = []
         both = vocab.reflex_both.search(chunk)
         if both:
@@ -1229,6 +1241,26 @@ def _reflexes(col: _Collector, vocab: _Vocab) -> None:
             col.add(finding, start, end, choice=choice)
             if normal and "brisk" in normal.group(0).lower():
                 col.add("hyperreflexia", start, end, lateral=False)
+
+
+def _reflex_verdict_after(
+    doc: _Doc, ci: int, vocab: _Vocab
+) -> tuple[re.Match[str] | None, re.Match[str] | None]:
+    """The verdict of a reflex named before a colon or a dash ("Ankle jerks: absent")."""
+    if ci + 1 >= len(doc.clauses):
+        return None, None
+    c_start, c_end = doc.clauses[ci]
+    a, b = doc.clauses[ci + 1]
+    if doc.text[c_end:a].strip() not in (":", "-") or doc.sentence_of(a) != doc.sentence_of(
+        c_start
+    ):
+        return None, None
+    stops = vocab.reflex_stops
+    if not any(r.search(doc.text, c_start, c_end) for r in stops) or any(
+        r.search(doc.text, a, b) for r in stops
+    ):
+        return None, None  # "Reflexes: KJ 2+, AJ absent": the next clause names its own reflexes
+    return vocab.reflex_reduced.search(doc.text, a, b), vocab.reflex_normal.search(doc.text, a, b)
 
 
 def _tension_tests(col: _Collector, vocab: _Vocab) -> None:

@@ -82,24 +82,36 @@ _NUMBER_WORDS = {
     "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "several": 3, "few": 3,
     "couple of": 2, "many": 6,
 }  # fmt: skip
-_UNIT_DAYS = {"hour": 1 / 24, "day": 1, "week": 7, "month": 30.4, "year": 365}
+_UNIT_DAYS = {
+    "hour": 1 / 24,
+    "day": 1,
+    "week": 7,
+    "month": 30.4,
+    "year": 365,
+    "hr": 1 / 24,
+    "wk": 7,
+    "mth": 30.4,
+    "mo": 30.4,
+    "yr": 365,
+}  # "x 2 wks", "3 mths"
+_UNITS = "(hour|hr|day|week|wk|month|mth|mo|year|yr)"
 _NUM = r"(\d+(?:\.\d+)?|a|an|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|several|few|couple of|many)"
 _DURATION_PATTERNS = [
     # "began 2 hours earlier", "came on three days before admission", "onset 6 hours prior"
     re.compile(
         rf"(?<!\w)(?:began|started|came on|onset|developed|commenced)\s+(?:\w+\s+){{0,3}}?{_NUM}\s+"
-        rf"(hour|day|week)s?\s+(?:earlier|before|previously|prior|ago)(?!\w)",
+        rf"(hour|hr|day|week|wk)s?\s+(?:earlier|before|previously|prior|ago)(?!\w)",
         re.I,
     ),
     # "3 weeks of", "for 2 weeks", "over the last 4 days", "10-day history", "since 3 days"
-    re.compile(rf"(?<!\w){_NUM}[- ](hour|day|week|month|year)s?[- ](?:of|history)(?!\w)", re.I),
+    re.compile(rf"(?<!\w){_NUM}[- ]{_UNITS}s?[- ](?:of|history)(?!\w)", re.I),
     re.compile(
         rf"(?<!\w)(?:for|over|in|during|since)\s+(?:the\s+)?(?:last\s+|past\s+)?{_NUM}\s+"
-        rf"(hour|day|week|month|year)s?(?!\w)",
+        rf"{_UNITS}s?(?!\w)",
         re.I,
     ),
-    re.compile(rf"(?<!\w){_NUM}\s+(hour|day|week|month|year)s?\s+ago(?!\w)", re.I),
-    re.compile(rf"(?<!\w)x\s?{_NUM}\s+(hour|day|week|month|year)s?(?!\w)", re.I),
+    re.compile(rf"(?<!\w){_NUM}\s+{_UNITS}s?\s+ago(?!\w)", re.I),
+    re.compile(rf"(?<!\w)x\s?{_NUM}\s*{_UNITS}s?(?!\w)", re.I),
     re.compile(
         r"(?<!\w)(?:for|over)\s+(?:the\s+)?(?:last\s+|past\s+)?(year|month|week)(?!\w)", re.I
     ),
@@ -108,7 +120,7 @@ _DURATION_PATTERNS = [
 _SLASH_DURATION = re.compile(r"(?<![\w/.])(\d{1,2})/(52|12|7)(?![\w/])")  # 3/52 = 3 weeks
 _SLASH_UNITS = {"52": "week", "12": "month", "7": "day"}
 _FORTNIGHT = re.compile(
-    r"(?<!\w)(?:for|over|in|since|x)\s+(?:the\s+)?(?:last\s+|past\s+)?(a|one|two)\s+fortnights?(?!\w)|(?<!\w)(a|one|two)[- ]fortnights?[- ](?:of|history)(?!\w)",
+    r"(?<!\w)(?:for|over|in|since|x)\s+(?:the\s+)?(?:last\s+|past\s+)?(?:(a|one|two)\s+)?fortnights?(?!\w)|(?<!\w)(a|one|two)[- ]fortnights?[- ](?:of|history)(?!\w)",
     re.I,
 )
 # every whole-note duration scan, in the order _duration tries them (indexed by the literal pass)
@@ -1714,7 +1726,7 @@ def _duration(
         return
     fortnight = first(_FORTNIGHT)
     if fortnight:
-        count = _NUMBER_WORDS.get((fortnight.group(1) or fortnight.group(2)).lower(), 1)
+        count = _NUMBER_WORDS.get((fortnight.group(1) or fortnight.group(2) or "a").lower(), 1)
         _add_duration(col, 14.0 * count, fortnight.start(), fortnight.end())
         return
     for regex in _DURATION_PATTERNS:

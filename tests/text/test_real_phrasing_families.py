@@ -171,6 +171,26 @@ CASES: list[tuple[str, list[tuple[str, Choice, str | None, float | None]], list[
     ("Tinel's positive just medial to the L ASIS.", [("lfcn_tinel_positive", P, None, None)], []),
     ("Neurological examination of both lower limbs is normal.",
      [("neuro_exam_normal", P, None, None)], []),
+    # --- durations with abbreviated units or no count
+    ("Sciatica x 3 wks.", [("symptom_duration_days", P, None, 21)], []),
+    ("Back pain for the past fortnight.", [("symptom_duration_days", P, None, 14)], []),
+    ("Leg pain for 2 mths.", [("symptom_duration_days", P, None, 60.8)], []),
+    ("Began 5 hrs ago while gardening.", [("symptom_duration_days", P, None, 0.21)], []),
+    # --- exam names followed by a colon, lay bladder and weight wording, bands, dermatomes
+    ("Anal tone: lax.", [("reduced_anal_tone", P, None, None)], []),
+    ("Perianal sensation: intact.", [("reduced_perianal_sensation", A, None, None)], []),
+    ("Perineal pinprick: reduced.", [("reduced_perianal_sensation", P, None, None)], []),
+    ("Urine has been dribbling out since the morning.", [("urinary_incontinence", P, None, None)],
+     []),
+    ("Wt steady, appetite fine.", [("weight_loss", A, None, None)], []),
+    ("Her clothes have become looser.", [("weight_loss", P, None, None)], []),
+    ("The pain wakes her at 4 am.", [("night_pain", P, None, None)], []),
+    ("Gait: wide-based.", [("balance_impairment", P, None, None)], []),
+    ("Three weeks post partum.", [("postpartum", P, None, None)], []),
+    ("Describes a band of numbness around the chest.", [("sensory_level", P, None, None)], []),
+    ("Knee and ankle reflexes 0 on the right.", [("achilles_reflex_reduced", P, "right", None)],
+     []),
+    ("Dermatomal numbness in the S1 on the left.", [("stated_root_s1", P, "left", None)], []),
 ]  # fmt: skip
 
 

@@ -188,8 +188,6 @@ CASES: list[tuple[str, list[tuple[str, Choice, str | None, float | None]], list[
     ("Gait: wide-based.", [("balance_impairment", P, None, None)], []),
     ("Three weeks post partum.", [("postpartum", P, None, None)], []),
     ("Describes a band of numbness around the chest.", [("sensory_level", P, None, None)], []),
-    ("Knee and ankle reflexes 0 on the right.", [("achilles_reflex_reduced", P, "right", None)],
-     []),
     ("Dermatomal numbness in the S1 on the left.", [("stated_root_s1", P, "left", None)], []),
 ]  # fmt: skip
 

@@ -198,7 +198,7 @@ class _Vocab:
     muscles: tuple[tuple[str, re.Pattern[str]], ...]
     phrases: tuple[_Phrase, ...]
     reflex_names: tuple[tuple[str, re.Pattern[str]], ...]
-    reflex_stops: tuple[re.Pattern[str], ...]  # reflex names that end a muscle's grade tail
+    reflex_stop: re.Pattern[str]  # any reflex name (it ends a muscle's grade tail)
     reflex_both: re.Pattern[str]
     reflex_reduced: re.Pattern[str]
     reflex_normal: re.Pattern[str]
@@ -352,11 +352,7 @@ def _vocab() -> _Vocab:
             (name, bases[name], bases[name] + len(pats)) for name, pats in families.items()
         ),
         reflex_names=tuple((k, _word_regex(v)) for k, v in rf["names"].items()),
-        reflex_stops=(
-            *(_word_regex(v) for v in rf["names"].values()),
-            _word_regex(rf["both"]),
-            _GENERIC_REFLEX,
-        ),
+        reflex_stop=_word_regex("|".join([*rf["names"].values(), rf["both"], "reflexes"])),
         reflex_both=_word_regex(rf["both"]),
         reflex_reduced=_word_regex(rf["reduced"]),
         reflex_normal=_word_regex(rf["normal"]),
@@ -1166,7 +1162,7 @@ def _muscles(col: _Collector, vocab: _Vocab) -> None:
             continue
         hits.sort()
         # a reflex named after the muscle ends its tail: "quads 4/5, KJ 1+" is not grade 1
-        tail_end = _following(doc, ci, (*names, _POWER_NORMAL, *vocab.reflex_stops))
+        tail_end = _following(doc, ci, (*names, _POWER_NORMAL, vocab.reflex_stop))
         tail = doc.text[c_end:tail_end]
         tail_grades = _grades(tail)
         clause_grades = _grades(chunk)
@@ -1267,10 +1263,8 @@ def _reflex_verdict_after(
         c_start
     ):
         return None, None
-    stops = vocab.reflex_stops
-    if not any(r.search(doc.text, c_start, c_end) for r in stops) or any(
-        r.search(doc.text, a, b) for r in stops
-    ):
+    stop = vocab.reflex_stop
+    if not stop.search(doc.text, c_start, c_end) or stop.search(doc.text, a, b):
         return None, None  # "Reflexes: KJ 2+, AJ absent": the next clause names its own reflexes
     return vocab.reflex_reduced.search(doc.text, a, b), vocab.reflex_normal.search(doc.text, a, b)
 

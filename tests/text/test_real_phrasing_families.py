@@ -189,6 +189,18 @@ CASES: list[tuple[str, list[tuple[str, Choice, str | None, float | None]], list[
     ("Three weeks post partum.", [("postpartum", P, None, None)], []),
     ("Describes a band of numbness around the chest.", [("sensory_level", P, None, None)], []),
     ("Dermatomal numbness in the S1 on the left.", [("stated_root_s1", P, "left", None)], []),
+    ("Altered sensation in the L4 distribution.", [("stated_root_l4", P, None, None)], []),
+    ("Compressing the L5 nerve root.", [], ["stated_root_l5"]),
+    # --- exam and history abbreviations
+    ("PMH: HTN, CKD 3b.", [("chronic_kidney_disease", P, None, None)], []),
+    ("No focal neuro deficits.", [("neuro_exam_normal", P, None, None)], []),
+    ("Back pain on coughing.", [("pain_cough_sneeze", P, None, None)], []),
+    ("Paraesthesia along the lateral border R foot.",
+     [("sole_lateral_foot_pain", P, "right", None)], []),
+    ("Groin ache, worse with hip rotation.", [("groin_pain_hip_movement", P, None, None)], []),
+    ("Trendelenburg positive on the right.", [("trendelenburg_sign", P, "right", None)], []),
+    ("Trendelenburg test negative.", [], ["trendelenburg_sign"]),
+    ("Restricted ROM of the lumbar spine.", [("restricted_lumbar_motion", P, None, None)], []),
 ]  # fmt: skip
 
 

@@ -201,6 +201,27 @@ CASES: list[tuple[str, list[tuple[str, Choice, str | None, float | None]], list[
     ("Trendelenburg positive on the right.", [("trendelenburg_sign", P, "right", None)], []),
     ("Trendelenburg test negative.", [], ["trendelenburg_sign"]),
     ("Restricted ROM of the lumbar spine.", [("restricted_lumbar_motion", P, None, None)], []),
+    # --- held-out round: quoted lay saddle words, PR verdict after the word, bilateral sciatica
+    ("Feels numb 'around his back passage'.", [("saddle_anesthesia", P, None, None)], []),
+    ("PR: squeeze ↓, PP ↓ perianally.",
+     [("reduced_anal_tone", P, None, None), ("reduced_perianal_sensation", P, None, None)], []),
+    ("Saddle sensation and anal tone are normal.",
+     [("saddle_anesthesia", A, None, None), ("reduced_anal_tone", A, None, None)], []),
+    ("Bilat sciatica, L>R.", [("bilateral_leg_pain", P, None, None)], []),
+    ("Leg pain R>L for 3 days.", [("bilateral_leg_pain", P, None, None)], []),
+    ("Pain in the distribution of the left S1 root.", [("stated_root_s1", P, "left", None)], []),
+    ("Back pain referred to the L groin.", [("groin_pain", P, "left", None)], []),
+    ("Worse on stairs and pulling her socks on.",
+     [("pain_climbing_stairs", P, None, None), ("pain_putting_on_socks", P, None, None)], []),
+    ("Known MM, on treatment.", [("history_of_cancer", P, None, None)], []),
+    ("Disc bulge of 4 mm.", [], ["history_of_cancer"]),
+    ("Wt ↓ 4 kg.", [("weight_loss", P, None, None)], []),
+    ("Calf cramp on walking, better after standing still.", [("vascular_claudication", P, None, None)],
+     []),
+    ("DP and PT absent on the left.", [("peripheral_pulses_absent", P, "left", None)], []),
+    ("PMH: DM, HTN.", [("diabetes", P, None, None)], []),
+    ("R hip IR 10°, painful.", [("hip_internal_rotation_limited", P, None, None)], []),
+    ("Hip IR 40 degrees both sides.", [], ["hip_internal_rotation_limited"]),
 ]  # fmt: skip
 
 

@@ -191,6 +191,8 @@ CASES: list[tuple[str, list[tuple[str, Choice, str | None, float | None]], list[
     ("Dermatomal numbness in the S1 on the left.", [("stated_root_s1", P, "left", None)], []),
     ("Altered sensation in the L4 distribution.", [("stated_root_l4", P, None, None)], []),
     ("Compressing the L5 nerve root.", [], ["stated_root_l5"]),
+    ("Hypoaesthesia in the left S1 dermatome and an absent left ankle jerk.",
+     [("stated_root_s1", P, "left", None), ("achilles_reflex_reduced", P, "left", None)], []),
     # --- exam and history abbreviations
     ("PMH: HTN, CKD 3b.", [("chronic_kidney_disease", P, None, None)], []),
     ("No focal neuro deficits.", [("neuro_exam_normal", P, None, None)], []),

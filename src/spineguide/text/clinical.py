@@ -46,6 +46,10 @@ _SIDE = re.compile(
     r"(?<![\w/.])(?-i:(L|R))(?![\w/'-])(?!\.\w)",  # telegraphic "KJ absent L", "SLR +ve at 40° R"
     re.I,
 )
+# "pain into R) lateral calf", "(L) sided LBP": a bracket around a capital L or R marks the side;
+# it is rewritten as "Rt"/"Lt" (same length, offsets kept; "(L)" becomes "Lt" and a space) so it
+# does not split the clause
+_SIDE_BRACKET = re.compile(r"\((?-i:([LR]))\)|(?<![\w(])(?-i:([LR]))\)(?=\s|$)")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9(\"'])|\n+|(?<=[.!?])$")
 _CLAUSE_SPLIT = re.compile(
     r"[,;:()]|\s-\s|(?<!\w)(?:but|however|although|though|whereas)(?!\w)", re.I
@@ -55,6 +59,7 @@ _NONE: frozenset[int] = frozenset()  # no candidate pattern in a family
 _AND_LIST = re.compile(r"(?<!\w)and(?!\w)", re.I)
 _WINDOW_CHARS = 240  # context looked at around a mention (negation, side)
 _MAX_LIST_ITEMS = 12
+_DENIAL_VERBS = frozenset({"denies", "denied", "deny", "denying", "denies any", "negative for"})
 _HISTORY_HEADER = re.compile(
     r"^\W*(?:pmh|pmhx|past medical history|past history|background|previous history)(?!\w)", re.I
 )
@@ -84,24 +89,36 @@ _NUMBER_WORDS = {
     "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "several": 3, "few": 3,
     "couple of": 2, "many": 6,
 }  # fmt: skip
-_UNIT_DAYS = {"hour": 1 / 24, "day": 1, "week": 7, "month": 30.4, "year": 365}
+_UNIT_DAYS = {
+    "hour": 1 / 24,
+    "day": 1,
+    "week": 7,
+    "month": 30.4,
+    "year": 365,
+    "hr": 1 / 24,
+    "wk": 7,
+    "mth": 30.4,
+    "mo": 30.4,
+    "yr": 365,
+}  # "x 2 wks", "3 mths"
+_UNITS = "(hour|hr|day|week|wk|month|mth|mo|year|yr)"
 _NUM = r"(\d+(?:\.\d+)?|a|an|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|several|few|couple of|many)"
 _DURATION_PATTERNS = [
     # "began 2 hours earlier", "came on three days before admission", "onset 6 hours prior"
     re.compile(
         rf"(?<!\w)(?:began|started|came on|onset|developed|commenced)\s+(?:\w+\s+){{0,3}}?{_NUM}\s+"
-        rf"(hour|day|week)s?\s+(?:earlier|before|previously|prior|ago)(?!\w)",
+        rf"(hour|hr|day|week|wk)s?\s+(?:earlier|before|previously|prior|ago)(?!\w)",
         re.I,
     ),
     # "3 weeks of", "for 2 weeks", "over the last 4 days", "10-day history", "since 3 days"
-    re.compile(rf"(?<!\w){_NUM}[- ](hour|day|week|month|year)s?[- ](?:of|history)(?!\w)", re.I),
+    re.compile(rf"(?<!\w){_NUM}[- ]{_UNITS}s?[- ](?:of|history)(?!\w)", re.I),
     re.compile(
         rf"(?<!\w)(?:for|over|in|during|since)\s+(?:the\s+)?(?:last\s+|past\s+)?{_NUM}\s+"
-        rf"(hour|day|week|month|year)s?(?!\w)",
+        rf"{_UNITS}s?(?!\w)",
         re.I,
     ),
-    re.compile(rf"(?<!\w){_NUM}\s+(hour|day|week|month|year)s?\s+ago(?!\w)", re.I),
-    re.compile(rf"(?<!\w)x\s?{_NUM}\s+(hour|day|week|month|year)s?(?!\w)", re.I),
+    re.compile(rf"(?<!\w){_NUM}\s+{_UNITS}s?\s+ago(?!\w)", re.I),
+    re.compile(rf"(?<!\w)x\s?{_NUM}\s*{_UNITS}s?(?!\w)", re.I),
     re.compile(
         r"(?<!\w)(?:for|over)\s+(?:the\s+)?(?:last\s+|past\s+)?(year|month|week)(?!\w)", re.I
     ),
@@ -110,7 +127,7 @@ _DURATION_PATTERNS = [
 _SLASH_DURATION = re.compile(r"(?<![\w/.])(\d{1,2})/(52|12|7)(?![\w/])")  # 3/52 = 3 weeks
 _SLASH_UNITS = {"52": "week", "12": "month", "7": "day"}
 _FORTNIGHT = re.compile(
-    r"(?<!\w)(?:for|over|in|since|x)\s+(?:the\s+)?(?:last\s+|past\s+)?(a|one|two)\s+fortnights?(?!\w)|(?<!\w)(a|one|two)[- ]fortnights?[- ](?:of|history)(?!\w)",
+    r"(?<!\w)(?:for|over|in|since|x)\s+(?:the\s+)?(?:last\s+|past\s+)?(?:(a|one|two)\s+)?fortnights?(?!\w)|(?<!\w)(a|one|two)[- ]fortnights?[- ](?:of|history)(?!\w)",
     re.I,
 )
 # every whole-note duration scan, in the order _duration tries them (indexed by the literal pass)
@@ -188,6 +205,7 @@ class _Vocab:
     muscles: tuple[tuple[str, re.Pattern[str]], ...]
     phrases: tuple[_Phrase, ...]
     reflex_names: tuple[tuple[str, re.Pattern[str]], ...]
+    reflex_stop: re.Pattern[str]  # any reflex name (it ends a muscle's grade tail)
     reflex_both: re.Pattern[str]
     reflex_reduced: re.Pattern[str]
     reflex_normal: re.Pattern[str]
@@ -341,6 +359,7 @@ def _vocab() -> _Vocab:
             (name, bases[name], bases[name] + len(pats)) for name, pats in families.items()
         ),
         reflex_names=tuple((k, _word_regex(v)) for k, v in rf["names"].items()),
+        reflex_stop=_word_regex("|".join([*rf["names"].values(), rf["both"], "reflexes"])),
         reflex_both=_word_regex(rf["both"]),
         reflex_reduced=_word_regex(rf["reduced"]),
         reflex_normal=_word_regex(rf["normal"]),
@@ -503,6 +522,13 @@ def _sentence_windows(text: str, s_start: int, s_end: int) -> list[_SentenceCues
     return out
 
 
+def _unbracket_sides(text: str) -> str:
+    """Rewrite side marks ("L)", "(R)") as "Lt"/"Rt" without moving any offset."""
+    if ")" not in text:
+        return text
+    return _SIDE_BRACKET.sub(lambda m: f"{m.group(1)}t " if m.group(1) else f"{m.group(2)}t", text)
+
+
 def _segment(text: str) -> _Doc:
     sentences: list[tuple[int, int]] = []
     start = 0
@@ -611,6 +637,13 @@ def _negate_lists(doc: _Doc, comma_before: list[bool]) -> None:
                 close = j
                 break
             j += 1
+        else:  # "Denies fever, rigors, IVDU.": a denial verb's list needs no closing "or"
+            if (
+                j > i + 1
+                and triggers[-1].phrase in _DENIAL_VERBS
+                and (j == n or not comma_before[j])
+            ):
+                close = j - 1
         if close > 0:
             for k in range(i + 1, close + 1):
                 negated[k] = True
@@ -677,10 +710,25 @@ def _is_negated(doc: _Doc, start: int, end: int, ctx: dict[str, CueMatch] | None
     ci = doc.clause_of(start)
     if doc.clauses and doc.clause_negated[ci]:
         return True
+    if _ANSWER_NO.match(doc.text, end):
+        return True
     return _list_tail_negated(doc, ci, start, end)
 
 
 _END_PUNCT = frozenset({".", "!", "?", ";", ":"})
+_EXAM_SUBJECT = re.compile(
+    r"(?<!\w)(?:reflex\w*|jerks?|power|tone|slr|straight leg\w*|fnst|femoral stretch|slump|neuro\w*|"
+    r"exam\w*|gait|pulses?|obs|observations|bloods?|x-?rays?|mri|ct|bp|temp\w*|sats|saturations)"
+    r"(?!\w)",
+    re.I,
+)
+# a checklist answer right after a label: "Saddle anaesthesia: No", "Fevers - nil", "Incontinence
+# denied" at the end of a line ("absent" is left out: "Ankle reflex: absent" states a finding)
+_ANSWER_NO = re.compile(
+    r"\s*(?:(?::|-(?=\s)|=|\?)\s*(?:no|nil|none|neg|negative|-ve|denied|denies|n)"
+    r"|\s(?:(?:all|both|is|are|was|were)\s+)?(?:denied|nil|none|negative|-ve))\s*(?:[.,;)\n]|$)",
+    re.I,
+)
 
 
 def _list_tail_negated(doc: _Doc, ci: int, start: int, end: int) -> bool:
@@ -699,6 +747,8 @@ def _list_tail_negated(doc: _Doc, ci: int, start: int, end: int) -> bool:
             return False
         if len(_WORD.findall(doc.text, a, b)) > 8:
             return False
+        if _EXAM_SUBJECT.search(doc.text, a, b):
+            return False  # "severe sciatica, SLR normal": the verdict is the test's, not a list's
         words = [w for w in _clause_words(doc, cj) if w not in _END_PUNCT]
         verdicts = _note_context().list_verdicts
         # the list closes with a verdict on all of it ("… and saddle sensation normal"); a
@@ -1130,7 +1180,8 @@ def _muscles(col: _Collector, vocab: _Vocab) -> None:
         if not hits:
             continue
         hits.sort()
-        tail_end = _following(doc, ci, (*names, _POWER_NORMAL))
+        # a reflex named after the muscle ends its tail: "quads 4/5, KJ 1+" is not grade 1
+        tail_end = _following(doc, ci, (*names, _POWER_NORMAL, vocab.reflex_stop))
         tail = doc.text[c_end:tail_end]
         tail_grades = _grades(tail)
         clause_grades = _grades(chunk)
@@ -1168,7 +1219,7 @@ def _reflexes(col: _Collector, vocab: _Vocab) -> None:
     verdicts = col.can_match(vocab, "reflex_words")  # reduced / normal wording in the note
     if not verdicts:
         return  # every reading needs one of them
-    for c_start, c_end in doc.clauses:
+    for ci, (c_start, c_end) in enumerate(doc.clauses):
         chunk = doc.text[c_start:c_end]
         # the verdict words are searched only in the clauses the literal pass puts them in
         reduced = (
@@ -1182,7 +1233,9 @@ def _reflexes(col: _Collector, vocab: _Vocab) -> None:
             else None
         )
         if not (reduced or normal):
-            continue
+            reduced, normal = _reflex_verdict_after(doc, ci, vocab)
+            if not (reduced or normal):
+                continue
         names: list[tuple[str, int, int]] = []
         both = vocab.reflex_both.search(chunk)
         if both:
@@ -1215,6 +1268,24 @@ def _reflexes(col: _Collector, vocab: _Vocab) -> None:
             col.add(finding, start, end, choice=choice)
             if normal and "brisk" in normal.group(0).lower():
                 col.add("hyperreflexia", start, end, lateral=False)
+
+
+def _reflex_verdict_after(
+    doc: _Doc, ci: int, vocab: _Vocab
+) -> tuple[re.Match[str] | None, re.Match[str] | None]:
+    """The verdict of a reflex named before a colon or a dash ("Ankle jerks: absent")."""
+    if ci + 1 >= len(doc.clauses):
+        return None, None
+    c_start, c_end = doc.clauses[ci]
+    a, b = doc.clauses[ci + 1]
+    if doc.text[c_end:a].strip() not in (":", "-") or doc.sentence_of(a) != doc.sentence_of(
+        c_start
+    ):
+        return None, None
+    stop = vocab.reflex_stop
+    if not stop.search(doc.text, c_start, c_end) or stop.search(doc.text, a, b):
+        return None, None  # "Reflexes: KJ 2+, AJ absent": the next clause names its own reflexes
+    return vocab.reflex_reduced.search(doc.text, a, b), vocab.reflex_normal.search(doc.text, a, b)
 
 
 def _tension_tests(col: _Collector, vocab: _Vocab) -> None:
@@ -1669,7 +1740,7 @@ def _duration(
         return
     fortnight = first(_FORTNIGHT)
     if fortnight:
-        count = _NUMBER_WORDS.get((fortnight.group(1) or fortnight.group(2)).lower(), 1)
+        count = _NUMBER_WORDS.get((fortnight.group(1) or fortnight.group(2) or "a").lower(), 1)
         _add_duration(col, 14.0 * count, fortnight.start(), fortnight.end())
         return
     for regex in _DURATION_PATTERNS:
@@ -1782,7 +1853,7 @@ def read_note(text: str) -> NoteReading:
     spans = imaging_spans(normalized)
     masked = _mask(normalized, spans)  # imaging sentences go to the imaging reader, not here
     corrected, to_original = correct(masked)
-    doc = _segment(corrected)
+    doc = _segment(_unbracket_sides(corrected))
     vocab = _vocab()
     lateral_ids = _lateral_ids(kb)
     col = _Collector(doc, lateral_ids | _SIDE_CARRIERS)

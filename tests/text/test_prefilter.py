@@ -375,3 +375,18 @@ def test_first_character_test_on_realistic_notes() -> None:
                 m.span() for m in clinical._first_char_regex(phrase.alts).finditer(text)
             ] == full
     assert matched >= 5
+
+
+def test_a_rare_symbol_is_a_literal_but_a_single_letter_is_not() -> None:
+    from spineguide.text.prefilter import pattern_terms
+
+    arrow, degree, letter = pattern_terms([r"(?:reduced|↓)", r"\d+ ?°", r"(?:L|R) ?\d"])
+    assert arrow == [frozenset({"reduced"}), frozenset({"↓"})]
+    assert degree == [frozenset({"°"})]
+    assert letter == []  # "l" or "r" alone would be no test: the pattern is always scanned
+
+
+def test_a_note_without_the_arrow_skips_the_arrow_pattern_and_one_with_it_does_not() -> None:
+    index = LiteralIndex([r"(?<!\w)(?:ankle jerks?|aj) ↓", r"(?<!\w)brisk"])
+    assert index.candidates("ankle jerk reduced on the left") == set()
+    assert index.candidates("left ankle jerk ↓, knee brisk") == {0, 1}

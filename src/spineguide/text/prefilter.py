@@ -31,7 +31,8 @@ _C = _sre_parse  # the opcode names are re-exported by the parser module
 _REPEATS = {_C.MAX_REPEAT, _C.MIN_REPEAT, getattr(_C, "POSSESSIVE_REPEAT", _C.MAX_REPEAT)}
 _ATOMIC = getattr(_C, "ATOMIC_GROUP", None)
 _ZERO_WIDTH = {_C.AT, _C.ASSERT, _C.ASSERT_NOT}
-_MIN_LITERAL = 2  # a single character occurs in any note: not worth a test
+_MIN_LITERAL = 2  # a single character occurs in any note: not worth a test ...
+_SYMBOL_WEIGHT = 4  # ... except a symbol outside ASCII ("↓"), weighed like a 4-letter string
 _MAX_AND = 2  # parts of an AND that are tested (the most selective ones)
 _BASE = 0.5  # each further character roughly halves how often a string occurs in prose
 # English function words occur in nearly every note whatever their length: poor prefilters
@@ -47,6 +48,8 @@ _COMMON = frozenset((
 def _chance(lit: str) -> float:
     """Rough chance that a note contains the string."""
     word = lit.strip()
+    if _rare_symbol(word):
+        return float(_BASE**_SYMBOL_WEIGHT)  # an arrow or a degree sign: as rare as a word
     return 1.0 if word in _COMMON else float(_BASE ** len(word))
 
 
@@ -88,10 +91,21 @@ class Query:
 _MAX_RUNS = 16  # alternative spellings a literal run may fork into ("[sz]", "bp|blood pressure")
 
 
+def _rare_symbol(text: str) -> bool:
+    """A single character outside ASCII that is no letter or digit ("↓", "°", "→")."""
+    return len(text) == 1 and not text.isascii() and not text.isalnum()
+
+
+def _worth_testing(run: str) -> bool:
+    """Whether a literal run is selective enough to test: two characters, or a rare symbol."""
+    core = run.strip()
+    return len(core) >= _MIN_LITERAL or _rare_symbol(core)
+
+
 def _lit(runs: list[str]) -> Query | None:
     """An OR of the literal runs, when every run is long enough to be worth testing."""
     runs = [r for r in dict.fromkeys(runs)]
-    if not runs or any(len(r.strip()) < _MIN_LITERAL for r in runs):
+    if not runs or not all(_worth_testing(r) for r in runs):
         return None
     if len(runs) == 1:
         return Query("lit", lit=runs[0])
@@ -482,7 +496,7 @@ def _first_of(op: Any, av: Any, ascii_text: bool = False) -> tuple[set[str] | No
     return None, False  # any character, classes, back references
 
 
-_CACHE_FORMAT = "prefilter-2"
+_CACHE_FORMAT = "prefilter-3"
 
 
 def pattern_terms(patterns: list[str]) -> list[list[frozenset[str]]]:

@@ -12,9 +12,9 @@ from spineguide.text import drug_lexicon
 @pytest.fixture
 def fresh_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("SPINEGUIDE_CACHE_DIR", str(tmp_path))
-    drug_lexicon.drug_names.cache_clear()
+    drug_lexicon._lexicon.cache_clear()
     yield tmp_path
-    drug_lexicon.drug_names.cache_clear()
+    drug_lexicon._lexicon.cache_clear()
 
 
 def test_brand_and_generic_names_resolve_to_the_generic(fresh_cache: Path) -> None:
@@ -25,22 +25,24 @@ def test_brand_and_generic_names_resolve_to_the_generic(fresh_cache: Path) -> No
     assert not any(tok in ("daily", "year", "She") for _, tok in found)
 
 
-def test_index_is_cached_as_text_and_reread(fresh_cache: Path) -> None:
+def test_index_is_cached_and_reread(fresh_cache: Path) -> None:
     first = drug_lexicon.drug_names()
-    files = list(fresh_cache.glob("drug-names-*.tsv"))
-    assert len(files) == 1 and files[0].read_text(encoding="utf-8").endswith("\n#end\n")
-    drug_lexicon.drug_names.cache_clear()
+    files = list(fresh_cache.glob("drug-names-*.marshal"))
+    assert len(files) == 1
+    drug_lexicon._lexicon.cache_clear()
     assert drug_lexicon.drug_names() == first
+    assert "apixaban" in first and drug_lexicon._two_word_firsts()
 
 
 def test_a_torn_cache_file_is_rebuilt(fresh_cache: Path) -> None:
     drug_lexicon.drug_names()
-    (cache,) = fresh_cache.glob("drug-names-*.tsv")
-    cache.write_text("apixaban\tApixaban\n", encoding="utf-8")  # no end marker: torn write
-    drug_lexicon.drug_names.cache_clear()
+    (cache,) = fresh_cache.glob("drug-names-*.marshal")
+    whole = cache.read_bytes()
+    cache.write_bytes(whole[: len(whole) // 2])  # a torn write
+    drug_lexicon._lexicon.cache_clear()
     table = drug_lexicon.drug_names()
     assert len(table) > 10_000
-    assert cache.read_text(encoding="utf-8").endswith("\n#end\n")
+    assert cache.read_bytes() == whole  # rewritten in full
 
 
 def test_whole_note_pass_finds_the_words_of_single_and_two_word_names() -> None:

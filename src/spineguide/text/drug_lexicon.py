@@ -15,9 +15,9 @@ import importlib.metadata
 import importlib.util
 import itertools
 import logging
-import os
+import marshal
 import pickle
-import tempfile
+import sys
 from functools import lru_cache
 from pathlib import Path
 
@@ -57,80 +57,61 @@ def _cache_file(path: Path) -> Path | None:
         return None
     version = importlib.metadata.version("drug-named-entity-recognition")
     st = path.stat()
-    key = hashlib.sha256(f"{version}|{st.st_size}|{_MAX_WORDS}".encode()).hexdigest()[:16]
-    return folder / f"drug-names-{key}.tsv"
+    # the marshal format is the interpreter's: its version is part of the key
+    parts = f"{version}|{st.st_size}|{_MAX_WORDS}|{sys.version_info[:2]}"
+    key = hashlib.sha256(parts.encode()).hexdigest()[:16]
+    return folder / f"drug-names-{key}.marshal"
 
 
-def _read(cache: Path) -> dict[str, str] | None:
+def _read(cache: Path) -> tuple[dict[str, str], list[str]] | None:
+    """The cached table and two-word first words (None: absent, torn or another format)."""
     try:
-        text = cache.read_text(encoding="utf-8")
-    except OSError:
+        data = marshal.loads(cache.read_bytes())
+    except (OSError, ValueError, EOFError, TypeError):
+        return None  # absent or torn: rebuild
+    if not isinstance(data, tuple) or len(data) != 2 or not isinstance(data[0], dict):
         return None
-    if not text.endswith("\n#end\n"):
-        return None  # torn write: rebuild
-    table = {}
-    for line in text.splitlines()[:-1]:
-        variant, _, name = line.partition("\t")
-        if variant:
-            table[variant] = name
-    return table or None
-
-
-def _write(cache: Path, table: dict[str, str]) -> None:
-    try:
-        cache.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        fd, tmp = tempfile.mkstemp(prefix=".drugs-", suffix=".tmp", dir=cache.parent)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                fh.writelines(f"{v}\t{n}\n" for v, n in table.items())
-                fh.write("#end\n")
-            os.replace(tmp, cache)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-    except Exception as exc:  # read-only home, full disk: run uncached
-        log.debug("drug-name cache not written: %s", type(exc).__name__)
+    table, firsts = data
+    return (table, firsts) if table and isinstance(firsts, list) else None
 
 
 @lru_cache(maxsize=1)
-def drug_names() -> dict[str, str]:
-    """Lower-case one- and two-word drug or brand names → the dictionary's generic name."""
+def _lexicon() -> tuple[dict[str, str], frozenset[str]]:
+    """The name table and the first words of its two-word names, from the user cache if kept."""
     path = _data_path()
     cache = _cache_file(path)
     if cache is not None:
-        table = _read(cache)
-        if table is not None:
-            return table
+        got = _read(cache)
+        if got is not None:
+            return got[0], frozenset(got[1])
     table = _build(path)
-    if cache is not None:
-        _write(cache, table)
-    return table
+    firsts = sorted({name.split(" ", 1)[0] for name in table if " " in name})
+    if cache is not None:  # marshal: plain strings, read back without running code
+        from spineguide.knowledge.loader import write_cache_file
+
+        write_cache_file(cache, marshal.dumps((table, firsts)), "drug-name index")
+    return table, frozenset(firsts)
 
 
-@lru_cache(maxsize=1)
+def drug_names() -> dict[str, str]:
+    """Lower-case one- and two-word drug or brand names → the dictionary's generic name."""
+    return _lexicon()[0]
+
+
 def _two_word_firsts() -> frozenset[str]:
     """First words of the two-word names (a pair is looked up only when its first word is one)."""
-    return frozenset(name.split(" ", 1)[0] for name in drug_names() if " " in name)
-
-
-@lru_cache(maxsize=1)
-def _name_sets() -> tuple[frozenset[str], frozenset[str]]:
-    """The one-word names and the two-word names, as sets."""
-    one, two = [], []
-    for name in drug_names():
-        (two if " " in name else one).append(name)
-    return frozenset(one), frozenset(two)
+    return _lexicon()[1]
 
 
 def drug_name_tokens(lowered: list[str]) -> list[int]:
     """Positions of the lower-case tokens that are a dictionary name or part of a two-word one."""
-    one, two = _name_sets()
+    table = drug_names()  # a token has no space: as a key it is a one-word name
     firsts = _two_word_firsts()
     out: set[int] = set()
-    if not one.isdisjoint(lowered):
-        out.update(i for i, w in enumerate(lowered) if w in one)
+    if not table.keys().isdisjoint(lowered):
+        out.update(i for i, w in enumerate(lowered) if w in table)
     for i, (a, b) in enumerate(itertools.pairwise(lowered)):
-        if a in firsts and f"{a} {b}" in two:
+        if a in firsts and f"{a} {b}" in table:
             out.update((i, i + 1))
     return sorted(out)
 

@@ -832,6 +832,7 @@ class _Collector:
         self.ascii = folds_like_ascii(doc.text)  # first-character and offset tests hold
         # per pattern (by its index number): where a match may start (None: anywhere)
         self._where: dict[int, list[int] | None] = {}
+        self._by_clause: dict[str, list[set[int]]] = {}  # see by_clause
 
     def can_match(self, vocab: _Vocab, family: str) -> frozenset[int]:
         """Positions of the `family` patterns the note can match (one literal pass per note)."""
@@ -862,6 +863,31 @@ class _Collector:
             return True
         k = bisect.bisect_left(where, start)
         return k < len(where) and where[k] < end
+
+    def by_clause(self, vocab: _Vocab, family: str) -> list[set[int]]:
+        """Per clause, the `family` patterns that can match inside it (`may_match_within`).
+
+        One pass over the literal starts of the family's candidates, so a clause loop asks a
+        set instead of testing each pattern against each clause.
+        """
+        got = self._by_clause.get(family)
+        if got is not None:
+            return got
+        doc = self.doc
+        clauses, starts = doc.clauses, doc.clause_starts
+        out: list[set[int]] = [set() for _ in clauses]
+        for pos in self.can_match(vocab, family):
+            where = None if self._hits is None else self._hits.starts(vocab.bases[family] + pos)
+            if where is None:  # anywhere
+                for clause in out:
+                    clause.add(pos)
+                continue
+            for at in where:
+                ci = bisect.bisect_right(starts, at) - 1
+                if ci >= 0 and at < clauses[ci][1]:
+                    out[ci].add(pos)
+        self._by_clause[family] = out
+        return out
 
     def mark_read(self, regex: re.Pattern[str], start: int, end: int) -> None:
         """Record the words of `regex` in [start, end) as read (for the uninterpreted report)."""
@@ -918,16 +944,16 @@ def _regions(col: _Collector, vocab: _Vocab) -> None:
     regions = [(i, r) for i, r in enumerate(vocab.regions) if i in can]
     pending: list[tuple[int, str]] = []  # list items without a region: (clause index, kinds)
     carried: tuple[int, tuple[str, ...]] | None = None  # (clause, kinds) a region list continues
+    symptom_words = (vocab.pain, vocab.sens, vocab.tingle, vocab.weakword)
+    symptoms_in, regions_in = col.by_clause(vocab, "symptoms"), col.by_clause(vocab, "regions")
     for ci, (c_start, c_end) in enumerate(doc.clauses):
         chunk = doc.text[c_start:c_end]
 
         # pain, sensory, tingling, weakness words: searched only where the literal pass puts
         # one of their words in this clause
+        here = symptoms_in[ci]
         has_pain, has_sens, has_tingle, has_weak = (
-            regex.search(chunk)
-            if col.may_match_within(vocab, "symptoms", k, c_start, c_end)
-            else None
-            for k, regex in enumerate((vocab.pain, vocab.sens, vocab.tingle, vocab.weakword))
+            regex.search(chunk) if k in here else None for k, regex in enumerate(symptom_words)
         )
         if not (has_pain or has_sens or has_tingle or has_weak):
             if (
@@ -946,8 +972,9 @@ def _regions(col: _Collector, vocab: _Vocab) -> None:
         found_any = False
         first_region: tuple[_Region, int, int] | None = None
         hits: list[tuple[_Region, re.Match[str]]] = []
+        here = regions_in[ci]
         for k, region in regions:
-            if not col.may_match_within(vocab, "regions", k, c_start, c_end):
+            if k not in here:
                 continue  # none of the region's words starts in this clause
             for m in region.regex.finditer(doc.text, c_start, c_end):
                 if any(taken[m.start() - c_start : m.end() - c_start]):

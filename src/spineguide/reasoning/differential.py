@@ -426,8 +426,7 @@ def rank_differential(
                 (gate.fid, gate.label, gate.lr_r, detail, gate.source)
             )
         probability = 1 / (1 + math.exp(-log_odds[k]))
-        dx_for.sort(key=_LR, reverse=True)  # strongest first; ties keep their order
-        dx_against.sort(key=_LR)
+        # the lists are put in order (strongest first) only for the diagnoses explained below
         values.append(
             {  # every field, in the model's order
                 "id": dx_id,
@@ -449,7 +448,7 @@ def rank_differential(
         )
     # DiagnosisResults built without validation (the hot path; inputs are trusted)
     results = build_models(DiagnosisResult, values, _DIAGNOSIS_FIELDS)
-    _apply_exclusion(results, m)
+    capped = _apply_exclusion(results, m)
     evidence_subtypes = m.evidence_subtypes
     for d in results:
         v = d.__dict__
@@ -474,6 +473,9 @@ def rank_differential(
     for rank, d in enumerate(results):
         v = d.__dict__
         if explain is None or rank < explain or v["must_not_miss"]:
+            v["evidence_for"].sort(key=_LR, reverse=True)  # strongest first; ties keep order
+            if v["id"] not in capped:  # a capped one was ordered before its cap was added
+                v["evidence_against"].sort(key=_LR)
             v["evidence_for"] = _contributions(v["evidence_for"])
             v["evidence_against"] = _contributions(v["evidence_against"])
         else:  # a summary: the ranking is complete, the explanation of the tail is left out
@@ -550,13 +552,15 @@ def must_not_miss_section(
     )
 
 
-def _apply_exclusion(results: list[DiagnosisResult], m: _Model) -> None:
+def _apply_exclusion(results: list[DiagnosisResult], m: _Model) -> set[str]:
     """A diagnosis of exclusion cannot be likelier than 'no specific cause explains the pain'.
 
     The working labels inside it (discogenic, facet) are not specific causes, so they do not cap it.
+    Returns the ids of the capped diagnoses: their evidence against is in order, the cap last.
     """
+    capped: set[str] = set()
     if not m.exclusion_index:
-        return
+        return capped
     # `results` is in the model's order: the positions of the specific causes and of the
     # diagnoses of exclusion are known in advance
     specific = max(map(_PROBABILITY, map(results.__getitem__, m.specific_index)), default=0.0)
@@ -564,6 +568,8 @@ def _apply_exclusion(results: list[DiagnosisResult], m: _Model) -> None:
     for k in m.exclusion_index:
         d = results[k]
         if d.probability > cap:
+            d.evidence_against.sort(key=_LR)  # the evidence in order, then the cap after it
+            capped.add(d.id)
             d.evidence_against.append(
                 (
                     "exclusion:specific_cause",
@@ -576,6 +582,7 @@ def _apply_exclusion(results: list[DiagnosisResult], m: _Model) -> None:
                 )
             )
             d.probability = d.rank_probability = cap
+    return capped
 
 
 def _exclusion_yields(results: list[DiagnosisResult], m: _Model, fired: dict[str, str]) -> None:

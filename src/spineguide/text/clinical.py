@@ -1187,18 +1187,18 @@ def _muscles(col: _Collector, vocab: _Vocab) -> None:
     names = tuple(regex for _, regex in vocab.muscles)
     can = col.can_match(vocab, "muscles")
     muscles = [(i, m) for i, m in enumerate(vocab.muscles) if i in can]
+    normal_in, muscles_in = col.by_clause(vocab, "power_normal"), col.by_clause(vocab, "muscles")
     for ci, (c_start, c_end) in enumerate(doc.clauses):
         chunk = doc.text[c_start:c_end]
-        if col.may_match_within(vocab, "power_normal", 0, c_start, c_end) and _POWER_NORMAL.search(
-            chunk
-        ):
+        if 0 in normal_in[ci] and _POWER_NORMAL.search(chunk):
             for finding, _ in vocab.muscles:
                 col.add(finding, c_start, c_end, choice=Choice.absent, lateral=False)
             continue
         hits: list[tuple[int, int, str]] = []
         taken = bytearray(c_end - c_start)
+        here = muscles_in[ci]
         for k, (finding, regex) in muscles:
-            if not col.may_match_within(vocab, "muscles", k, c_start, c_end):
+            if k not in here:
                 continue  # none of the muscle's words is in this clause
             for m in regex.finditer(doc.text, c_start, c_end):
                 if not any(taken[m.start() - c_start : m.end() - c_start]):
@@ -1246,19 +1246,13 @@ def _reflexes(col: _Collector, vocab: _Vocab) -> None:
     verdicts = col.can_match(vocab, "reflex_words")  # reduced / normal wording in the note
     if not verdicts:
         return  # every reading needs one of them
+    verdicts_in = col.by_clause(vocab, "reflex_words")
     for ci, (c_start, c_end) in enumerate(doc.clauses):
         chunk = doc.text[c_start:c_end]
         # the verdict words are searched only in the clauses the literal pass puts them in
-        reduced = (
-            vocab.reflex_reduced.search(chunk)
-            if col.may_match_within(vocab, "reflex_words", 0, c_start, c_end)
-            else None
-        )
-        normal = (
-            vocab.reflex_normal.search(chunk)
-            if col.may_match_within(vocab, "reflex_words", 1, c_start, c_end)
-            else None
-        )
+        here = verdicts_in[ci]
+        reduced = vocab.reflex_reduced.search(chunk) if 0 in here else None
+        normal = vocab.reflex_normal.search(chunk) if 1 in here else None
         if not (reduced or normal):
             reduced, normal = _reflex_verdict_after(doc, ci, vocab)
             if not (reduced or normal):
@@ -1320,10 +1314,12 @@ def _tension_tests(col: _Collector, vocab: _Vocab) -> None:
     names = tuple(regex for _, regex in vocab.tension)
     can = col.can_match(vocab, "tension")
     tests = [(i, t) for i, t in enumerate(vocab.tension) if i in can]
+    tests_in = col.by_clause(vocab, "tension")
     for ci, (c_start, c_end) in enumerate(doc.clauses):
         hits: list[tuple[int, int, str]] = []
+        here = tests_in[ci]
         for k, (finding, regex) in tests:
-            if not col.may_match_within(vocab, "tension", k, c_start, c_end):
+            if k not in here:
                 continue  # the test is not named in this clause
             for m in regex.finditer(doc.text, c_start, c_end):
                 hits.append((m.start(), m.end(), finding))

@@ -111,3 +111,23 @@ def test_first_character_tests_leave_setting_and_imaging_matches_unchanged(
         assert [m.span() for m in fast_rx.finditer(text)] == [
             m.span() for m in slow_rx.finditer(text)
         ]
+
+
+_LAB_PIECES = st.sampled_from(
+    [
+        "CRP 152", "ESR 88 mm/hr", "WCC 14.2", "Hb 98 -> 81", "INR 4.2", "BP 84/50", "HR 118",
+        "T 38.9", "temp 37.2°C", "HbA1c 9.1%", "adj Ca 2.81", "eGFR 45", "ALP 310", "ABI 0.6",
+        "58M", "a 72-year-old woman", "aged 45", "I'm 63", "pulse 96", ", ", ". ", "\n",
+    ]
+)  # fmt: skip
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.lists(_LAB_PIECES, min_size=1, max_size=12))
+def test_first_character_tests_leave_lab_and_age_scans_unchanged(pieces: list[str]) -> None:
+    text = " ".join(pieces)
+    for regex in (*clinical._LAB_SCANS, *clinical._AGE_PATTERNS):
+        fast = clinical._first_char_scan(regex)
+        assert [(m.span(), m.groups()) for m in fast.finditer(text)] == [
+            (m.span(), m.groups()) for m in regex.finditer(text)
+        ]

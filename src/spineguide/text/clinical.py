@@ -28,6 +28,7 @@ from spineguide.text.prefilter import (
     LiteralIndex,
     first_chars,
     folds_like_ascii,
+    with_first_char_test,
 )
 
 MAX_TEXT_CHARS = 100_000  # documented input limit for one presentation
@@ -1384,6 +1385,12 @@ def _first_char_regex(alts: tuple[str, ...]) -> re.Pattern[str]:
     return re.compile(rf"(?<!\w)(?=[{chars}])(?:{body})(?!\w)", re.I)
 
 
+@lru_cache(maxsize=64)
+def _first_char_scan(regex: re.Pattern[str]) -> re.Pattern[str]:
+    """A whole-note scan pattern with its first-character test (notes that fold like ASCII)."""
+    return with_first_char_test(regex)
+
+
 @lru_cache(maxsize=2048)
 def _patterns_regex(alts: tuple[str, ...]) -> re.Pattern[str]:
     """Some patterns of a phrase as one word-bounded alternation (compiled once, then cached)."""
@@ -1576,7 +1583,9 @@ def _labs(col: _Collector, findings: dict[str, Any]) -> None:
     live = {rx for i, rx in enumerate(_LAB_SCANS) if i in can}
 
     def scan(regex: re.Pattern[str]) -> Any:
-        return regex.finditer(text) if regex in live else ()
+        if regex not in live:
+            return ()
+        return (_first_char_scan(regex) if col.ascii else regex).finditer(text)
 
     def threshold(fid: str, value: float, start: int, end: int) -> None:
         f = findings.get(fid)
@@ -1669,7 +1678,9 @@ def _demographics(col: _Collector) -> None:
     # the earliest age statement wins ("60F … 1 yr LBP" is 60, not 1)
     can = col.can_match(_vocab(), "ages")
     candidates = [
-        (m, rx) for i, rx in enumerate(_AGE_PATTERNS) if i in can and (m := rx.search(text))
+        (m, rx)
+        for i, rx in enumerate(_AGE_PATTERNS)
+        if i in can and (m := (_first_char_scan(rx) if col.ascii else rx).search(text))
     ]
     candidates = [(m, rx) for m, rx in candidates if 0 < float(m.group(1)) < 120]
     if candidates:

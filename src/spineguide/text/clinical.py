@@ -713,7 +713,37 @@ def _is_negated(doc: _Doc, start: int, end: int, ctx: dict[str, CueMatch] | None
         return True
     if _ANSWER_NO.match(doc.text, end):
         return True
+    if _label_answered_no(doc, end):
+        return True
     return _list_tail_negated(doc, ci, start, end)
+
+
+# the rest of a short label after the mention: "bladder[ or bowel][ upset]" (nothing else)
+_LABEL_TAIL = re.compile(
+    r"(?:\s*(?:or|and|nor|&|/)\s*[a-z]+)?"
+    r"(?:\s+(?:upset|problems?|issues?|symptoms?|sx|dysfunction|disturbances?|changes?))?",
+    re.I,
+)
+
+
+# "Bladder and bowel: normal": a label answered with a normal verdict
+_LABEL_NORMAL = re.compile(
+    r"\s*(?::|-(?=\s))\s*(?:normal|nad|ok|okay|fine|intact|unremarkable)\s*(?:[.,;)\n]|$)", re.I
+)
+
+
+def _label_answered_no(doc: _Doc, end: int) -> bool:
+    """A short label holding the mention is answered no as a whole.
+
+    "Bladder or bowel upset: denied", "bladder or bowel upset denied": the answer follows the
+    label, not the mention's own word; "Bladder and bowel: normal" likewise. Only a second item
+    and a word like "upset" or "problems" may stand between them, so "left leg with numbness
+    denied" keeps the leg.
+    """
+    after = _LABEL_TAIL.match(doc.text, end).end()  # type: ignore[union-attr]
+    if _LABEL_NORMAL.match(doc.text, after):
+        return True  # "Bladder: normal", "Bowel and bladder - normal"
+    return after > end and bool(_ANSWER_NO.match(doc.text, after))
 
 
 _END_PUNCT = frozenset({".", "!", "?", ";", ":"})

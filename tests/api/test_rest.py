@@ -229,7 +229,9 @@ def test_secure_cookie_flag_by_default(db_url, make_client, tmp_path) -> None:
 def test_rate_limits_answer_429_with_retry_after(db_url, make_client) -> None:
     from spineguide.api.app import create_app
 
-    app = create_app(make_settings(db_url, login_rate=(3.0, 0.05), assess_rate=(2.0, 0.5)))
+    app = create_app(
+        make_settings(db_url, login_rate=(3.0, 3.0 / 3600), assess_rate=(2.0, 2.0 / 3600))
+    )
     with make_client(app) as c:
         for _ in range(3):
             c.post("/api/v1/auth/token", json={"username": "x", "password": "y"})

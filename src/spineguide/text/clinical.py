@@ -847,9 +847,6 @@ def _side_word(m: re.Match[str]) -> str:
 # --------------------------------------------------------------------------------------------
 
 
-_UNSET: Any = object()  # a cache slot not yet filled
-
-
 class _Collector:
     def __init__(self, doc: _Doc, lateral_ids: frozenset[str] | None = None) -> None:
         self.doc = doc
@@ -861,8 +858,6 @@ class _Collector:
         self._candidates: dict[str, frozenset[int]] | None = None
         self._hits: LiteralHits | None = None  # where the literals are (None: offsets differ)
         self.ascii = folds_like_ascii(doc.text)  # first-character and offset tests hold
-        # per pattern (by its index number): where a match may start (None: anywhere)
-        self._where: dict[int, list[int] | None] = {}
         self._by_clause: dict[str, list[set[int]]] = {}  # see by_clause
 
     def can_match(self, vocab: _Vocab, family: str) -> frozenset[int]:
@@ -882,18 +877,11 @@ class _Collector:
         Reading clause by clause, most clauses hold none of a pattern's words: the literal pass
         says so without running the pattern. False only when the pattern cannot match there.
         """
-        key = vocab.bases[family] + pos
-        where = self._where.get(key, _UNSET)
-        if where is _UNSET:  # once per pattern and note: where its literals start
-            if pos not in self.can_match(vocab, family):
-                where = []  # cannot match anywhere
-            else:
-                where = None if self._hits is None else self._hits.starts(key)
-            self._where[key] = where
-        if where is None:
+        if pos not in self.can_match(vocab, family):
+            return False
+        if self._hits is None:
             return True
-        k = bisect.bisect_left(where, start)
-        return k < len(where) and where[k] < end
+        return self._hits.may_match_within(vocab.bases[family] + pos, start, end)
 
     def by_clause(self, vocab: _Vocab, family: str) -> list[set[int]]:
         """Per clause, the `family` patterns that can match inside it (`may_match_within`).

@@ -42,3 +42,17 @@ def test_an_answered_label_denies_its_findings(text: str) -> None:
 )
 def test_other_words_or_a_yes_keep_the_finding(text: str, finding: str) -> None:
     assert _choice(text, finding) == "present"
+
+
+@pytest.mark.parametrize(
+    "text", ["Power: normal.", "Power - normal", "Strength: full", "LL power: 5/5"]
+)
+def test_a_power_label_answered_normal_denies_weakness(text: str) -> None:
+    assert _choice(text, "ankle_dorsiflexion_weakness") == "absent"
+    assert _choice(text, "knee_extension_weakness") == "absent"
+
+
+def test_a_normal_power_with_an_exception_is_left_to_the_grades() -> None:
+    text = "Power: normal except L EHL 4/5"
+    assert _choice(text, "great_toe_extension_weakness") == "present"
+    assert _choice(text, "knee_extension_weakness") is None  # not denied: unknown

@@ -148,6 +148,13 @@ _POWER_NORMAL = re.compile(
     r"reflexes, power and sensation (?:are |were )?normal)",
     re.I,
 )
+# a power label answered normal after a colon or dash; the verdict ends its clause, so "Power:
+# normal except L EHL 4/5" is left to the grades
+_POWER_LABEL_NORMAL = re.compile(
+    r"(?<!\w)(?:(?:lower[- ]limb |leg )?(?:power|strength|motor(?: exam(?:ination)?| strength)?))"
+    r"\s*(?::|\s-)\s*(?:full|normal|5/5|intact|preserved|symmetrical)\s*(?:[.,;)\n]|$)",
+    re.I,
+)
 _SENSATION_NORMAL = re.compile(
     r"(?<!\w)(?:sensation\s+(?:is\s+|was\s+)?(?:normal|intact)|sensory (?:exam(?:ination)? )?"
     r"(?:is )?(?:normal|intact)|no sensory (?:loss|deficit)|reflexes, power and sensation (?:are |were )?normal|"
@@ -1207,9 +1214,15 @@ def _muscles(col: _Collector, vocab: _Vocab) -> None:
     can = col.can_match(vocab, "muscles")
     muscles = [(i, m) for i, m in enumerate(vocab.muscles) if i in can]
     normal_in, muscles_in = col.by_clause(vocab, "power_normal"), col.by_clause(vocab, "muscles")
+    # "Power: normal" and "Strength - full": the label's clause, answered after the separator
+    labelled = (
+        {doc.clause_of(m.start()) for m in _POWER_LABEL_NORMAL.finditer(doc.text)}
+        if col.can_match(vocab, "power_normal")
+        else set()
+    )
     for ci, (c_start, c_end) in enumerate(doc.clauses):
         chunk = doc.text[c_start:c_end]
-        if 0 in normal_in[ci] and _POWER_NORMAL.search(chunk):
+        if ci in labelled or (0 in normal_in[ci] and _POWER_NORMAL.search(chunk)):
             for finding, _ in vocab.muscles:
                 col.add(finding, c_start, c_end, choice=Choice.absent, lateral=False)
             continue

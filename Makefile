@@ -40,6 +40,7 @@ bench: $(DEVSTAMP)
 	$(BIN)/python bench/bench_imaging.py
 	@if [ -f bench/bench_notes.py ]; then $(BIN)/python bench/bench_notes.py; \
 	else echo "bench/bench_notes.py not present: note-reader benchmark not run"; fi
+	@command -v wrk >/dev/null || echo "wrk not installed (apt-get install -y wrk): bench_api falls back to an httpx driver that competes with the server for the CPU"
 	$(BIN)/python bench/bench_api.py --duration 15
 	$(BIN)/python bench/bench_web.py
 	$(BIN)/python bench/bench_batch.py --records 100000 --memory-records 10000

@@ -277,6 +277,13 @@ def main() -> None:
     ap.add_argument("--fields", default="", help="sparse fieldset, e.g. triage,differential")
     ap.add_argument("--driver", choices=["auto", "httpx", "wrk"], default="auto")
     ap.add_argument("--rate", type=float, default=500.0, help="fixed arrival rate for the hey run")
+    ap.add_argument(
+        "--think-rates",
+        type=float,
+        nargs="+",
+        default=[600.0, 1000.0],
+        help="offered rates for the 50-client think-time runs (wrk); the bar needs >= 500/s served",
+    )
     args = ap.parse_args()
 
     rate, p50, wall_rate = in_process_rate()
@@ -322,23 +329,27 @@ def main() -> None:
                     f"({res['rps'] / (rate * args.workers):.0%} of the {args.workers}-core "
                     f"ceiling); target >= 500/s with p99 < 50 ms: "
                     f"{'met' if res['rps'] >= 500 and res['p99_ms'] < 50 else 'NOT met'}"
-                    " (closed loop: every client re-sends at once, so latency = clients / throughput)"
+                    " (closed loop: every client re-sends at once, so latency = clients / throughput"
+                    " and 50 clients need > 1,000/s for p99 < 50 ms; the bar is judged at 50 clients"
+                    " with think time below)"
                     f" [peer: in-process assess() + JSON on the same {len(CASES)} cases, one core,"
                     " rate from CPU time]"
                 )
             if use_wrk:
-                think = 1000.0 * 50 / args.rate
-                print(
-                    f"\n-- 50 concurrent clients, each thinking ~{think:.0f} ms (exponential) "
-                    f"between requests: offered ~{args.rate:.0f}/s (wrk)"
-                )
-                res = _drive_wrk(url, 50, args.duration, think_ms=think - 2.0)
-                print(json.dumps(res))
-                met = res["rps"] >= 500 and res["p99_ms"] < 50
-                print(
-                    f"achieved {res['rps']:.0f}/s, p99 {res['p99_ms']:.1f} ms, errors {res['errors']}; "
-                    f"target >= 500/s with p99 < 50 ms at 50 clients: {'met' if met else 'NOT met'}"
-                )
+                for offered in args.think_rates:
+                    think = 1000.0 * 50 / offered
+                    print(
+                        f"\n-- 50 concurrent clients, each thinking ~{think:.0f} ms (exponential) "
+                        f"between requests: offered ~{offered:.0f}/s (wrk)"
+                    )
+                    res = _drive_wrk(url, 50, args.duration, think_ms=think - 2.0)
+                    print(json.dumps(res))
+                    met = res["rps"] >= 500 and res["p99_ms"] < 50 and not res["errors"]
+                    print(
+                        f"achieved {res['rps']:.0f}/s, p99 {res['p99_ms']:.1f} ms, errors "
+                        f"{res['errors']}; target >= 500/s with p99 < 50 ms at 50 clients: "
+                        f"{'met' if met else 'NOT met'}"
+                    )
             fixed = _drive_hey(url, 50, args.duration, args.rate)
             if fixed:
                 print("\n-- fixed-rate peer driver (hey: 50 workers, each rate-limited; bursty)")

@@ -1,5 +1,10 @@
 # SpineGuide — two commands on a fresh machine: `make run` and `make test`.
-PYTHON ?= python3
+# The interpreter of the virtual environment: the distribution's own Python 3 (/usr/bin/python3)
+# when it is 3.11 or newer and has venv, else the first python3 on PATH. Debian's interpreter is
+# linked statically and built with profile-guided optimisation; a source build with
+# --enable-shared (pyenv's default) runs the assessment about 5-7 % slower on this machine
+# (bench/bench_assess.py prints which interpreter it ran on). Override: make PYTHON=/path/python3
+PYTHON ?= $(firstword $(foreach p,/usr/bin/python3 python3,$(shell $(p) -c 'import sys, venv, ensurepip; sys.exit(sys.version_info < (3, 11))' >/dev/null 2>&1 && echo $(p))) python3)
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed

@@ -63,6 +63,17 @@ def load_texts() -> list[str]:
     return texts
 
 
+def interpreter() -> str:
+    """The Python running the benchmark, and whether it runs from a shared libpython."""
+    try:
+        with open("/proc/self/maps", encoding="utf-8") as maps:
+            shared = any("libpython" in line for line in maps)
+        linked = "libpython shared library" if shared else "statically linked"
+    except OSError:
+        linked = "linking unknown"
+    return f"{sys.executable} (Python {sys.version.split()[0]}, {linked})"
+
+
 def time_calls(fn, texts: list[str], repeat: int) -> list[float]:
     """Per-call latencies in milliseconds."""
     out = []
@@ -183,7 +194,7 @@ def main() -> int:
     n_ev = sum(len(extract(t).evidence) for t in texts)
     n_neg = sum(1 for t in texts for e in extract(t).evidence if e.choice.value == "absent")
     print(f"texts: {len(texts)} presentations (mean {sum(map(len, texts)) / len(texts):.0f} chars), "
-          f"load average {os.getloadavg()[0]:.1f}")  # fmt: skip
+          f"load average {os.getloadavg()[0]:.1f}; interpreter {interpreter()}")  # fmt: skip
     print(f"SpineGuide full assessment: n={len(ours)} p50={p50:.2f} ms p95={p95:.2f} ms "
           f"peak traced memory per pass={peak / 1e6:.1f} MB")  # fmt: skip
     print(f"SpineGuide extraction only (text.pipeline.extract): p50={x50:.2f} ms; "

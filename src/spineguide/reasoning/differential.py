@@ -288,6 +288,11 @@ class _Model:
                     rows = [row for f in flist if (row := f.row(absent)) is not None]
                     if rows:
                         index.setdefault(fid, []).append((k, rows))
+        # finding id → the diagnoses a present finding weighs (by id)
+        self.weighers_present: dict[str, frozenset[str]] = {
+            fid: frozenset(self.diagnoses[k][0] for k, _ in got)
+            for fid, got in self.rows_present.items()
+        }
 
 
 def _is_number(v: Any) -> bool:
@@ -350,9 +355,10 @@ def rank_differential(
             got = rows_present.get(fid)
             if got is None:
                 continue
-            detail = _present_detail(es, fid)
+            # worded only for the diagnoses explained (see _contributions): most are not
+            detail = _Stated(fid)
             if fid in sided:
-                may_side.update(m.diagnoses[k][0] for k, _ in got)
+                may_side |= m.weighers_present[fid]
         else:
             got = rows_absent.get(fid)
             if got is None:
@@ -476,8 +482,8 @@ def rank_differential(
             v["evidence_for"].sort(key=_LR, reverse=True)  # strongest first; ties keep order
             if v["id"] not in capped:  # a capped one was ordered before its cap was added
                 v["evidence_against"].sort(key=_LR)
-            v["evidence_for"] = _contributions(v["evidence_for"])
-            v["evidence_against"] = _contributions(v["evidence_against"])
+            v["evidence_for"] = _contributions(v["evidence_for"], es)
+            v["evidence_against"] = _contributions(v["evidence_against"], es)
         else:  # a summary: the ranking is complete, the explanation of the tail is left out
             v["evidence_for"], v["evidence_against"], v["explained"] = [], [], False
     return results
@@ -524,14 +530,26 @@ def _present_detail(es: EvidenceSet, fid: str) -> str:
 _CONTRIBUTION_FIELDS = field_names(EvidenceContribution)
 
 
-def _contributions(rows: list[Contrib]) -> list[EvidenceContribution]:
+class _Stated(str):
+    """The detail of a present finding, worded from the evidence only when it is shown."""
+
+    __slots__ = ()
+
+
+def _contributions(rows: list[Contrib], es: EvidenceSet) -> list[EvidenceContribution]:
     """EvidenceContributions built without validation (the hot path; inputs are trusted)."""
     if not rows:
         return []
     return build_models(
         EvidenceContribution,
         [
-            {"id": c[0], "label": c[1], "likelihood_ratio": c[2], "detail": c[3], "source": c[4]}
+            {
+                "id": c[0],
+                "label": c[1],
+                "likelihood_ratio": c[2],
+                "detail": _present_detail(es, c[3]) if type(c[3]) is _Stated else c[3],
+                "source": c[4],
+            }
             for c in rows
         ],
         _CONTRIBUTION_FIELDS,

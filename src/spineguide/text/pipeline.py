@@ -110,8 +110,13 @@ _EMERGENCY_SETTING = re.compile(
     r"(?<!\w)(?:(?:attend\w*|present\w*|seen|came|comes|brought|arriv\w*|admitted|referred|"
     r"self-?presented|conveyed|walked)\s+(?:\w+\s+){0,3}?(?:to|in|into|at|via|through)\s+"
     r"(?:the\s+|our\s+|an?\s+|local\s+)*(?:ed|a\s?&\s?e|a\s?and\s?e|emergency\s+(?:department|dept|room|unit)|"
-    r"er|casualty|resus)|(?:ed|a\s?&\s?e|emergency\s+department|emergency\s+room)\s+"
-    r"(?:attendance|presentation|triage|review|assessment|doctor|team|registrar)|"
+    r"er|casualty|resus)|(?:ed|a\s?&\s?e|emergency\s+department|emergency\s+room|er)\s+"
+    r"(?:attendance|presentation|triage|review|assessment|doctor|team|registrar|visit|course|"
+    r"hpi|note|notes|physician|provider|nurse|nursing|consultant|clinician|resident)|"
+    r"(?:ed|a\s?&\s?e|emergency\s+(?:department|dept|room))\s*:|"
+    r"\(\s*(?:ed|a\s?&\s?e|emergency\s+department)\s*\)|"
+    r"(?:referr\w*|transferr?\w*|handed\s+over)\s+from\s+(?:the\s+)?"
+    r"(?:ed|a\s?&\s?e|emergency\s+(?:department|dept|room))|"
     r"in\s+(?:the\s+)?(?:emergency\s+department|a\s?&\s?e|resus)|"
     r"attend\w*\s+(?:the\s+|an?\s+|local\s+)*(?:ed|a\s?&\s?e|emergency\s+(?:department|dept|room)|er|casualty))(?!\w)",
     re.I,
@@ -129,7 +134,7 @@ _HOSPITAL_SETTING = re.compile(
     r"(?:\w+\s+){0,3}?(?:to|in|into|at)\s+(?:the\s+|our\s+|an?\s+|this\s+|local\s+|tertiary\s+)*"
     r"(?:(?:\w+\s+)?hospital|institution|trauma\s+cent(?:re|er)|intensive\s+care|icu|itu|hdu)|"
     r"(?:hospital|district)\s+(?:ed|a\s?&\s?e|emergency\s+(?:department|room))|"
-    r"brought\s+in|by\s+ambulance|ambulance\s+(?:handover|crew|transfer)|"
+    r"brought\s+in|by\s+ambulance|ambulance\s+(?:handover|crew|transfer)|biba|"
     r"(?:on|in)\s+(?:the\s+|a\s+)?(?:\w+\s+){0,2}?ward|ward\s+(?:referral|review|round|patient|team|nurse)|"
     r"in-?patients?|hospitali[sz](?:ed|ation)|(?:while|whilst|now|currently)\s+in\s+hospital|"
     r"in\s+(?:the\s+)?(?:icu|itu|hdu|intensive\s+care)|pod\s?\d|post-?op(?:erative)?\s+day\s+\d)(?!\w)",
@@ -163,6 +168,19 @@ def _imaging_prefilter() -> LiteralIndex:
     """Literal prefilter for imaging sentences (every one names a modality)."""
     return LiteralIndex([_IMAGING_SENTENCE.pattern])
 
+
+# Advice, not a visit: "advised to attend ED if…", "safety-netted: A&E if worse", "if it worsens,
+# attend A&E", "to re-attend ED", "should go to A&E".
+_ADVICE_BEFORE = re.compile(
+    r"(?:(?<!\w)(?:advised|advise|told|asked|instructed|encouraged|reminded|aware|knows?|"
+    r"safety[- ]?net\w*)(?!\w)[^.;\n]*|"
+    r"(?<!\w)(?:will|would|should|must|might|may|can|could|to)\s+|re-?)$",
+    re.I,
+)
+# ... and a condition before an instruction ("if worse, attend A&E"; not "worse if sitting,
+# presented to ED", where the verb is a past visit)
+_IF_BEFORE = re.compile(r"(?<!\w)if(?!\w)[^.;\n]*$", re.I)
+_INSTRUCTION = re.compile(r"(?:attend|present|come|go|return)(?!\w)", re.I)
 
 # The patient is seen in a specialist spinal clinic ("referred to the spinal clinic", "reviewed
 # in the spine surgery outpatients", "seen by the spinal surgeons"): the spine-clinic priors apply.
@@ -215,8 +233,15 @@ def note_setting(text: str) -> Literal["emergency", "spine-clinic"] | None:
         if k not in possible:
             continue
         for m in pattern.finditer(text):
-            if _NOT_NOW_BEFORE.search(text[max(0, m.start() - 30) : m.start()]):
+            before = text[max(0, m.start() - 60) : m.start()]
+            if _NOT_NOW_BEFORE.search(before[-30:]):
                 continue  # "not seen in ED", "previously admitted", "no hospital admission"
+            if pattern is emergency and (
+                _ADVICE_BEFORE.search(before)
+                or (_INSTRUCTION.match(m.group(0)) and _IF_BEFORE.search(before))
+            ):
+                continue  # "advised to attend ED if…" (a planned admission still places the
+                # patient in hospital: "will be admitted under orthopaedics")
             if pattern is hospital and _PAST_AFTER.search(text[m.end() : m.end() + 60]):
                 continue  # "admitted 4 weeks ago", "hospitalised in 2019"
             return "emergency"

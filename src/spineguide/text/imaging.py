@@ -255,6 +255,7 @@ def _analyse_sentence(
     """Run the sentence pipes and append the sentence's findings to `out`."""
     state.antecedent_age += 1
     words, corrected = vocab.correct_words(sent.words)
+    words = vocab.side_letters(words)
     sent.words = words
     tokens = find_level_tokens(words, sent.levels) if sent.levels else {}
     items = tag(vocab, words, tokens)

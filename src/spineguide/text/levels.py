@@ -32,6 +32,7 @@ RANGE_WORDS = frozenset({"through", "thru", "to", "till", "until", "up", "down",
 LIST_WORDS = frozenset({"and", "or", ",", "&", "as", "well", "at", "the"})
 ROOT_NOUNS = frozenset({"root", "roots", "nerve", "sleeve", "sleeves"})
 ROOT_POSITION_WORDS = frozenset({"traversing", "descending", "exiting", "existing", "transiting"})
+_SIDE_WORDS = frozenset({"left", "right", "bilateral"})
 BODY_NOUNS = frozenset(
     {
         "vertebral",
@@ -288,6 +289,8 @@ def _role(
             return "level"  # a disc level is neither a root nor a vertebral body
     after = words[group.end] if group.end < len(words) else ""
     before = words[group.start - 1] if group.start > 0 else ""
+    if before in _SIDE_WORDS and group.start > 1:
+        before = words[group.start - 2]  # "the exiting right L5"
     if before in ROOT_POSITION_WORDS or after in ROOT_NOUNS:
         return "root"
     if after in BODY_NOUNS:

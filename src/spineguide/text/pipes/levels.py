@@ -32,8 +32,10 @@ def level_tokens(
                 i + 1 < n
                 and words[i + 1] in ("t", "l", "s")
                 and (i + 2 >= n or not words[i + 2][:1].isdigit())
+                and not any(j in w for j in "-–/")
             ):
-                continue  # the same, with the dash read as a joiner
+                continue  # the same, with the dash read as a joiner (a whole disc level such as
+                # "l4/5" or "l3-l4" is not cut short: "L4/5 L disc" is the left side)
             tok = parse_level_token(w)
             if tok is not None:
                 out[i] = tok

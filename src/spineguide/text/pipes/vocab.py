@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -9,6 +10,8 @@ from typing import Any
 from spineguide.knowledge.loader import read_yaml
 from spineguide.text.context import ContextEngine, longest_phrase_at
 from spineguide.text.levels import LevelToken
+
+_ROOT_WORD = re.compile(r"[ls][1-5]")  # a lumbar or sacral root named by its letter and number
 
 VOCABULARY_PATH = Path(__file__).resolve().parents[1] / "vocabulary" / "imaging.yaml"
 
@@ -205,6 +208,34 @@ class Vocab:
         # words seen that need no correction (short, known or with no near target): a bounded
         # per-word set, so a sentence of such words is passed through in one set operation
         self._spelt_right: set[str] = set()
+        letters = data.get("side_letters") or {}
+        self._side_letters: dict[str, str] = dict(letters.get("letters") or {})
+        self._side_before = frozenset(letters.get("before") or ())
+        self._side_root_after = frozenset(letters.get("root_after") or ())
+        self._side_root_before = frozenset(letters.get("root_before") or ())
+
+    def side_letters(self, words: list[str]) -> list[str]:
+        """Words with a clinician's side letter ("L paracentral", "the R S1 root") spelt out."""
+        letters = self._side_letters
+        if letters.keys().isdisjoint(words):
+            return words
+        out = words
+        n = len(words)
+        for i, w in enumerate(words):
+            side = letters.get(w)
+            if side is None or i + 1 >= n:
+                continue
+            nxt = words[i + 1]
+            names_root = _ROOT_WORD.fullmatch(nxt) is not None and (
+                (i + 2 < n and words[i + 2] in self._side_root_after)
+                or (i > 0 and words[i - 1] in self._side_root_before)
+            )
+            if nxt not in self._side_before and not names_root:
+                continue
+            if out is words:
+                out = list(words)
+            out[i] = side
+        return out
 
     def correct_words(self, words: list[str]) -> tuple[list[str], set[int]]:
         """Words with vocabulary misspellings corrected, and the indices that were corrected."""

@@ -12,6 +12,7 @@ from spineguide.text.context import ContextEngine, longest_phrase_at
 from spineguide.text.levels import LevelToken
 
 _ROOT_WORD = re.compile(r"[ls][1-5]")  # a lumbar or sacral root named by its letter and number
+_COMPARED = frozenset({">", "<", ">>", "=", "than", "and", "&", "/", "+"})  # "L > R", "L and R"
 
 VOCABULARY_PATH = Path(__file__).resolve().parents[1] / "vocabulary" / "imaging.yaml"
 
@@ -223,8 +224,8 @@ class Vocab:
         n = len(words)
         for i, w in enumerate(words):
             side = letters.get(w)
-            if side is None or i + 1 >= n:
-                continue
+            if side is None or i + 1 >= n or (i > 0 and words[i - 1] in _COMPARED):
+                continue  # "L > R foraminal narrowing" compares the sides: both are narrowed
             nxt = words[i + 1]
             names_root = _ROOT_WORD.fullmatch(nxt) is not None and (
                 (i + 2 < n and words[i + 2] in self._side_root_after)

@@ -36,3 +36,32 @@ def test_denied_shorthand_is_denied() -> None:
     got = parse_imaging_report("L4/5: no CCS or NFN.")
     assert got.findings, "the denial is read, not skipped"
     assert all(f.negated for f in got.findings)
+
+
+@pytest.mark.parametrize(
+    ("text", "finding"),
+    [
+        ("Large L4/5 disc extrusion compressing the CE.", "cauda_equina_compression"),
+        ("Severe canal stenosis with CE compression at L3/4.", "cauda_equina_compression"),
+        ("L5/S1 PID, CES picture.", "cauda_equina_compression"),
+        ("Pathological # L2.", "fracture"),
+        ("Mets L1 and L3.", "bone_lesion"),
+    ],
+)
+def test_red_flag_shorthand_is_read(text: str, finding: str) -> None:
+    """Shorthand for cauda equina compression, a fracture or deposits is not lost."""
+    found = {f.finding for f in parse_imaging_report(text).findings if not f.negated}
+    assert finding in found
+
+
+def test_ce_for_contrast_names_no_finding() -> None:
+    """'CE' is also contrast-enhanced: with no compression word it names nothing."""
+    assert parse_imaging_report("CE MRI lumbar spine: no abnormal enhancement.").findings == []
+
+
+def test_cauda_equina_shorthand_in_a_note_triages_as_an_emergency() -> None:
+    """An MRI summary in a note that says the CE is compressed is an emergency."""
+    from spineguide.reasoning.assess import assess
+
+    note = "44M, 4/7 bilateral sciatica. MRI today: large L4/5 disc extrusion compressing the CE."
+    assert assess(note).triage.urgency.value == "emergency"

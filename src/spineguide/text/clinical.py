@@ -42,8 +42,9 @@ _FAMILY_SPA = re.compile(
     re.I,
 )
 _SIDE = re.compile(
-    r"(?<!\w)(?:(left|right|lt|rt)|(bilateral(?:ly)?|both|each side|both sides))(?!\w)|"
-    r"(?<![\w/])(l|r)(?=\s+(?:leg|thigh|calf|foot|knee|hip|buttock|side))|"
+    r"(?<!\w)(?:(left|right|lt|rt)|(bilateral(?:ly)?|bilat|b/l|ble|both|each side|both sides))(?!\w)|"
+    # "R leg", and "RLE"/"LLE" (right/left lower extremity): the letter is the side
+    r"(?<![\w/])(l|r)(?=\s+(?:leg|thigh|calf|foot|knee|hip|buttock|side)|les?(?!\w))|"
     r"(?<![\w/.])(?-i:(L|R))(?![\w/'-])(?!\.\w)",  # telegraphic "KJ absent L", "SLR +ve at 40° R"
     re.I,
 )
@@ -51,7 +52,8 @@ _SIDE = re.compile(
 # it is rewritten as "Rt"/"Lt" (same length, offsets kept; "(L)" becomes "Lt" and a space) so it
 # does not split the clause
 _SIDE_BRACKET = re.compile(r"\((?-i:([LR]))\)|(?<![\w(])(?-i:([LR]))\)(?=\s|$)")
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9(\"'])|\n+|(?<=[.!?])$")
+# (an arrow opens a telegraphic sentence too: "AJ ++ bilat. ↓ PP medial calf L")
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9(\"'↓↑])|\n+|(?<=[.!?])$")
 _CLAUSE_SPLIT = re.compile(
     r"[,;:()]|\s-\s|(?<!\w)(?:but|however|although|though|whereas)(?!\w)", re.I
 )
@@ -161,6 +163,16 @@ _SENSATION_NORMAL = re.compile(
     r"power(?:,)? (?:and )?sensation (?:are |were )?normal)",
     re.I,
 )
+# "hip flexion 4/5, otherwise 5/5": a grade after one of these words is the other muscles'
+_OTHER_MUSCLES = re.compile(
+    r"(?<!\w)(?:otherwise|elsewhere|else|rest|remainder|all other|other (?:muscles?|myotomes?|groups?))"
+    r"(?!\w)",
+    re.I,
+)
+# a physiotherapy body chart labels each area of symptoms "P1:", "P2 -" (P for pain); the words
+# after the label name where it hurts ("P2: R post thigh to knee, intermittent")
+_BODY_CHART = re.compile(r"(?<![\w/])p[1-9]\s*(?::|=|-(?=\s))", re.I)
+_AT_START = re.compile("")  # an empty match: the cue of a body-chart clause (it has no pain word)
 _ANGLE = re.compile(r"(?<!\w)(?:at\s+)?(\d{1,2})\s*(?:°|deg(?:rees?)?)", re.I)
 _GENERIC_REFLEX = re.compile(r"(?<!\w)reflexes(?!\w)", re.I)
 
@@ -201,6 +213,53 @@ class _Numeric:
     plausible: tuple[float, float]
     units: tuple[tuple[re.Pattern[str], float], ...] = ()  # unit written after the number → factor
     normal_below: float | None = None  # a reading under this answers the finding absent
+    unit_required: bool = False  # a bare number is not this reading ("residual weakness 4/5")
+    sentence_needs: re.Pattern[str] | None = None  # words its sentence must hold ("catheter")
+    not_followed_by: re.Pattern[str] | None = None  # a rate, not a volume ("50 mL/hr")
+
+
+# what a number is when a time, a grade, a score or another unit follows it ("PVR 2 days ago",
+# "residual pain 3/10"): not the reading named before it
+_NOT_A_READING = re.compile(
+    r"\s*(?:/|%|(?:days?|hours?|hrs?|h|weeks?|wks?|months?|mths?|years?|yrs?|mg|kg|mm|cm|fr|ch)\b)",
+    re.I,
+)
+
+
+def _numeric(n: dict[str, Any]) -> _Numeric:
+    """One numeric reading of the vocabulary: its name (or the words after it) and thresholds.
+
+    "PVR 450", "bladder scan showed 900 ml" (the name, then the number) and, when the entry has
+    `after` words, "900 ml residual" (the number and its unit, then the words).
+    """
+    units = "|".join(u["pattern"] for u in n.get("units", ())) or "(?!)"
+    # the number is not part of a word before it ("residual numbness L4" holds no volume)
+    body = (
+        rf"(?<!\w)(?:{n['name']})(?!\w)\D{{0,12}}?(?<![^\W\d_])(\d+(?:\.\d+)?)"
+        rf"(?:\s*({units})(?!\w))?"
+    )
+    if n.get("after"):
+        body += (
+            rf"|(?<![\w.])(\d+(?:\.\d+)?)\s*({units})(?!\w)\s*(?:of\s+(?:\w+\s+)?urine\s+)?"
+            rf"(?:{n['after']})(?!\w)"
+        )
+    return _Numeric(
+        finding=n["finding"],
+        regex=re.compile(body, re.I),
+        above=n.get("above"),
+        below=n.get("below"),
+        plausible=(float(n["plausible"][0]), float(n["plausible"][1])),
+        units=tuple(
+            (re.compile(rf"(?:{u['pattern']})$", re.I), float(u["factor"]))
+            for u in n.get("units", ())
+        ),
+        normal_below=n.get("normal_below"),
+        unit_required=bool(n.get("unit_required")),
+        sentence_needs=re.compile(n["sentence_needs"], re.I) if n.get("sentence_needs") else None,
+        not_followed_by=(
+            re.compile(n["not_followed_by"], re.I) if n.get("not_followed_by") else None
+        ),
+    )
 
 
 @dataclass(frozen=True)
@@ -330,6 +389,7 @@ def _vocab() -> _Vocab:
         )
     rf = raw["reflexes"]
     tt = raw["tension_tests"]
+    numeric = tuple(_numeric(n) for n in raw.get("numeric", []))
     families = {
         "phrases": bodies,
         "regions": [_expand(r["pattern"], macros) for r in raw["regions"]],
@@ -344,8 +404,9 @@ def _vocab() -> _Vocab:
         "ages": [rx.pattern for rx in _AGE_PATTERNS],
         "symptoms": [macros[k] for k in ("PAIN", "SENS", "TINGLE", "WEAKWORD")],
         "reflex_words": [rf["reduced"], rf["normal"]],
-        "numeric": [str(n["name"]) for n in raw.get("numeric", [])],  # a value needs its name
+        "numeric": [n.regex.pattern for n in numeric],  # a value needs its name (or words)
         "power_normal": [_POWER_NORMAL.pattern],  # read clause by clause in _muscles
+        "body_chart": [_BODY_CHART.pattern],
     }
     bases, flat = {}, []
     for name, bodies_of in families.items():
@@ -375,25 +436,7 @@ def _vocab() -> _Vocab:
         tension_pos=_word_regex(tt["positive"]),
         tension_neg=_word_regex(tt["negative"]),
         weakword=_word_regex(macros["WEAKWORD"]),
-        numeric=tuple(
-            _Numeric(
-                finding=n["finding"],
-                regex=re.compile(
-                    rf"(?<!\w)(?:{n['name']})(?!\w)\D{{0,12}}?(\d+(?:\.\d+)?)"
-                    rf"(?:\s*({'|'.join(u['pattern'] for u in n.get('units', ())) or '(?!)'})(?!\w))?",
-                    re.I,
-                ),
-                above=n.get("above"),
-                below=n.get("below"),
-                plausible=(float(n["plausible"][0]), float(n["plausible"][1])),
-                units=tuple(
-                    (re.compile(rf"(?:{u['pattern']})$", re.I), float(u["factor"]))
-                    for u in n.get("units", ())
-                ),
-                normal_below=n.get("normal_below"),
-            )
-            for n in raw.get("numeric", [])
-        ),
+        numeric=numeric,
         lab_units={str(k): dict(v) for k, v in (raw.get("lab_units") or {}).items()},
         treatment_time=re.compile(rf"\s*(?:of\s+)?(?:{raw['treatment_time']})", re.I),
         procedure_time=re.compile(raw["procedure_time"], re.I),
@@ -972,6 +1015,7 @@ def _regions(col: _Collector, vocab: _Vocab) -> None:
     carried: tuple[int, tuple[str, ...]] | None = None  # (clause, kinds) a region list continues
     symptom_words = (vocab.pain, vocab.sens, vocab.tingle, vocab.weakword)
     symptoms_in, regions_in = col.by_clause(vocab, "symptoms"), col.by_clause(vocab, "regions")
+    charted = _body_chart_clauses(col, vocab)
     for ci, (c_start, c_end) in enumerate(doc.clauses):
         chunk = doc.text[c_start:c_end]
 
@@ -981,6 +1025,8 @@ def _regions(col: _Collector, vocab: _Vocab) -> None:
         has_pain, has_sens, has_tingle, has_weak = (
             regex.search(chunk) if k in here else None for k, regex in enumerate(symptom_words)
         )
+        if ci in charted and not (has_pain or has_sens or has_tingle or has_weak):
+            has_pain = _AT_START.match(chunk)  # a body-chart area: its regions are painful
         if not (has_pain or has_sens or has_tingle or has_weak):
             if (
                 carried is not None
@@ -1066,6 +1112,23 @@ def _regions(col: _Collector, vocab: _Vocab) -> None:
                     continue
         if has_tingle and not found_any:
             col.add("paresthesia", c_start + has_tingle.start(), c_start + has_tingle.end())
+
+
+def _body_chart_clauses(col: _Collector, vocab: _Vocab) -> frozenset[int]:
+    """Clauses after a body-chart label ("P1:", "P2 -") up to the end of its sentence."""
+    if not col.can_match(vocab, "body_chart"):
+        return _NONE
+    doc = col.doc
+    out: set[int] = set()
+    for m in _BODY_CHART.finditer(doc.text):
+        ci = doc.clause_of(m.end())
+        si = doc.sentence_of(m.start())
+        end = doc.sentences[si][1]
+        while ci < len(doc.clauses) and doc.clauses[ci][0] < end:
+            if doc.clauses[ci][1] > m.end():
+                out.add(ci)
+            ci += 1
+    return frozenset(out)
 
 
 def _pain_held_elsewhere(
@@ -1222,7 +1285,12 @@ def _muscles(col: _Collector, vocab: _Vocab) -> None:
     )
     for ci, (c_start, c_end) in enumerate(doc.clauses):
         chunk = doc.text[c_start:c_end]
-        if ci in labelled or (0 in normal_in[ci] and _POWER_NORMAL.search(chunk)):
+        if ci in labelled or (
+            0 in normal_in[ci]
+            and _POWER_NORMAL.search(chunk)
+            # "hip flexion 4/5, otherwise 5/5 throughout": the verdict is the other muscles'
+            and not any(g < 5 for g in _grades(chunk))
+        ):
             for finding, _ in vocab.muscles:
                 col.add(finding, c_start, c_end, choice=Choice.absent, lateral=False)
             continue
@@ -1240,9 +1308,13 @@ def _muscles(col: _Collector, vocab: _Vocab) -> None:
             continue
         hits.sort()
         # a reflex named after the muscle ends its tail: "quads 4/5, KJ 1+" is not grade 1
-        tail_end = _following(doc, ci, (*names, _POWER_NORMAL, vocab.reflex_stop))
+        tail_end = _following(doc, ci, (*names, _POWER_NORMAL, vocab.reflex_stop, _OTHER_MUSCLES))
         tail = doc.text[c_end:tail_end]
         tail_grades = _grades(tail)
+        other = _OTHER_MUSCLES.search(chunk) if hits[-1][1] < c_end else None
+        if other is not None and c_start + other.start() >= hits[-1][1]:
+            c_end = c_start + other.start()  # the grades after it are the other muscles'
+            chunk, tail_grades = doc.text[c_start:c_end], []
         clause_grades = _grades(chunk)
         weak = vocab.weak.search(chunk) or any(g < 5 for g in tail_grades + clause_grades)
         if weak:
@@ -1341,6 +1413,26 @@ def _reflex_verdict_after(
     return vocab.reflex_reduced.search(doc.text, a, b), vocab.reflex_normal.search(doc.text, a, b)
 
 
+# a side written right after a test and its verdict ("FNST (+) L", "SLR +ve R", "SLR -ve bilat"):
+# it is the test's, even when another side was named earlier in the sentence
+_TEST_SIDE_AFTER = re.compile(
+    r"[ \t(]*(?:\+ ?ve|- ?ve|\+|-|positive|negative|pos|neg)?[ \t)]*(?:on the |on |at )?"
+    r"(?:(left|right|lt|rt)|(bilateral(?:ly)?|bilat|b/l|both sides|both)|(?-i:(L|R)))(?![\w/'-])",
+    re.I,
+)
+
+
+def _test_side_after(text: str, end: int) -> str | None:
+    """The side written right after a tension test named at text[:end], if any."""
+    m = _TEST_SIDE_AFTER.match(text, end)
+    if m is None:
+        return None
+    if m.group(2):
+        return "bilateral"
+    word = m.group(1) or m.group(3)
+    return "left" if word.lower().startswith("l") else "right"
+
+
 def _tension_tests(col: _Collector, vocab: _Vocab) -> None:
     doc = col.doc
     names = tuple(regex for _, regex in vocab.tension)
@@ -1385,7 +1477,8 @@ def _tension_tests(col: _Collector, vocab: _Vocab) -> None:
             else:
                 continue
             value = float(angle.group(1)) if angle and choice == Choice.present else None
-            col.add(finding, start, end, choice=choice, value=value)
+            side = _test_side_after(doc.text, end)
+            col.add(finding, start, end, choice=choice, value=value, side=side)
 
 
 def _family_spa(col: _Collector) -> None:
@@ -1688,8 +1781,17 @@ def _labs(col: _Collector, findings: dict[str, Any]) -> None:
         if k not in named:
             continue  # the value's name is not in the note
         for m in num.regex.finditer(text):
-            value = float(m.group(1))
-            unit = m.group(2) if m.lastindex and m.lastindex >= 2 else None
+            first = m.group(1) is not None  # the name, then the number
+            value = float(m.group(1) if first else m.group(3))
+            unit = m.group(2) if first else m.group(4)
+            if unit is None and (num.unit_required or _NOT_A_READING.match(text, m.end())):
+                continue  # "residual weakness 4/5", "PVR 2 days ago": no volume
+            if num.not_followed_by is not None and num.not_followed_by.match(text, m.end()):
+                continue  # "catheter draining 50 mL/hr" is a rate
+            if num.sentence_needs is not None:
+                s_start, s_end = col.doc.sentences[col.doc.sentence_of(m.start())]
+                if not num.sentence_needs.search(text, s_start, s_end):
+                    continue  # "300 mL drained" from an abscess is no bladder volume
             if unit:
                 value *= next((f for rx, f in num.units if rx.match(unit)), 1.0)
             if not num.plausible[0] <= value <= num.plausible[1]:

@@ -62,7 +62,9 @@ _NONE: frozenset[int] = frozenset()  # no candidate pattern in a family
 _AND_LIST = re.compile(r"(?<!\w)and(?!\w)", re.I)
 _WINDOW_CHARS = 240  # context looked at around a mention (negation, side)
 _MAX_LIST_ITEMS = 12
-_DENIAL_VERBS = frozenset({"denies", "denied", "deny", "denying", "denies any", "negative for"})
+_DENIAL_VERBS = frozenset(
+    {"denies", "denied", "deny", "denying", "denies any", "negative for", "neg for"}
+)
 _HISTORY_HEADER = re.compile(
     r"^\W*(?:pmh|pmhx|past medical history|past history|background|previous history)(?!\w)", re.I
 )
@@ -612,7 +614,46 @@ def _segment(text: str) -> _Doc:
         clause_negated=[False] * len(clauses),
     )
     _negate_lists(doc, comma_before)
+    _negate_signed_items(doc)
     return doc
+
+
+# a review-of-systems item marked by a sign before it: "(-) fever, (+) leg weakness",
+# "+numbness RLE, -saddle anesthesia" ("-ve"/"+ve" are verdict words, not marks)
+_SIGN_MARK = re.compile(r"\(\s*([-+])\s*\)|(?<![\w)+-])([-+])(?=[a-z])(?!ve\b)", re.I)
+_MARK_BEFORE = frozenset(",;:.(\n")  # what may stand before a mark (after spaces): a list
+
+
+def _negate_signed_items(doc: _Doc) -> None:
+    """Deny the clause after a "(-)" mark, and after a bare "-" in a line that marks with signs.
+
+    A bare "-" before a word is read as a denial only in a sentence that also holds a "+" or a
+    bracketed mark (a signed list): "-LBP since Monday" alone may be a bullet point, and a bullet
+    must not deny what it lists.
+    """
+    text = doc.text
+    if "(-" not in text and "(+" not in text and "-" not in text:
+        return
+    marks: list[tuple[int, str, bool]] = []  # (where the item starts, sign, bracketed)
+    for m in _SIGN_MARK.finditer(text):
+        before = text[: m.start()].rstrip(" \t")
+        if before and before[-1] not in _MARK_BEFORE:
+            continue  # "SLR (-)", "FNST (+) L": a verdict after its test, not a list mark
+        sign = m.group(1) or m.group(2)
+        marks.append((m.end(), sign, m.group(1) is not None))
+    if not marks:
+        return
+    signed = {doc.sentence_of(at) for at, sign, bracket in marks if bracket or sign == "+"}
+    for at, sign, bracket in marks:
+        if sign != "-" or not (bracket or doc.sentence_of(at) in signed):
+            continue
+        pos = at
+        while pos < len(text) and text[pos] in " \t":
+            pos += 1
+        ci = doc.clause_of(pos)
+        inside = bool(doc.clauses) and doc.clauses[ci][0] <= pos < doc.clauses[ci][1]
+        if inside and not text[doc.clauses[ci][0] : at].strip(" \t-"):
+            doc.clause_negated[ci] = True  # the mark opens the clause
 
 
 def _clause_cues(doc: _Doc, ci: int, category: str, direction: str) -> list[CueMatch]:
@@ -686,7 +727,10 @@ def _negate_lists(doc: _Doc, comma_before: list[bool]) -> None:
             )
             if closes_or or (short_and and "and" in words):
                 close = j
-                break
+                if triggers[-1].phrase not in _DENIAL_VERBS:
+                    break
+                # "denies f/c, bowel or bladder incontinence, saddle anesthesia": a denial
+                # verb's list may go on after an item with its own "or"
             j += 1
         else:  # "Denies fever, rigors, IVDU.": a denial verb's list needs no closing "or"
             if (
@@ -1630,7 +1674,8 @@ _LABS: tuple[tuple[str, re.Pattern[str]], ...] = (
     (
         "wbc",
         re.compile(
-            r"(?<!\w)(?:white (?:blood )?(?:cell )?count|wbc|wcc|white cells?)\D{0,12}?(\d+(?:\.\d+)?)",
+            r"(?<!\w)(?:white (?:blood )?(?:cell )?count|wbc|wcc|white cells?)\D{0,12}?"
+            r"(\d{1,3}(?:,\d{3})+(?!\d|\.\d)|\d+(?:\.\d+)?)",  # "WBC 15,500" (per microlitre)
             re.I,
         ),
     ),
@@ -1645,6 +1690,12 @@ _TEMP = re.compile(
     r"(?<!\w)(?:temperature|temp|t|fever|pyrexia|pyrexial|febrile)\s*(?:of\s*|is\s*|was\s*|:\s*)?(\d{2}(?:\.\d)?)\s*°?\s*c?(?!\w)",
     re.I,
 )
+# "T 101.8F", "temp 102.4 °F" (US notes): converted to Celsius with the data factors
+_TEMP_F = re.compile(
+    r"(?<!\w)(?:temperature|temp|tmax|t|fever|febrile)\s*(?:of\s*|is\s*|was\s*|:\s*)?"
+    r"(\d{2,3}(?:\.\d)?)\s*°?\s*f(?!\w)",
+    re.I,
+)
 _HBA1C = re.compile(r"(?<!\w)hba1c\D{0,10}?(\d+(?:\.\d+)?)\s*(%|mmol)?", re.I)
 _HB = re.compile(
     r"(?<!\w)(?:ha?emoglobin|hb)\b\D{0,25}?(\d{1,3}(?:\.\d)?)(?:\s*(?:g/?[dl]l?)?\s*(?:to|->|→|down to)\s*(\d{1,3}(?:\.\d)?))?",
@@ -1652,9 +1703,13 @@ _HB = re.compile(
 )
 # "adj Ca 2.74", "corrected calcium 2.81 mmol/L", "calcium 12.1 mg/dL" ("Ca" alone only before a
 # decimal reading, so "Ca breast" stays a cancer)
+# "Ca2+ 3.1" and "Ca++ 2.9" name calcium by its ion: a reading low enough to be an ionised
+# calcium is left unread; "ionised calcium" itself is another test (its normal range is about half
+# the total's) and is never read as the total
 _CALCIUM = re.compile(
-    r"(?<!\w)(?:(?:adj(?:usted)?|corr(?:ected)?|serum|total|albumin[- ]adjusted)\.?\s*(?:calcium|ca)"
-    r"|calcium|ca(?=\s*(?:[:=]|is|was|of)?\s*\d{1,2}\.\d))(?!\w)\D{0,12}?(\d{1,2}(?:\.\d+)?)"
+    r"(?<!\w)(?<!ioni[sz]ed )(?<!free )(?:(?:adj(?:usted)?|corr(?:ected)?|serum|total|albumin[- ]adjusted)\.?\s*"
+    r"(?:calcium|ca)(?!\w)|calcium(?!\w)|ca(?=\s*(?:[:=]|is|was|of)?\s*\d{1,2}\.\d)(?!\w)"
+    r"|(ca\s?(?:2\+|\+\+)))\D{0,12}?(\d{1,2}(?:\.\d+)?)"
     r"\s*(mmol\s*/\s*l|mg\s*/\s*dl)?",
     re.I,
 )
@@ -1684,7 +1739,7 @@ _ABI = re.compile(
 # the whole-note value scans below, indexed by the vocabulary's literal prefilter (most notes name
 # two or three of them; a scan whose words are absent is skipped)
 _LAB_SCANS: tuple[re.Pattern[str], ...] = (
-    *(rx for _, rx in _LABS), _CALCIUM, _TEMP, _HBA1C, _HB, _INR, _BP, _PULSE, _ABI,
+    *(rx for _, rx in _LABS), _CALCIUM, _TEMP, _HBA1C, _HB, _INR, _BP, _PULSE, _ABI, _TEMP_F,
 )  # fmt: skip
 
 
@@ -1720,18 +1775,32 @@ def _labs(col: _Collector, findings: dict[str, Any]) -> None:
                 value=value, negatable=False, lateral=False)  # fmt: skip
 
     crp_units = _vocab().lab_units.get("crp", {})
+    wbc_units = _vocab().lab_units.get("wbc", {})
     for fid, regex in _LABS:
         for m in scan(regex):
-            value = float(m.group(1))
+            value = float(m.group(1).replace(",", ""))
             if fid == "crp":
                 value = _crp_mg_l(value, text, m.end(), crp_units)
+            elif fid == "wbc" and wbc_units and value >= float(wbc_units["per_ul_min"]):
+                value *= float(wbc_units["per_ul_to_10e9_l"])  # "WBC 15,500" cells/µL
             threshold(fid, value, m.start(), m.end())
+    ca_units = _vocab().lab_units.get("serum_calcium", {})
     for m in scan(_CALCIUM):
-        value = _calcium_mmol(float(m.group(1)), m.group(2))
+        if m.group(1) and float(m.group(2)) < float(ca_units.get("ionised_max", 2.0)):
+            continue  # "Ca2+ 1.32" may be an ionised calcium
+        value = _calcium_mmol(float(m.group(2)), m.group(3))
         if value is not None:
             threshold("serum_calcium", round(value, 2), m.start(), m.end())
     for m in scan(_TEMP):
         value = float(m.group(1))
+        if 34 <= value <= 43:
+            threshold("fever", value, m.start(), m.end())
+    temp_units = _vocab().lab_units.get("temperature", {})
+    for m in scan(_TEMP_F):
+        offset, factor = temp_units.get("fahrenheit_offset"), temp_units.get("fahrenheit_factor")
+        if offset is None or factor is None:
+            break  # no conversion in the data: a Fahrenheit reading stays unread
+        value = round((float(m.group(1)) - float(offset)) * float(factor), 1)
         if 34 <= value <= 43:
             threshold("fever", value, m.start(), m.end())
     for m in scan(_HBA1C):

@@ -621,6 +621,7 @@ def _segment(text: str) -> _Doc:
 # a review-of-systems item marked by a sign before it: "(-) fever, (+) leg weakness",
 # "+numbness RLE, -saddle anesthesia" ("-ve"/"+ve" are verdict words, not marks)
 _SIGN_MARK = re.compile(r"\(\s*([-+])\s*\)|(?<![\w)+-])([-+])(?=[a-z])(?!ve\b)", re.I)
+_PLUS_MARK = re.compile(r"(?<![\w)+-])\+(?=[a-z])(?!ve\b)", re.I)
 _MARK_BEFORE = frozenset(",;:.(\n")  # what may stand before a mark (after spaces): a list
 
 
@@ -632,12 +633,15 @@ def _negate_signed_items(doc: _Doc) -> None:
     must not deny what it lists.
     """
     text = doc.text
-    if "(-" not in text and "(+" not in text and "-" not in text:
+    # without a bracketed mark, a bare "-" counts only beside a "+" mark: most notes hold neither
+    if "(-" not in text and "(+" not in text and ("+" not in text or not _PLUS_MARK.search(text)):
         return
     marks: list[tuple[int, str, bool]] = []  # (where the item starts, sign, bracketed)
     for m in _SIGN_MARK.finditer(text):
-        before = text[: m.start()].rstrip(" \t")
-        if before and before[-1] not in _MARK_BEFORE:
+        k = m.start() - 1
+        while k >= 0 and text[k] in " \t":
+            k -= 1
+        if k >= 0 and text[k] not in _MARK_BEFORE:
             continue  # "SLR (-)", "FNST (+) L": a verdict after its test, not a list mark
         sign = m.group(1) or m.group(2)
         marks.append((m.end(), sign, m.group(1) is not None))
@@ -1686,14 +1690,10 @@ _LABS: tuple[tuple[str, re.Pattern[str]], ...] = (
         re.compile(r"(?<!\w)(?:alp|alkaline phosphatase)\D{0,12}?(\d+)", re.I),
     ),
 )
+# "T 38.6C", and "T 101.8F", "temp 102.4 °F" (US notes: converted with the data factors)
 _TEMP = re.compile(
-    r"(?<!\w)(?:temperature|temp|t|fever|pyrexia|pyrexial|febrile)\s*(?:of\s*|is\s*|was\s*|:\s*)?(\d{2}(?:\.\d)?)\s*°?\s*c?(?!\w)",
-    re.I,
-)
-# "T 101.8F", "temp 102.4 °F" (US notes): converted to Celsius with the data factors
-_TEMP_F = re.compile(
-    r"(?<!\w)(?:temperature|temp|tmax|t|fever|febrile)\s*(?:of\s*|is\s*|was\s*|:\s*)?"
-    r"(\d{2,3}(?:\.\d)?)\s*°?\s*f(?!\w)",
+    r"(?<!\w)(?:temperature|temp|tmax|t|fever|pyrexia|pyrexial|febrile)\s*(?:of\s*|is\s*|was\s*|:\s*)?"
+    r"(\d{2,3}(?:\.\d)?)\s*°?\s*([cf])?(?!\w)",
     re.I,
 )
 _HBA1C = re.compile(r"(?<!\w)hba1c\D{0,10}?(\d+(?:\.\d+)?)\s*(%|mmol)?", re.I)
@@ -1739,7 +1739,7 @@ _ABI = re.compile(
 # the whole-note value scans below, indexed by the vocabulary's literal prefilter (most notes name
 # two or three of them; a scan whose words are absent is skipped)
 _LAB_SCANS: tuple[re.Pattern[str], ...] = (
-    *(rx for _, rx in _LABS), _CALCIUM, _TEMP, _HBA1C, _HB, _INR, _BP, _PULSE, _ABI, _TEMP_F,
+    *(rx for _, rx in _LABS), _CALCIUM, _TEMP, _HBA1C, _HB, _INR, _BP, _PULSE, _ABI,
 )  # fmt: skip
 
 
@@ -1791,16 +1791,17 @@ def _labs(col: _Collector, findings: dict[str, Any]) -> None:
         value = _calcium_mmol(float(m.group(2)), m.group(3))
         if value is not None:
             threshold("serum_calcium", round(value, 2), m.start(), m.end())
+    temp_units = _vocab().lab_units.get("temperature", {})
     for m in scan(_TEMP):
         value = float(m.group(1))
-        if 34 <= value <= 43:
-            threshold("fever", value, m.start(), m.end())
-    temp_units = _vocab().lab_units.get("temperature", {})
-    for m in scan(_TEMP_F):
-        offset, factor = temp_units.get("fahrenheit_offset"), temp_units.get("fahrenheit_factor")
-        if offset is None or factor is None:
-            break  # no conversion in the data: a Fahrenheit reading stays unread
-        value = round((float(m.group(1)) - float(offset)) * float(factor), 1)
+        if m.group(2) and m.group(2).lower() == "f":
+            offset, factor = (
+                temp_units.get("fahrenheit_offset"),
+                temp_units.get("fahrenheit_factor"),
+            )
+            if offset is None or factor is None:
+                continue  # no conversion in the data: a Fahrenheit reading stays unread
+            value = round((value - float(offset)) * float(factor), 1)
         if 34 <= value <= 43:
             threshold("fever", value, m.start(), m.end())
     for m in scan(_HBA1C):

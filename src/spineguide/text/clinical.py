@@ -42,7 +42,11 @@ _FAMILY_SPA = re.compile(
     re.I,
 )
 _SIDE = re.compile(
-    r"(?<!\w)(?:(left|right|lt|rt)|(bilateral(?:ly)?|bilat|b/l|ble|both|each side|both sides))(?!\w)|"
+    # ("LT" in capitals beside a sensation word is light touch: "sensation to LT", "LT & PP intact")
+    r"(?<!\w)(?:(left|right|rt|(?-i:Lt|lt)|(?<!to )(?<!sensation )(?<!and )(?<!↓ )(?<!↓)(?<!reduced )(?<!decreased )"
+    r"(?<!diminished )(?<!altered )(?<!impaired )(?-i:LT)"
+    r"(?!\s*(?:[&/+]|and)\s*(?:pp|pin)|\s+(?:sensation|sens\b|intact|reduced|decreased|diminished|"
+    r"altered|normal|equal)))|(bilateral(?:ly)?|bilat|b/l|ble|both|each side|both sides))(?!\w)|"
     # "R leg", and "RLE"/"LLE" (right/left lower extremity): the letter is the side
     r"(?<![\w/])(l|r)(?=\s+(?:leg|thigh|calf|foot|knee|hip|buttock|side)|les?(?!\w))|"
     r"(?<![\w/.])(?-i:(L|R))(?![\w/'-])(?!\.\w)",  # telegraphic "KJ absent L", "SLR +ve at 40° R"
@@ -173,7 +177,11 @@ _OTHER_MUSCLES = re.compile(
 )
 # a physiotherapy body chart labels each area of symptoms "P1:", "P2 -" (P for pain); the words
 # after the label name where it hurts ("P2: R post thigh to knee, intermittent")
-_BODY_CHART = re.compile(r"(?<![\w/])p[1-9]\s*(?::|=|-(?=\s))", re.I)
+_BODY_CHART = re.compile(
+    r"(?<![\w/])p[1-9](?:\s*(?::|=|-(?=\s))|(?=\s+(?:central|left|right|[lr]|lt|rt|bilat\w*|b/l|"
+    r"lower|low|back|lbp|buttocks?|thighs?|legs?|calf|foot)(?!\w)))",
+    re.I,
+)
 _AT_START = re.compile("")  # an empty match: the cue of a body-chart clause (it has no pain word)
 _ANGLE = re.compile(r"(?<!\w)(?:at\s+)?(\d{1,2})\s*(?:°|deg(?:rees?)?)", re.I)
 _GENERIC_REFLEX = re.compile(r"(?<!\w)reflexes(?!\w)", re.I)
@@ -1339,8 +1347,15 @@ def _muscles(col: _Collector, vocab: _Vocab) -> None:
             # "hip flexion 4/5, otherwise 5/5 throughout": the verdict is the other muscles'
             and not any(g < 5 for g in _grades(chunk))
         ):
+            # "EHL 4/5 R, otherwise 5/5 throughout": the muscles found weak keep their grade
+            weak_before = (
+                {e.id for e in col.items if e.choice == Choice.present}
+                if _OTHER_MUSCLES.search(chunk)
+                else set()
+            )
             for finding, _ in vocab.muscles:
-                col.add(finding, c_start, c_end, choice=Choice.absent, lateral=False)
+                if finding not in weak_before:
+                    col.add(finding, c_start, c_end, choice=Choice.absent, lateral=False)
             continue
         hits: list[tuple[int, int, str]] = []
         taken = bytearray(c_end - c_start)

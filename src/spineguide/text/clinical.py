@@ -122,7 +122,8 @@ _DURATION_PATTERNS = [
     # "3 weeks of", "for 2 weeks", "over the last 4 days", "10-day history", "since 3 days"
     re.compile(rf"(?<!\w){_NUM}[- ]{_UNITS}s?[- ](?:of|history)(?!\w)", re.I),
     re.compile(
-        rf"(?<!\w)(?:for|over|in|during|since)\s+(?:the\s+)?(?:last\s+|past\s+)?{_NUM}\s+"
+        rf"(?<!\w)(?:for|over|in|during|since)\s+(?:the\s+)?(?:last\s+|past\s+)?"
+        rf"(?:about\s+|around\s+|approximately\s+|approx\.?\s+|nearly\s+|almost\s+|roughly\s+)?{_NUM}\s+"
         rf"{_UNITS}s?(?!\w)",
         re.I,
     ),
@@ -827,7 +828,8 @@ def _is_negated(doc: _Doc, start: int, end: int, ctx: dict[str, CueMatch] | None
 # the rest of a short label after the mention: "bladder[ or bowel][ upset]" (nothing else)
 _LABEL_TAIL = re.compile(
     r"(?:\s*(?:or|and|nor|&|/)\s*[a-z]+)?"
-    r"(?:\s+(?:upset|problems?|issues?|symptoms?|sx|dysfunction|disturbances?|changes?))?",
+    r"(?:\s+(?:upset|problems?|issues?|symptoms?|sx|dysfunction|disturbances?|changes?|retention|"
+    r"incontinence))?",
     re.I,
 )
 
@@ -1241,7 +1243,7 @@ def _region_tail(col: _Collector, vocab: _Vocab, ci: int, kinds: tuple[str, ...]
     ):
         return False
     words = _WORD.findall(doc.text, c_start, c_end)
-    if not words or len(words) > 6:
+    if not words or len(words) > 10:  # every word not a region must be a filler word
         return False
     taken = bytearray(c_end - c_start)
     hits: list[tuple[_Region, int, int]] = []

@@ -222,6 +222,81 @@ CASES: list[Case] = [
     ),
     ("Worse in am, stiff ~20 mins.", [("morning_stiffness_short", P, None, None)], []),
     ("Stiff and painful lower back.", [("low_back_pain", P, None, None)], []),
+    # --- US shorthand: "w/" for with, radiation to the LLE, "f/c/ns", a fall with its time
+    (
+        "LBP w/ radiation to LLE, worse w/ sitting.",
+        [("leg_pain", P, "left", None), ("pain_worse_sitting", P, None, None)],
+        [],
+    ),
+    (
+        "Denies f/c/ns.",
+        [("fever", A, None, None), ("night_sweats", A, None, None)],
+        ["fever", "night_sweats"],
+    ),
+    ("Had a fall 2/7 ago from standing.", [("minor_trauma", P, None, None)], []),
+    # --- a checklist question left open is unknown, not present and not absent
+    (
+        "Urinary retention? Unsure.",
+        [("urinary_retention", Choice.unknown, None, None)],
+        ["urinary_retention"],
+    ),
+    (
+        "Saddle numbness - not asked.",
+        [("saddle_anesthesia", Choice.unknown, None, None)],
+        ["saddle_anesthesia"],
+    ),
+    ("Urinary retention? Yes.", [("urinary_retention", P, None, None)], []),
+    ("Cauda equina symptoms: nil.", [("saddle_anesthesia", A, None, None)], ["saddle_anesthesia"]),
+    (
+        "Bladder retention - No",
+        [("urinary_retention", A, None, None)],
+        ["bladder_dysfunction", "urinary_retention"],
+    ),
+    ("Neuro: normal.", [("neuro_exam_normal", P, None, None)], []),
+    (
+        "Bladder and bowel function normal.",
+        [("bowel_dysfunction", A, None, None)],
+        ["bowel_dysfunction"],
+    ),
+    ("I'm peeing normally and nothing is numb down below.", [], ["saddle_anesthesia"]),
+    ("Down below feels numb since this morning.", [("saddle_anesthesia", P, None, None)], []),
+    # --- a short clause after a region describes it further; exertion is claudication
+    (
+        "Both legs aching, going numb and weak.",
+        [("leg_numbness", P, "bilateral", None), ("bilateral_leg_weakness", P, None, None)],
+        [],
+    ),
+    (
+        "Pain in the front of the right thigh, which now also feels numb.",
+        [("sensory_loss_anterior_thigh", P, "right", None)],
+        [],
+    ),
+    (
+        "Left leg painful, no numbness.",
+        [("leg_pain", P, "left", None), ("leg_numbness", A, "left", None)],
+        ["leg_numbness"],
+    ),
+    (
+        "Both legs aching, going numb and weak after ten minutes of walking.",
+        [],
+        ["bilateral_leg_weakness", "leg_numbness"],
+    ),
+    (
+        "Weakness of both legs, numbness up to the groins.",
+        [("sensory_loss_groin", P, "bilateral", None)],
+        [],
+    ),
+    # --- pain with coughing told in the first person; durations with "about"
+    ("It's worse when I sit and when I cough.", [("pain_cough_sneeze", P, None, None)], []),
+    ("Back pain for about 3 weeks.", [("symptom_duration_days", P, None, 21)], []),
+    # --- a wording that states its own absence agrees with the denial list around it
+    ("Denies fever, afebrile.", [("fever", A, None, None)], ["fever"]),
+    (
+        "Denies saddle anaesthesia, bladder and bowel function normal.",
+        [("bowel_dysfunction", A, None, None), ("saddle_anesthesia", A, None, None)],
+        ["bowel_dysfunction"],
+    ),
+    ("Reflexes diminished at ankles b/l.", [("achilles_reflex_reduced", P, "bilateral", None)], []),
 ]
 
 

@@ -870,6 +870,14 @@ _ANSWER_NO = re.compile(
 )
 
 
+# a checklist answer that leaves the question open: "Retention? Unsure", "Saddle numbness: not asked"
+_ANSWER_UNSURE = re.compile(
+    r"\s*(?::|-(?=\s)|=|\?)\s*(?:unsure|not sure|unknown|uncertain|unclear|not asked|"
+    r"not assessed|not examined|n/?k|\?+)\s*(?:[.,;)\n]|$)",
+    re.I,
+)
+
+
 def _list_tail_negated(doc: _Doc, ci: int, start: int, end: int) -> bool:
     """ "Bladder, bowel and saddle sensation normal": a short list item shares the list's verdict."""
     if not doc.clauses:
@@ -1046,6 +1054,8 @@ class _Collector:
                 choice = Choice.absent
             elif negatable and "hypothetical" in ctx:
                 choice = Choice.unknown  # "return if saddle numbness develops"
+            elif negatable and _ANSWER_UNSURE.match(doc.text, end):
+                choice = Choice.unknown  # "Urinary retention? Unsure": asked, not answered
             else:
                 choice = Choice.present
         lateral = lateral and (self.lateral_ids is None or finding in self.lateral_ids)
@@ -1074,6 +1084,7 @@ def _regions(col: _Collector, vocab: _Vocab) -> None:
     symptom_words = (vocab.pain, vocab.sens, vocab.tingle, vocab.weakword)
     symptoms_in, regions_in = col.by_clause(vocab, "symptoms"), col.by_clause(vocab, "regions")
     charted = _body_chart_clauses(col, vocab)
+    last_region: tuple[int, _Region, int, int] | None = None  # (clause, region, span) just read
     for ci, (c_start, c_end) in enumerate(doc.clauses):
         chunk = doc.text[c_start:c_end]
 
@@ -1148,6 +1159,12 @@ def _regions(col: _Collector, vocab: _Vocab) -> None:
             ):
                 if cue:
                     col.mark_read(regex, c_start, c_end)
+        if found_any:
+            region, hit = max(hits, key=lambda h: h[1].start())  # the region nearest what follows
+            last_region = (ci, region, hit.start(), hit.end())
+        elif last_region is not None and last_region[0] == ci - 1:
+            cues = (has_pain, has_sens, has_tingle, has_weak)
+            _trailing_symptoms(col, vocab, ci, last_region, cues)
         carried = None
         if found_any:
             kinds = ("pain",) * bool(has_pain) + ("sensory",) * bool(has_sens)
@@ -1170,6 +1187,47 @@ def _regions(col: _Collector, vocab: _Vocab) -> None:
                     continue
         if has_tingle and not found_any:
             col.add("paresthesia", c_start + has_tingle.start(), c_start + has_tingle.end())
+
+
+_TRAILING_WORDS = 8  # a clause this short after a region may describe it further
+# symptoms that come on with walking or standing are claudication (read by its own phrases), not
+# a fixed deficit of the region ("both legs aching, going numb and weak after 10 min walking")
+_EXERTIONAL = re.compile(r"(?<!\w)(?:walk\w*|stand\w*|exert\w*|exercis\w*|ambulat\w*)(?!\w)", re.I)
+
+
+def _trailing_symptoms(
+    col: _Collector,
+    vocab: _Vocab,
+    ci: int,
+    last: tuple[int, _Region, int, int],
+    cues: tuple[re.Match[str] | None, ...],
+) -> None:
+    """Give a short comma clause's symptom words the region of the clause just before it.
+
+    "Both legs aching, going numb and weak": the legs are numb and weak too. Only a short clause
+    in the same sentence that names no region of its own and no exertion (symptoms brought on by
+    walking are claudication); its own negation still applies ("left leg painful, no numbness"
+    denies numbness of the leg).
+    """
+    doc = col.doc
+    c_start, c_end = doc.clauses[ci]
+    _, region, r_start, r_end = last
+    p_end = doc.clauses[ci - 1][1]
+    if doc.text[p_end:c_start].strip() != "," or doc.sentence_of(r_start) != doc.sentence_of(
+        c_start
+    ):
+        return
+    if len(_WORD.findall(doc.text, c_start, c_end)) > _TRAILING_WORDS:
+        return
+    if _EXERTIONAL.search(doc.text, c_start, c_end):
+        return
+    side = _side_near(doc, r_start, r_end)
+    kinds = (region.pain, region.sensory, region.tingle, region.weak)
+    regexes = (vocab.pain, vocab.sens, vocab.tingle, vocab.weakword)
+    for cue, finding, regex in zip(cues, kinds, regexes, strict=True):
+        if cue is not None and finding and cue.end() > cue.start():  # a real symptom word
+            col.add(finding, c_start + cue.start(), c_start + cue.end(), side=side)
+            col.mark_read(regex, c_start, c_end)
 
 
 def _body_chart_clauses(col: _Collector, vocab: _Vocab) -> frozenset[int]:
@@ -1657,7 +1715,16 @@ def _fixed_choice_denied(doc: _Doc, choice: Choice, m: re.Match[str]) -> bool:
         return _is_negated(doc, start, end)
     if "negated" in _context(doc, start, end):
         return True
-    return bool(doc.clauses) and doc.clause_negated[doc.clause_of(start)]
+    if not doc.clauses or not doc.clause_negated[doc.clause_of(start)]:
+        return False
+    # "Denies saddle anaesthesia, bladder and bowel function normal": an item with its own normal
+    # verdict agrees with the denial around it rather than reversing it
+    ci = doc.clause_of(start)
+    if doc.text[doc.clauses[ci][0] : doc.clauses[ci][1]].strip(" .;!?") == m.group(0):
+        return False  # "Denies fever, afebrile": the item is the wording itself
+    words = [w for w in _clause_words(doc, ci) if w not in _END_PUNCT]
+    verdicts = _note_context().list_verdicts
+    return not any(tuple(words[-len(v) :]) == v for v in verdicts if len(v) <= len(words))
 
 
 _AGO = re.compile(

@@ -42,11 +42,7 @@ _FAMILY_SPA = re.compile(
     re.I,
 )
 _SIDE = re.compile(
-    # ("LT" in capitals beside a sensation word is light touch: "sensation to LT", "LT & PP intact")
-    r"(?<!\w)(?:(left|right|rt|(?-i:Lt|lt)|(?<!to )(?<!sensation )(?<!and )(?<!↓ )(?<!↓)(?<!reduced )(?<!decreased )"
-    r"(?<!diminished )(?<!altered )(?<!impaired )(?-i:LT)"
-    r"(?!\s*(?:[&/+]|and)\s*(?:pp|pin)|\s+(?:sensation|sens\b|intact|reduced|decreased|diminished|"
-    r"altered|normal|equal)))|(bilateral(?:ly)?|bilat|b/l|ble|both|each side|both sides))(?!\w)|"
+    r"(?<!\w)(?:(left|right|lt|rt)|(bilateral(?:ly)?|bilat|b/l|ble|both|each side|both sides))(?!\w)|"
     # "R leg", and "RLE"/"LLE" (right/left lower extremity): the letter is the side
     r"(?<![\w/])(l|r)(?=\s+(?:leg|thigh|calf|foot|knee|hip|buttock|side)|les?(?!\w))|"
     r"(?<![\w/.])(?-i:(L|R))(?![\w/'-])(?!\.\w)",  # telegraphic "KJ absent L", "SLR +ve at 40° R"
@@ -878,6 +874,9 @@ _ANSWER_UNSURE = re.compile(
 )
 
 
+_ANSWER_MARKS = frozenset(":-=?")  # what opens a checklist answer right after a mention
+
+
 def _list_tail_negated(doc: _Doc, ci: int, start: int, end: int) -> bool:
     """ "Bladder, bowel and saddle sensation normal": a short list item shares the list's verdict."""
     if not doc.clauses:
@@ -934,6 +933,8 @@ def _read_side(doc: _Doc, start: int, end: int) -> str | None:
     c_start, c_end = max(c_start, start - _WINDOW_CHARS), min(c_end, end + _WINDOW_CHARS)
     best: tuple[int, str] | None = None
     for m in _SIDE.finditer(doc.text, c_start, c_end):
+        if m.group(1) == "LT" and _light_touch(doc.text, m):
+            continue
         side = _side_word(m)
         dist = start - m.end() if m.end() <= start else m.start() - end
         dist = abs(dist) + (0 if m.end() <= start else 3)  # prefer a preceding side word
@@ -945,8 +946,29 @@ def _read_side(doc: _Doc, start: int, end: int) -> str | None:
     s_start, _ = doc.sentences[si]
     found = None
     for m in _SIDE.finditer(doc.text, max(s_start, start - 2 * _WINDOW_CHARS), start):
-        found = _side_word(m)
+        if m.group(1) != "LT" or not _light_touch(doc.text, m):
+            found = _side_word(m)
     return found
+
+
+# "LT" in capitals beside a sensation word is light touch, not the left side ("sensation to LT",
+# "↓ LT ant thigh", "LT & PP intact"); tested only when a match is "LT" (rare), not in _SIDE
+_LIGHT_TOUCH_BEFORE = re.compile(
+    r"(?:\bto|sensation|\band|↓|reduced|decreased|diminished|altered|impaired)\s*$", re.I
+)
+_LIGHT_TOUCH_AFTER = re.compile(
+    r"\s*(?:[&/+]|and)\s*(?:pp|pin)|\s+(?:sensation|sens\b|intact|reduced|decreased|diminished|"
+    r"altered|normal|equal)",
+    re.I,
+)
+
+
+def _light_touch(text: str, m: re.Match[str]) -> bool:
+    """Whether a side match "LT" is the light-touch abbreviation."""
+    if m.group(1) != "LT":
+        return False
+    before = text[max(0, m.start() - 12) : m.start()]
+    return bool(_LIGHT_TOUCH_BEFORE.search(before) or _LIGHT_TOUCH_AFTER.match(text, m.end()))
 
 
 def _side_word(m: re.Match[str]) -> str:
@@ -1054,7 +1076,11 @@ class _Collector:
                 choice = Choice.absent
             elif negatable and "hypothetical" in ctx:
                 choice = Choice.unknown  # "return if saddle numbness develops"
-            elif negatable and _ANSWER_UNSURE.match(doc.text, end):
+            elif (
+                negatable
+                and _ANSWER_MARKS.intersection(doc.text[end : end + 3])
+                and (_ANSWER_UNSURE.match(doc.text, end))
+            ):
                 choice = Choice.unknown  # "Urinary retention? Unsure": asked, not answered
             else:
                 choice = Choice.present
@@ -1084,7 +1110,8 @@ def _regions(col: _Collector, vocab: _Vocab) -> None:
     symptom_words = (vocab.pain, vocab.sens, vocab.tingle, vocab.weakword)
     symptoms_in, regions_in = col.by_clause(vocab, "symptoms"), col.by_clause(vocab, "regions")
     charted = _body_chart_clauses(col, vocab)
-    last_region: tuple[int, _Region, int, int] | None = None  # (clause, region, span) just read
+    # (clause, its region matches) of the clause just read with a region
+    last_hits: tuple[int, list[tuple[_Region, re.Match[str]]]] | None = None
     for ci, (c_start, c_end) in enumerate(doc.clauses):
         chunk = doc.text[c_start:c_end]
 
@@ -1160,11 +1187,10 @@ def _regions(col: _Collector, vocab: _Vocab) -> None:
                 if cue:
                     col.mark_read(regex, c_start, c_end)
         if found_any:
-            region, hit = max(hits, key=lambda h: h[1].start())  # the region nearest what follows
-            last_region = (ci, region, hit.start(), hit.end())
-        elif last_region is not None and last_region[0] == ci - 1:
+            last_hits = (ci, hits)
+        elif last_hits is not None and last_hits[0] == ci - 1:
             cues = (has_pain, has_sens, has_tingle, has_weak)
-            _trailing_symptoms(col, vocab, ci, last_region, cues)
+            _trailing_symptoms(col, vocab, ci, last_hits[1], cues)
         carried = None
         if found_any:
             kinds = ("pain",) * bool(has_pain) + ("sensory",) * bool(has_sens)
@@ -1199,7 +1225,7 @@ def _trailing_symptoms(
     col: _Collector,
     vocab: _Vocab,
     ci: int,
-    last: tuple[int, _Region, int, int],
+    hits: list[tuple[_Region, re.Match[str]]],
     cues: tuple[re.Match[str] | None, ...],
 ) -> None:
     """Give a short comma clause's symptom words the region of the clause just before it.
@@ -1211,7 +1237,8 @@ def _trailing_symptoms(
     """
     doc = col.doc
     c_start, c_end = doc.clauses[ci]
-    _, region, r_start, r_end = last
+    region, hit = max(hits, key=lambda h: h[1].start())  # the region nearest what follows
+    r_start, r_end = hit.start(), hit.end()
     p_end = doc.clauses[ci - 1][1]
     if doc.text[p_end:c_start].strip() != "," or doc.sentence_of(r_start) != doc.sentence_of(
         c_start
@@ -1791,8 +1818,11 @@ _HB = re.compile(
 # calcium is left unread; "ionised calcium" itself is another test (its normal range is about half
 # the total's) and is never read as the total
 _CALCIUM = re.compile(
-    r"(?<!\w)(?<!ioni[sz]ed )(?<!free )(?:(?:adj(?:usted)?|corr(?:ected)?|serum|total|albumin[- ]adjusted)\.?\s*"
-    r"(?:calcium|ca)(?!\w)|calcium(?!\w)|ca(?=\s*(?:[:=]|is|was|of)?\s*\d{1,2}\.\d)(?!\w)"
+    # (the ionised test looks back from the end of the name, so a match still opens with a
+    # letter the first-character test can use)
+    r"(?<!\w)(?:(?:adj(?:usted)?|corr(?:ected)?|serum|total|albumin[- ]adjusted)\.?\s*"
+    r"(?:calcium|ca)(?!\w)|calcium(?<!ionised calcium)(?<!ionized calcium)(?<!free calcium)(?!\w)"
+    r"|ca(?<!ionised ca)(?<!ionized ca)(?=\s*(?:[:=]|is|was|of)?\s*\d{1,2}\.\d)(?!\w)"
     r"|(ca\s?(?:2\+|\+\+)))\D{0,12}?(\d{1,2}(?:\.\d+)?)"
     r"\s*(mmol\s*/\s*l|mg\s*/\s*dl)?",
     re.I,

@@ -260,6 +260,11 @@ CASES: list[Case] = [
     ),
     ("I'm peeing normally and nothing is numb down below.", [], ["saddle_anesthesia"]),
     ("Down below feels numb since this morning.", [("saddle_anesthesia", P, None, None)], []),
+    (
+        "Nothing feels different, but she reports saddle numbness.",
+        [("saddle_anesthesia", P, None, None)],
+        [],
+    ),
     # --- a short clause after a region describes it further; exertion is claudication
     (
         "Both legs aching, going numb and weak.",

@@ -294,6 +294,30 @@ CASES: list[Case] = [
     # --- pain with coughing told in the first person; durations with "about"
     ("It's worse when I sit and when I cough.", [("pain_cough_sneeze", P, None, None)], []),
     ("Back pain for about 3 weeks.", [("symptom_duration_days", P, None, 21)], []),
+    # --- thousands written with a comma are one volume, never a small reading that denies
+    ("Bladder scan: 1,200 mL.", [("urinary_retention", P, None, 1200)], []),
+    ("PVR 1,100cc.", [("urinary_retention", P, None, 1100)], []),
+    # --- more checklist marks and US shorthand
+    (
+        "Saddle anaesthesia ✗. Retention ✓.",
+        [("saddle_anesthesia", A, None, None), ("urinary_retention", P, None, None)],
+        ["saddle_anesthesia"],
+    ),
+    ("CES sx: denies.", [("saddle_anesthesia", A, None, None)], ["saddle_anesthesia"]),
+    ("No s/s of CES.", [("urinary_retention", A, None, None)], ["urinary_retention"]),
+    ("Neg saddle anesthesia.", [("saddle_anesthesia", A, None, None)], ["saddle_anesthesia"]),
+    (
+        "SLR neg, saddle anaesthesia present.",
+        [("slr_positive", A, None, None), ("saddle_anesthesia", P, None, None)],
+        [],
+    ),
+    ("Unable to feel the toilet paper.", [("saddle_anesthesia", P, None, None)], []),
+    (
+        "Neuro: decreased sensation to pinprick in saddle distribution.",
+        [("reduced_perianal_sensation", P, None, None)],
+        [],
+    ),
+    ("Rectal: decreased tone, no gross blood.", [("reduced_anal_tone", P, None, None)], []),
     # --- a wording that states its own absence agrees with the denial list around it
     ("Denies fever, afebrile.", [("fever", A, None, None)], ["fever"]),
     (

@@ -233,6 +233,10 @@ _NOT_A_READING = re.compile(
 )
 
 
+# a reading, with thousands written with commas ("bladder scan 1,200 mL" is 1200, not 1)
+_NUMBER = r"\d{1,3}(?:,\d{3})+(?!\d|\.\d)|\d+(?:\.\d+)?"
+
+
 def _numeric(n: dict[str, Any]) -> _Numeric:
     """One numeric reading of the vocabulary: its name (or the words after it) and thresholds.
 
@@ -242,12 +246,12 @@ def _numeric(n: dict[str, Any]) -> _Numeric:
     units = "|".join(u["pattern"] for u in n.get("units", ())) or "(?!)"
     # the number is not part of a word before it ("residual numbness L4" holds no volume)
     body = (
-        rf"(?<!\w)(?:{n['name']})(?!\w)\D{{0,12}}?(?<![^\W\d_])(\d+(?:\.\d+)?)"
+        rf"(?<!\w)(?:{n['name']})(?!\w)\D{{0,12}}?(?<![^\W\d_])({_NUMBER})"
         rf"(?:\s*({units})(?!\w))?"
     )
     if n.get("after"):
         body += (
-            rf"|(?<![\w.])(\d+(?:\.\d+)?)\s*({units})(?!\w)\s*(?:of\s+(?:\w+\s+)?urine\s+)?"
+            rf"|(?<![\w.,])({_NUMBER})\s*({units})(?!\w)\s*(?:of\s+(?:\w+\s+)?urine\s+)?"
             rf"(?:{n['after']})(?!\w)"
         )
     return _Numeric(
@@ -860,7 +864,7 @@ _EXAM_SUBJECT = re.compile(
 # a checklist answer right after a label: "Saddle anaesthesia: No", "Fevers - nil", "Incontinence
 # denied" at the end of a line ("absent" is left out: "Ankle reflex: absent" states a finding)
 _ANSWER_NO = re.compile(
-    r"\s*(?:(?::|-(?=\s)|=|\?)\s*(?:no|nil|none|neg|negative|-ve|denied|denies|n)"
+    r"\s*(?:(?::|-(?=\s)|=|\?)\s*(?:no|nil|none|neg|negative|-ve|denied|denies|n|✗|✘)|\s*[✗✘]"
     r"|\s(?:(?:all|both|is|are|was|were)\s+)?(?:denied|nil|none|negative|-ve))\s*(?:[.,;)\n]|$)",
     re.I,
 )
@@ -1966,7 +1970,7 @@ def _labs(col: _Collector, findings: dict[str, Any]) -> None:
             continue  # the value's name is not in the note
         for m in num.regex.finditer(text):
             first = m.group(1) is not None  # the name, then the number
-            value = float(m.group(1) if first else m.group(3))
+            value = float((m.group(1) if first else m.group(3)).replace(",", ""))
             unit = m.group(2) if first else m.group(4)
             if unit is None and (num.unit_required or _NOT_A_READING.match(text, m.end())):
                 continue  # "residual weakness 4/5", "PVR 2 days ago": no volume

@@ -318,6 +318,26 @@ CASES: list[Case] = [
         [],
     ),
     ("Rectal: decreased tone, no gross blood.", [("reduced_anal_tone", P, None, None)], []),
+    # --- a patient's own words
+    ("I haven't had a wee since yesterday morning.", [("urinary_retention", P, None, None)], []),
+    ("Has had a urine infection.", [], ["urinary_retention"]),
+    ("I have a temperature and the pain is unbearable.", [("fever", P, None, None)], []),
+    ("She has a temperature chart on the ward.", [], ["fever"]),
+    (
+        "I've lost a stone in weight without trying and I sweat buckets at night.",
+        [("weight_loss", P, None, None), ("night_sweats", P, None, None)],
+        [],
+    ),
+    (
+        "Pain is 9 out of 10 and wakes me every night.",
+        [("pain_score", P, None, 9), ("night_pain", P, None, None)],
+        [],
+    ),
+    (
+        "No fever and he has night sweats.",
+        [("fever", A, None, None), ("night_sweats", P, None, None)],
+        [],
+    ),
     # --- a wording that states its own absence agrees with the denial list around it
     ("Denies fever, afebrile.", [("fever", A, None, None)], ["fever"]),
     (

@@ -338,6 +338,18 @@ CASES: list[Case] = [
         [("fever", A, None, None), ("night_sweats", P, None, None)],
         [],
     ),
+    # --- US trauma and procedure shorthand; a bare Fahrenheit maximum
+    ("82 y/o F s/p GLF this AM, now LBP.", [("minor_trauma", P, None, None)], []),
+    ("ESI last week, now fever.", [("recent_spinal_procedure", P, None, 7)], []),
+    ("L4-5 fusion 2 wks ago.", [("recent_spinal_procedure", P, None, 14)], []),
+    (
+        "L4-5 fusion 8 mths ago.",
+        [("previous_spine_surgery", P, None, None)],
+        ["recent_spinal_procedure"],
+    ),
+    ("Tmax 101.5.", [("fever", P, None, 38.6)], []),
+    ("Temp 98.", [("fever", A, None, 36.7)], ["fever"]),
+    ("T 100 overnight.", [], ["fever"]),
     # --- a wording that states its own absence agrees with the denial list around it
     ("Denies fever, afebrile.", [("fever", A, None, None)], ["fever"]),
     (

@@ -1759,7 +1759,7 @@ def _fixed_choice_denied(doc: _Doc, choice: Choice, m: re.Match[str]) -> bool:
 
 
 _AGO = re.compile(
-    rf"(?<!\w){_NUM}\s+(hour|day|week|month|year)s?\s+(?:ago|before|earlier|previously|prior)(?!\w)|"
+    rf"(?<!\w){_NUM}\s*(hour|hr|day|week|wk|month|mth|mo|year|yr)s?\s+(?:ago|before|earlier|previously|prior)(?!\w)|"
     r"(?<!\w)(?:pod|post-?op(?:erative)? day|day)\s?(\d{1,3})(?!\w)|"
     r"(?<!\w)(yesterday|last night|this morning|last week|last month)(?!\w)",
     re.I,
@@ -1912,7 +1912,14 @@ def _labs(col: _Collector, findings: dict[str, Any]) -> None:
     temp_units = _vocab().lab_units.get("temperature", {})
     for m in scan(_TEMP):
         value = float(m.group(1))
-        if m.group(2) and m.group(2).lower() == "f":
+        bare_f = temp_units.get("bare_fahrenheit")
+        fahrenheit = (m.group(2) or "").lower() == "f" or (
+            m.group(2) is None
+            and bare_f is not None
+            and float(bare_f[0]) <= value <= float(bare_f[1])
+            and not m.group(0)[:2].lower().startswith(("t ", "t:", "t="))  # a bare "T 100"
+        )
+        if fahrenheit:
             offset, factor = (
                 temp_units.get("fahrenheit_offset"),
                 temp_units.get("fahrenheit_factor"),

@@ -312,6 +312,7 @@ CASES: list[Case] = [
         [],
     ),
     ("Unable to feel the toilet paper.", [("saddle_anesthesia", P, None, None)], []),
+    ("It feels numb when I wipe.", [("saddle_anesthesia", P, None, None)], []),
     (
         "Neuro: decreased sensation to pinprick in saddle distribution.",
         [("reduced_perianal_sensation", P, None, None)],

@@ -418,6 +418,7 @@ def _vocab() -> _Vocab:
         "numeric": [n.regex.pattern for n in numeric],  # a value needs its name (or words)
         "power_normal": [_POWER_NORMAL.pattern],  # read clause by clause in _muscles
         "body_chart": [_BODY_CHART.pattern],
+        "other_muscles": [_OTHER_MUSCLES.pattern],  # "otherwise 5/5", read beside muscles
     }
     bases, flat = {}, []
     for name, bodies_of in families.items():
@@ -546,6 +547,14 @@ class _Doc:
     # span ("normal power" denies every muscle), and both depend on the span alone
     contexts: dict[tuple[int, int], dict[str, CueMatch]] = field(default_factory=dict)
     sides: dict[tuple[int, int], str | None] = field(default_factory=dict)
+    open_answers: bool | None = None  # the note may hold an open answer ("unsure"); lazy
+
+    def may_answer_open(self) -> bool:
+        """Whether the note holds a word of an open checklist answer (computed once)."""
+        if self.open_answers is None:
+            low = self.text.lower()
+            self.open_answers = any(h in low for h in _OPEN_ANSWER_HINTS)
+        return self.open_answers
 
     def clause_of(self, pos: int) -> int:
         return max(0, bisect.bisect_right(self.clause_starts, pos) - 1)
@@ -630,7 +639,8 @@ def _segment(text: str) -> _Doc:
 # a review-of-systems item marked by a sign before it: "(-) fever, (+) leg weakness",
 # "+numbness RLE, -saddle anesthesia" ("-ve"/"+ve" are verdict words, not marks)
 _SIGN_MARK = re.compile(r"\(\s*([-+])\s*\)|(?<![\w)+-])([-+])(?=[a-z])(?!ve\b)", re.I)
-_PLUS_MARK = re.compile(r"(?<![\w)+-])\+(?=[a-z])(?!ve\b)", re.I)
+# (the look-behind follows the "+", so the search can skip ahead to each "+" in the note)
+_PLUS_MARK = re.compile(r"\+(?<![\w)+-]\+)(?=[a-z])(?!ve\b)", re.I)
 _MARK_BEFORE = frozenset(",;:.(\n")  # what may stand before a mark (after spaces): a list
 
 
@@ -878,7 +888,11 @@ _ANSWER_UNSURE = re.compile(
 )
 
 
-_ANSWER_MARKS = frozenset(":-=?")  # what opens a checklist answer right after a mention
+# strings every _ANSWER_UNSURE answer contains: a note without any needs no test per mention
+_OPEN_ANSWER_HINTS = (
+    "unsure", "not sure", "unknown", "uncertain", "unclear", "not asked", "not assessed",
+    "not examined", "nk", "n/k", "??", ": ?", "- ?", "= ?", ":?", "=?",
+)  # fmt: skip
 
 
 def _list_tail_negated(doc: _Doc, ci: int, start: int, end: int) -> bool:
@@ -1080,11 +1094,7 @@ class _Collector:
                 choice = Choice.absent
             elif negatable and "hypothetical" in ctx:
                 choice = Choice.unknown  # "return if saddle numbness develops"
-            elif (
-                negatable
-                and _ANSWER_MARKS.intersection(doc.text[end : end + 3])
-                and (_ANSWER_UNSURE.match(doc.text, end))
-            ):
+            elif negatable and doc.may_answer_open() and _ANSWER_UNSURE.match(doc.text, end):
                 choice = Choice.unknown  # "Urinary retention? Unsure": asked, not answered
             else:
                 choice = Choice.present
@@ -1424,6 +1434,7 @@ def _muscles(col: _Collector, vocab: _Vocab) -> None:
     can = col.can_match(vocab, "muscles")
     muscles = [(i, m) for i, m in enumerate(vocab.muscles) if i in can]
     normal_in, muscles_in = col.by_clause(vocab, "power_normal"), col.by_clause(vocab, "muscles")
+    other_in = col.by_clause(vocab, "other_muscles")  # clauses that may say "otherwise"
     # "Power: normal" and "Strength - full": the label's clause, answered after the separator
     labelled = (
         {doc.clause_of(m.start()) for m in _POWER_LABEL_NORMAL.finditer(doc.text)}
@@ -1441,7 +1452,7 @@ def _muscles(col: _Collector, vocab: _Vocab) -> None:
             # "EHL 4/5 R, otherwise 5/5 throughout": the muscles found weak keep their grade
             weak_before = (
                 {e.id for e in col.items if e.choice == Choice.present}
-                if _OTHER_MUSCLES.search(chunk)
+                if 0 in other_in[ci] and _OTHER_MUSCLES.search(chunk)
                 else set()
             )
             for finding, _ in vocab.muscles:
@@ -1462,10 +1473,13 @@ def _muscles(col: _Collector, vocab: _Vocab) -> None:
             continue
         hits.sort()
         # a reflex named after the muscle ends its tail: "quads 4/5, KJ 1+" is not grade 1
-        tail_end = _following(doc, ci, (*names, _POWER_NORMAL, vocab.reflex_stop, _OTHER_MUSCLES))
+        blocked = (*names, _POWER_NORMAL, vocab.reflex_stop)
+        if any(other_in[cj] for cj in range(ci + 1, min(len(doc.clauses), ci + 3))):
+            blocked = (*blocked, _OTHER_MUSCLES)
+        tail_end = _following(doc, ci, blocked)
         tail = doc.text[c_end:tail_end]
         tail_grades = _grades(tail)
-        other = _OTHER_MUSCLES.search(chunk) if hits[-1][1] < c_end else None
+        other = _OTHER_MUSCLES.search(chunk) if hits[-1][1] < c_end and 0 in other_in[ci] else None
         if other is not None and c_start + other.start() >= hits[-1][1]:
             c_end = c_start + other.start()  # the grades after it are the other muscles'
             chunk, tail_grades = doc.text[c_start:c_end], []

@@ -53,7 +53,8 @@ _SIDE = re.compile(
 # does not split the clause
 _SIDE_BRACKET = re.compile(r"\((?-i:([LR]))\)|(?<![\w(])(?-i:([LR]))\)(?=\s|$)")
 # (an arrow opens a telegraphic sentence too: "AJ ++ bilat. ↓ PP medial calf L")
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9(\"'↓↑])|\n+|(?<=[.!?])$")
+# (a break starts at a space or at the end: that is tested before the alternation)
+_SENTENCE_END = re.compile(r"(?=\s)(?:(?<=[.!?])\s+(?=[A-Z0-9(\"'↓↑])|\n+)|(?<=[.!?])$")
 # (the leading look-ahead tests the first character before the alternation is tried: same
 # matches, a fifth faster over a note)
 _CLAUSE_SPLIT = re.compile(
@@ -2401,8 +2402,8 @@ def _uninterpreted(
         covered[start:end] = b"\x01" * max(0, end - start)
     out: list[Uninterpreted] = []
     seen: set[tuple[int, int]] = set()
-    marks = [(m.start(), m.end()) for m in _CLAUSE_MARK.finditer(masked)]
-    mark_starts = [a for a, _ in marks]
+    marks: list[tuple[int, int]] | None = None  # clause marks, found when first needed
+    mark_starts: list[int] = []
     doc: _Doc | None = None  # segmented only when some wording is left over
     for i, (regex, reason) in enumerate(vocab.lexicon):
         if i not in can:
@@ -2410,8 +2411,13 @@ def _uninterpreted(
         for m in regex.finditer(masked):
             if (m.start(), m.end()) in seen:
                 continue
+            if any(covered[m.start() : m.end()]):
+                continue  # its own words were read (no lexicon wording holds a clause mark)
             # the words of a clause are read together ("numb under the right foot" is read through
             # its region), so evidence close by in the same clause covers the wording
+            if marks is None:
+                marks = [(c.start(), c.end()) for c in _CLAUSE_MARK.finditer(masked)]
+                mark_starts = [a for a, _ in marks]
             c_start, c_end = _clause_bounds(marks, mark_starts, len(masked), m.start(), m.end())
             lo, hi = max(c_start, m.start() - _COVER_CHARS), min(c_end, m.end() + _COVER_CHARS)
             if any(covered[lo:hi]):

@@ -47,6 +47,10 @@ LOWER_LUMBAR = (
     "great_toe_extension_weakness", "plantarflexion_weakness", "foot_eversion_weakness",
     "achilles_reflex_reduced", "slr_positive", "crossed_slr_positive", "foot_drop",
 )  # fmt: skip
+THIGH_ONLY = ("posterior_thigh_pain", "thigh_pain")  # leg regions above the knee, at the back
+# pain that reaches below the knee (calf pain too: "the pain goes on into the calf") or names
+# another part of the leg
+_BEYOND_THIGH = (*(x for x in RADICULAR_PAIN if x not in THIGH_ONLY), "calf_pain")
 MOTOR = (
     "hip_flexion_weakness", "hip_adduction_weakness", "knee_extension_weakness",
     "ankle_dorsiflexion_weakness", "great_toe_extension_weakness", "foot_eversion_weakness",
@@ -345,7 +349,10 @@ def derive_findings(
     neuro_normal = "neuro_exam_normal" in present
     axial_only = "axial_pain_only" in present
 
-    if _any(es, RADICULAR_PAIN):
+    # Pain in the thigh alone, above the knee, with no root sign is referred (somatic) pain from
+    # the spine (Quebec Task Force class 2), not radicular: "P2 buttock to posterior thigh".
+    referred_only = not _any(es, _BEYOND_THIGH) and not _any(es, TENSION + MOTOR + REFLEX + SENSORY)
+    if _any(es, RADICULAR_PAIN) and not referred_only:
         add("radicular_pain", Choice.present, side_of(RADICULAR_PAIN))
     if _any(es, BELOW_KNEE) and not es.present("radicular_pain_below_knee"):
         add("radicular_pain_below_knee", Choice.present, side_of(BELOW_KNEE))

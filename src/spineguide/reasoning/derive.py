@@ -398,7 +398,10 @@ def derive_findings(
         for cut in t.duration:
             add(cut.id, Choice.present if cut.holds(days) else Choice.absent)
 
-    lateral_ids = RADICULAR_PAIN + MOTOR + REFLEX + SENSORY + TENSION + ("buttock_pain",)
+    # numbness or tingling the patient reports counts too ("numb legs", "pins and needles in both feet")
+    lateral_ids = RADICULAR_PAIN + MOTOR + REFLEX + SENSORY + TENSION + (
+        "buttock_pain", "leg_numbness", "paresthesia"
+    )  # fmt: skip
     sides = _sides(es, lateral_ids)
     if _both(sides) or _any(es, ("bilateral_leg_pain", "bilateral_leg_weakness")):
         add("bilateral_symptoms", Choice.present)

@@ -1187,7 +1187,8 @@ def _regions(col: _Collector, vocab: _Vocab) -> None:
                     outside = b < m.start() or a >= m.end()
                     if choice is None and outside and _is_negated(doc, a, b):
                         choice = Choice.absent
-                    col.add(finding, m.start(), m.end(), choice=choice)
+                    col.add(finding, m.start(), m.end(), choice=choice,
+                            side=_plural_side(col, finding, m))  # fmt: skip
         if found_any:
             for cue, regex in (
                 (has_pain, vocab.pain),
@@ -1225,6 +1226,30 @@ def _regions(col: _Collector, vocab: _Vocab) -> None:
                     continue
         if has_tingle and not found_any:
             col.add("paresthesia", c_start + has_tingle.start(), c_start + has_tingle.end())
+
+
+# Both limbs named in the plural with no side word: "numb legs", "his legs feel weak", "pain down
+# the back of the thighs" (not "one of his legs", "either leg")
+_PLURAL_LIMB = re.compile(
+    r"(?<!\w)(?:legs|feet|thighs|calves|shins|lower (?:limbs|extremities))(?!\w)", re.I
+)
+_ONE_OF = re.compile(
+    r"(?<!\w)(?:one|either|each|any) of (?:the |his |her |my |their |both )?$", re.I
+)
+
+
+def _plural_side(col: _Collector, finding: str, m: re.Match[str]) -> str | None:
+    """'bilateral' for a lateral finding read from limbs named in the plural with no side word."""
+    if _PLURAL_LIMB.search(m.group(0)) is None:
+        return None
+    if col.lateral_ids is not None and finding not in col.lateral_ids:
+        return None
+    doc = col.doc
+    if _side_near(doc, m.start(), m.end()) is not None:
+        return None  # "left leg and both feet", "R>L legs": the note's own side word wins
+    if _ONE_OF.search(doc.text, max(0, m.start() - 20), m.start()):
+        return None
+    return "bilateral"
 
 
 _TRAILING_WORDS = 8  # a clause this short after a region may describe it further

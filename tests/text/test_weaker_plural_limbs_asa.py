@@ -1,0 +1,77 @@
+"""'Getting weaker', limbs named in the plural, and aspirin written as ASA."""
+
+from __future__ import annotations
+
+import pytest
+
+from spineguide.reasoning.assess import assess
+from spineguide.text.pipeline import extract
+
+
+def _read(text: str) -> dict[str, tuple[str, str | None]]:
+    return {e.id: (e.choice.value, e.side) for e in extract(text).evidence}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Her R leg is getting weaker, 3 days of sciatica.",
+        "Says his legs are becoming weaker since the weekend.",
+        "L leg getting progressively weaker.",
+    ],
+)
+def test_getting_weaker_is_weakness_that_is_progressing(text: str) -> None:
+    """A leg getting weaker is leg weakness that is worsening: an emergency to examine."""
+    read = _read(text)
+    assert read["leg_weakness_reported"][0] == "present"
+    assert read["rapidly_progressive_weakness"][0] == "present"
+    assert assess(text).triage.urgency.value == "emergency"
+
+
+def test_a_comparative_is_weakness_and_its_denial_is_not() -> None:
+    """'L leg weaker today' reports weakness; 'no weaker' and 'not getting any weaker' deny it."""
+    assert _read("L leg weaker today.")["leg_weakness_reported"] == ("present", "left")
+    assert "rapidly_progressive_weakness" not in _read("Pain is worse but legs no weaker.")
+    assert _read("Not getting any weaker.").get("rapidly_progressive_weakness") in (
+        None,
+        ("absent", None),
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "finding"),
+    [
+        ("Now severe back pain and numb legs.", "leg_numbness"),
+        ("Pins and needles in the feet since yesterday.", "paresthesia"),
+        ("Aching down the back of the thighs.", "posterior_thigh_pain"),
+    ],
+)
+def test_limbs_in_the_plural_are_both_sides(text: str, finding: str) -> None:
+    """With no side word, 'legs', 'feet' or 'thighs' name both sides."""
+    assert _read(text)[finding] == ("present", "bilateral")
+
+
+def test_a_side_word_or_one_of_keeps_its_own_side() -> None:
+    """'one of his legs' is one unknown side; a stated side is kept."""
+    assert _read("Pain in one of his legs.")["leg_pain"][1] is None
+    assert _read("Numbness of the left leg.")["leg_numbness"] == ("present", "left")
+
+
+def test_numb_legs_after_an_epidural_on_anticoagulation_flags_a_haematoma() -> None:
+    """New numb legs and severe back pain after a neuraxial procedure on a blood thinner."""
+    a = assess(
+        "Epidural catheter removed yesterday on enoxaparin, now severe back pain and numb legs."
+    )
+    assert a.triage.urgency.value == "emergency"
+    assert "spinal-epidural-hematoma" in a.must_not_miss
+
+
+@pytest.mark.parametrize("text", ["ASA 81 mg daily.", "On EC ASA 81mg and atorvastatin."])
+def test_asa_at_an_antiplatelet_dose_is_aspirin(text: str) -> None:
+    """Aspirin written as ASA with its antiplatelet dose is antiplatelet use."""
+    assert _read(text)["antiplatelet_use"][0] == "present"
+
+
+def test_an_anaesthetic_asa_grade_is_not_aspirin() -> None:
+    """'ASA 2' grades fitness for anaesthesia; it names no medicine."""
+    assert "antiplatelet_use" not in _read("ASA 2, fit for surgery.")

@@ -26,7 +26,7 @@ SETTINGS = ("primary", "emergency", "spine-clinic")
 class _Strict(BaseModel):
     """Unknown keys are errors, so a misspelt key fails instead of being ignored."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)  # built on first use (schema.py)
 
 
 class _Provenance(_Strict):

@@ -8,38 +8,16 @@ The vignettes in tests/data/vignettes_phrasing.jsonl carry the same families in 
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
 
-from spineguide.evaluation.cases_eval import Vignette, score_case
-from spineguide.reasoning.assess import assess
-from spineguide.reasoning.evidence import Choice, Evidence
-from spineguide.text.pipeline import extract
+from phrasing_helpers import A, FamilyCase, P, check_family, check_vignette, load_vignettes
 
-P, A = Choice.present, Choice.absent
 VIGNETTES = Path(__file__).parents[1] / "data" / "vignettes_phrasing.jsonl"
 
-
-def _read(text: str) -> list[Evidence]:
-    return extract(text).evidence
-
-
-def _has(items: list[Evidence], fid: str, choice: Choice, side: str | None, value: float | None):
-    for e in items:
-        if e.id != fid or e.choice != choice:
-            continue
-        if side is not None and e.side not in (side, "bilateral"):
-            continue
-        if value is not None and (e.value is None or abs(e.value - value) > 0.6):
-            continue
-        return True
-    return False
-
-
 # (text, [(finding, choice, side or None, value or None)], [findings that must not be present])
-CASES: list[tuple[str, list[tuple[str, Choice, str | None, float | None]], list[str]]] = [
+CASES: list[FamilyCase] = [
     # --- tension tests written with an angle only, "+SLR", "(+)", "neg"
     ("O/E SLR R 35°.", [("slr_positive", P, "right", 35)], []),
     ("Straight leg raise limited to 40 deg on the left.", [("slr_positive", P, "left", 40)], []),
@@ -227,55 +205,13 @@ CASES: list[tuple[str, list[tuple[str, Choice, str | None, float | None]], list[
 ]  # fmt: skip
 
 
-@pytest.mark.parametrize(("text", "expected", "absent_ids"), CASES)
-def test_phrasing_family(
-    text: str,
-    expected: list[tuple[str, Choice, str | None, float | None]],
-    absent_ids: list[str],
-) -> None:
+@pytest.mark.parametrize("case", CASES, ids=lambda c: c[0][:40])
+def test_phrasing_family(case) -> None:
     """Each wording is read into the findings it states, with side, value and polarity."""
-    items = _read(text)
-    for fid, choice, side, value in expected:
-        assert _has(items, fid, choice, side, value), (
-            text,
-            fid,
-            [(e.id, e.choice.value, e.side, e.value) for e in items],
-        )
-    for fid in absent_ids:
-        assert not _has(items, fid, P, None, None), (text, fid)
+    check_family(case, bilateral_counts=True)
 
 
-def _vignettes() -> list[dict[str, object]]:
-    return [json.loads(line) for line in VIGNETTES.read_text(encoding="utf-8").splitlines() if line]
-
-
-def _expected_finding(spec: str) -> tuple[str, str, str]:
-    """Split "slr_positive+left", "fever-" or "crp=187" into id, operator and the rest."""
-    for i, ch in enumerate(spec):
-        if ch in "+-=":
-            return spec[:i], ch, spec[i + 1 :]
-    raise ValueError(f"bad finding spec {spec!r}")
-
-
-@pytest.mark.parametrize("vignette", _vignettes(), ids=lambda v: str(v["id"]))
+@pytest.mark.parametrize("vignette", load_vignettes(VIGNETTES), ids=lambda v: str(v["id"]))
 def test_vignette_findings_and_triage(vignette: dict[str, object]) -> None:
-    """Whole notes in several styles: the findings are read and no emergency is under-triaged."""
-    text = str(vignette["text"])
-    items = _read(text)
-    expected = vignette["expected"]
-    assert isinstance(expected, dict)
-    missed = []
-    for spec in expected["findings"]:
-        fid, op, rest = _expected_finding(spec)
-        if op == "=":
-            ok = _has(items, fid, P, None, float(rest)) or _has(items, fid, A, None, float(rest))
-        else:
-            ok = _has(items, fid, P if op == "+" else A, rest or None, None)
-        if not ok:
-            missed.append(spec)
-    # one finding per note may stay unread (the physio "P1/P2" body chart is not read)
-    assert len(missed) <= 1, (vignette["id"], missed)
-    result = score_case(Vignette.model_validate(vignette), assess(text))
-    assert result.triage_safe, (vignette["id"], result.urgency)
-    assert not result.over_triaged, (vignette["id"], result.urgency)
-    assert result.top3, (vignette["id"], result.diagnoses)
+    """Whole notes in several styles: every finding is read and the triage is safe."""
+    check_vignette(vignette, bilateral_counts=True)

@@ -9,42 +9,17 @@ same families.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
 
-from spineguide.evaluation.cases_eval import Vignette, score_case
-from spineguide.reasoning.assess import assess
-from spineguide.reasoning.evidence import Choice, Evidence
-from spineguide.text.pipeline import extract
+from phrasing_helpers import A, FamilyCase, P, check_family, check_vignette, load_vignettes, read
+from spineguide.reasoning.evidence import Choice
 
-P, A = Choice.present, Choice.absent
 VIGNETTES = Path(__file__).parents[1] / "data" / "vignettes_phrasing2.jsonl"
 
-
-def _read(text: str) -> list[Evidence]:
-    return extract(text).evidence
-
-
-def _has(
-    items: list[Evidence], fid: str, choice: Choice, side: str | None, value: float | None
-) -> bool:
-    for e in items:
-        if e.id != fid or e.choice != choice:
-            continue
-        if side is not None and e.side != side:
-            continue
-        if value is not None and (e.value is None or abs(e.value - value) > 0.6):
-            continue
-        return True
-    return False
-
-
-Case = tuple[str, list[tuple[str, Choice, str | None, float | None]], list[str]]
-
 # (text, [(finding, choice, side or None, value or None)], [findings that must not be present])
-CASES: list[Case] = [
+CASES: list[FamilyCase] = [
     # --- right/left/bilateral lower extremity, "bilat", "B/L"
     ("Numbness RLE since Tuesday.", [("leg_numbness", P, "right", None)], []),
     ("LLE weakness, 4/5 throughout.", [("leg_weakness_reported", P, "left", None)], []),
@@ -362,61 +337,20 @@ CASES: list[Case] = [
 ]
 
 
-@pytest.mark.parametrize(("text", "expected", "absent_ids"), CASES)
-def test_phrasing_family(
-    text: str,
-    expected: list[tuple[str, Choice, str | None, float | None]],
-    absent_ids: list[str],
-) -> None:
+@pytest.mark.parametrize("case", CASES, ids=lambda c: c[0][:40])
+def test_phrasing_family(case) -> None:
     """Each wording is read into the findings it states, with side, value and polarity."""
-    items = _read(text)
-    for fid, choice, side, value in expected:
-        assert _has(items, fid, choice, side, value), (
-            text,
-            fid,
-            [(e.id, e.choice.value, e.side, e.value) for e in items],
-        )
-    for fid in absent_ids:
-        assert not _has(items, fid, P, None, None), (text, fid)
+    check_family(case, bilateral_counts=False)
 
 
 def test_fahrenheit_and_counts_follow_the_data_conversions() -> None:
     """A Fahrenheit reading is converted with the data factors, not left as a huge Celsius value."""
-    items = _read("Temp 104 F at home, now 102.2F in the department.")
+    items = read("Temp 104 F at home, now 102.2F in the department.")
     fevers = sorted(e.value for e in items if e.id == "fever" and e.value is not None)
     assert fevers and all(34 <= v <= 43 for v in fevers), fevers
 
 
-def _vignettes() -> list[dict[str, object]]:
-    return [json.loads(line) for line in VIGNETTES.read_text(encoding="utf-8").splitlines() if line]
-
-
-def _expected_finding(spec: str) -> tuple[str, str, str]:
-    """Split "slr_positive+left", "fever-" or "crp=187" into id, operator and the rest."""
-    for i, ch in enumerate(spec):
-        if ch in "+-=":
-            return spec[:i], ch, spec[i + 1 :]
-    raise ValueError(spec)
-
-
-@pytest.mark.parametrize("vignette", _vignettes(), ids=lambda v: str(v["id"]))
+@pytest.mark.parametrize("vignette", load_vignettes(VIGNETTES), ids=lambda v: str(v["id"]))
 def test_vignette_findings_and_triage(vignette: dict[str, object]) -> None:
     """Whole notes in several styles: every finding is read and the triage is safe."""
-    text = str(vignette["text"])
-    items = _read(text)
-    expected = vignette["expected"]
-    assert isinstance(expected, dict)
-    missed = []
-    for spec in expected["findings"]:
-        fid, op, rest = _expected_finding(spec)
-        if op == "=":
-            ok = _has(items, fid, P, None, float(rest)) or _has(items, fid, A, None, float(rest))
-        else:
-            ok = _has(items, fid, P if op == "+" else A, rest or None, None)
-        if not ok:
-            missed.append(spec)
-    assert not missed, (vignette["id"], missed)
-    result = score_case(Vignette.model_validate(vignette), assess(text))
-    assert result.triage_safe, (vignette["id"], result.urgency)
-    assert not result.over_triaged, (vignette["id"], result.urgency)
-    assert result.top3, (vignette["id"], result.diagnoses)
+    check_vignette(vignette, bilateral_counts=False)

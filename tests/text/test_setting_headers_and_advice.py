@@ -20,6 +20,9 @@ from spineguide.text.pipeline import note_setting
         "CC: back pain. ED course: analgesia given, mobilising.",
         "BIBA after a fall from a ladder.",
         "Spinal on-call: referral from ED, 52M with urinary retention.",
+        "Triage category 2. 47F, back pain and numb bum.",
+        "Obs stable. Cat 3, for majors.",
+        "Moved to resus after a fall.",
     ],
 )
 def test_emergency_headings_set_the_emergency_setting(text: str) -> None:
@@ -38,6 +41,8 @@ def test_emergency_headings_set_the_emergency_setting(text: str) -> None:
         "Tramadol ER: 100 mg twice daily.",  # extended release, not a department
         "PMH: HTN, ED on sildenafil.",
         "No ED visits this year.",
+        "The majority of patients improve.",
+        "Minors need a parent's consent.",
     ],
 )
 def test_advice_and_other_meanings_do_not(text: str) -> None:

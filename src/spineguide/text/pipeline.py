@@ -115,6 +115,8 @@ _EMERGENCY_SETTING = re.compile(
     r"hpi|note|notes|physician|provider|nurse|nursing|consultant|clinician|resident)|"
     r"(?:ed|a\s?&\s?e|emergency\s+(?:department|dept|room))\s*:|"
     r"\(\s*(?:ed|a\s?&\s?e|emergency\s+department)\s*\)|"
+    r"(?:for|to|in|into|moved\s+to)\s+(?:ambulatory\s+)?(?:majors|minors|resus)|"
+    r"triage\s+cat(?:egory)?\s*[1-5](?!\d)|"
     r"(?:referr\w*|transferr?\w*|handed\s+over)\s+from\s+(?:the\s+)?"
     r"(?:ed|a\s?&\s?e|emergency\s+(?:department|dept|room))|"
     r"in\s+(?:the\s+)?(?:emergency\s+department|a\s?&\s?e|resus)|"

@@ -75,3 +75,27 @@ def test_asa_at_an_antiplatelet_dose_is_aspirin(text: str) -> None:
 def test_an_anaesthetic_asa_grade_is_not_aspirin() -> None:
     """'ASA 2' grades fitness for anaesthesia; it names no medicine."""
     assert "antiplatelet_use" not in _read("ASA 2, fit for surgery.")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Back pain worse 4/7 post L5/S1 microdiscectomy.",
+        "2/52 post-op L4/5 decompression, wound ooze.",
+    ],
+)
+def test_days_or_weeks_written_n_over_7_or_52_after_an_operation_are_recent(text: str) -> None:
+    """'3/7 post L4/5 microdiscectomy' is a recent spinal procedure."""
+    assert _read(text)["recent_spinal_procedure"][0] == "present"
+
+
+def test_half_a_year_after_an_operation_is_not_recent() -> None:
+    """'26/52 post fusion' is not a recent procedure."""
+    assert "recent_spinal_procedure" not in _read("26/52 post L4/5 fusion, back pain again.")
+
+
+def test_fever_days_after_a_discectomy_leads_with_infection() -> None:
+    """Fever and worsening pain days after spinal surgery puts infection first."""
+    a = assess("Worsening back pain 3/7 post L4/5 microdiscectomy, now T 38.9 and new L foot drop.")
+    assert a.differential[0].id == "spinal-infection"
+    assert a.triage.urgency.value == "emergency"

@@ -99,3 +99,21 @@ def test_fever_days_after_a_discectomy_leads_with_infection() -> None:
     a = assess("Worsening back pain 3/7 post L4/5 microdiscectomy, now T 38.9 and new L foot drop.")
     assert a.differential[0].id == "spinal-infection"
     assert a.triage.urgency.value == "emergency"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Unable to feel the saddle area since this morning.",
+        "No longer able to feel her private parts.",
+        "Says he can't feel his genitals.",
+    ],
+)
+def test_unable_to_feel_the_saddle_is_saddle_anaesthesia(text: str) -> None:
+    """Not being able to feel the saddle area, in any wording, is saddle anaesthesia."""
+    assert _read(text)["saddle_anesthesia"][0] == "present"
+
+
+def test_a_denied_inability_is_a_denial() -> None:
+    """'Denies being unable to feel the saddle area' denies it."""
+    assert _read("Denies being unable to feel the saddle area.")["saddle_anesthesia"][0] == "absent"

@@ -74,14 +74,16 @@ def interpreter() -> str:
     return f"{sys.executable} (Python {sys.version.split()[0]}, {linked})"
 
 
-def time_calls(fn, texts: list[str], repeat: int) -> list[float]:
-    """Per-call latencies in milliseconds."""
+def time_calls(fn, texts: list[str], repeat: int, cpu: list[float] | None = None) -> list[float]:
+    """Per-call latencies in milliseconds (and per-call CPU time of this thread into `cpu`)."""
     out = []
     for _ in range(repeat):
         for t in texts:
-            start = time.perf_counter()
+            start, start_cpu = time.perf_counter(), time.thread_time()
             fn(t)
             out.append((time.perf_counter() - start) * 1000)
+            if cpu is not None:
+                cpu.append((time.thread_time() - start_cpu) * 1000)
     return out
 
 
@@ -182,8 +184,10 @@ def main() -> int:
         assess(t)
     gc.collect()
     cpu0 = time.process_time()
-    ours = time_calls(assess, texts, args.repeat)
+    per_call_cpu: list[float] = []
+    ours = time_calls(assess, texts, args.repeat, per_call_cpu)
     cpu_ms = (time.process_time() - cpu0) * 1000 / len(ours)
+    cpu50 = statistics.median(per_call_cpu)
     tracemalloc.start()
     for t in texts:
         assess(t)
@@ -200,13 +204,14 @@ def main() -> int:
     print(f"SpineGuide extraction only (text.pipeline.extract): p50={x50:.2f} ms; "
           f"{n_ev} evidence items ({n_neg} absent/denied) over the texts")  # fmt: skip
     print(
-        f"SpineGuide full assessment CPU time (time.process_time, mean per call): {cpu_ms:.2f} ms "
-        "(other jobs on the machine stretch wall time, not CPU time)"
+        f"SpineGuide full assessment CPU time per call (time.thread_time): p50 {cpu50:.2f} ms, "
+        f"mean {cpu_ms:.2f} ms (process_time over the run; the mean carries the slow tail, so it "
+        "is shown, not judged: the target is a p50); other jobs stretch wall time, not CPU time"
     )
     print(
         f"target full-assessment p50 <= {TARGET_P50_MS:.0f} ms: wall p50 {p50:.2f} ms "
-        f"{'MET' if p50 <= TARGET_P50_MS else 'NOT MET'}; CPU mean {cpu_ms:.2f} ms "
-        f"{'MET' if cpu_ms <= TARGET_P50_MS else 'NOT MET'}"
+        f"{'MET' if p50 <= TARGET_P50_MS else 'NOT MET'}; CPU p50 {cpu50:.2f} ms "
+        f"{'MET' if cpu50 <= TARGET_P50_MS else 'NOT MET'}"
     )
     os.environ.setdefault("LOGURU_LEVEL", "WARNING")
     try:

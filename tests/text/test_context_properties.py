@@ -73,8 +73,10 @@ def _time_qualify(n_words: int) -> float:
 
 
 def test_one_megabyte_is_linear() -> None:
-    small = _time_qualify(16_000)  # ~128 kB
-    large = _time_qualify(128_000)  # ~1 MB
+    # best of three for each size: one pause of a shared machine (or a collection) during a
+    # single run once made the large run look 46x the small one
+    small = min(_time_qualify(16_000) for _ in range(3))  # ~128 kB
+    large = min(_time_qualify(128_000) for _ in range(3))  # ~1 MB
     assert large < 60
     assert large < small * 8 * 4, (small, large)  # 8x the input, well under quadratic growth
 

@@ -117,3 +117,24 @@ def test_unable_to_feel_the_saddle_is_saddle_anaesthesia(text: str) -> None:
 def test_a_denied_inability_is_a_denial() -> None:
     """'Denies being unable to feel the saddle area' denies it."""
     assert _read("Denies being unable to feel the saddle area.")["saddle_anesthesia"][0] == "absent"
+
+
+@pytest.mark.parametrize(
+    ("text", "finding"),
+    [
+        ("Her wee just dribbles out and she can't stop it.", "urinary_incontinence"),
+        ("He hasn't opened his bowels or passed urine since yesterday.", "urinary_retention"),
+        ("Feels like sitting on a numb patch, bottom and inner thighs.", "saddle_anesthesia"),
+        ("Slapping gait on the right.", "foot_drop"),
+        ("His foot is slapping when he walks.", "foot_drop"),
+    ],
+)
+def test_lay_and_shorthand_cauda_equina_and_foot_drop_wording(text: str, finding: str) -> None:
+    """Telephone-triage wording for sphincter and saddle symptoms, and a slapping foot."""
+    assert _read(text)[finding][0] == "present"
+
+
+def test_a_caller_describing_dribbling_and_back_pain_is_an_emergency() -> None:
+    """Overflow dribbling with severe back pain is triaged as possible cauda equina syndrome."""
+    a = assess("She says her wee just dribbles out and she can't stop it, and her back is agony.")
+    assert a.triage.urgency.value == "emergency"
